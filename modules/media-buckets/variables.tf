@@ -1,0 +1,71 @@
+variable "name_prefix" {
+  description = "Prefix of the bucket names: <name_prefix>-originals and <name_prefix>-derivatives. Lowercase letters, digits and hyphens, 3 to 40 characters, starting with a letter."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,38}[a-z0-9]$", var.name_prefix)) && !strcontains(var.name_prefix, "--")
+    error_message = "name_prefix must be 3 to 40 characters of lowercase letters, digits and single hyphens, starting with a letter and ending with a letter or digit (it becomes part of S3 bucket names)."
+  }
+}
+
+variable "derivatives_storage_class" {
+  description = "Storage class every derivative must be written with; the derivatives bucket refuses writes in any other class. The default, REDUCED_REDUNDANCY, marks derivatives as reproducible from the originals (99.99% durability instead of eleven nines); note that AWS prices RRS above STANDARD in most regions today, so choose STANDARD or ONEZONE_IA when cost matters more than the marker."
+  type        = string
+  default     = "REDUCED_REDUNDANCY"
+
+  validation {
+    condition     = contains(["STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR"], var.derivatives_storage_class)
+    error_message = "derivatives_storage_class must be one of STANDARD, REDUCED_REDUNDANCY, STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING or GLACIER_IR (classes that serve reads immediately)."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "ARN of a KMS key for server-side encryption (SSE-KMS with bucket keys). Null uses SSE-S3 (AES256), which CloudFront can read through Origin Access Control without a key policy."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>) or null."
+  }
+}
+
+variable "derivatives_versioning" {
+  description = "Keep versions of derivatives. Off by default: derivatives are reproducible from the originals, and old versions only cost storage."
+  type        = bool
+  default     = false
+}
+
+variable "cors_allowed_origins" {
+  description = "Origins allowed to PUT originals from a browser through presigned URLs, e.g. [\"https://app.example.com\"]. Empty means no CORS rule."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for o in var.cors_allowed_origins : o == "*" || can(regex("^https?://[^/\\s]+$", o))])
+    error_message = "cors_allowed_origins must hold origins like https://app.example.com (scheme and host, no path) or \"*\"."
+  }
+}
+
+variable "cdn_distribution_arns" {
+  description = "ARNs of CloudFront distributions allowed to read derivatives through Origin Access Control. Nothing else can read them."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.cdn_distribution_arns : can(regex("^arn:aws[a-z-]*:cloudfront::[0-9]{12}:distribution/[A-Z0-9]+$", a))])
+    error_message = "cdn_distribution_arns must hold CloudFront distribution ARNs (arn:aws:cloudfront::<account>:distribution/<ID>)."
+  }
+}
+
+variable "force_destroy" {
+  description = "Allow destroying the buckets while they still hold objects (all objects are deleted). Keep false in production; tests set it."
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Tags applied to every taggable resource."
+  type        = map(string)
+  default     = {}
+}
