@@ -1,0 +1,118 @@
+# terraform-aws-mediastack tasks. `make help` lists them.
+#
+# The two commands of the README:
+#   make demo   deploy the stack on the local cloud and follow an upload to CDN delivery
+#   make test   every check CI runs: formatting, validation, Terraform tests, vet, lint, Go tests
+# Both run scripts/setup first, which installs what is missing and is fast when nothing is.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Terraform reads the project-local CLI configuration written by scripts/setup (offline
+# provider mirror, plugin cache); the user's own ~/.terraformrc is never used or changed.
+export TF_CLI_CONFIG_FILE := $(CURDIR)/build/terraform.rc
+export TF_IN_AUTOMATION := 1
+
+TF_MODULES  := $(patsubst %/,%,$(sort $(dir $(wildcard modules/*/main.tf))))
+TF_EXAMPLES := $(patsubst %/,%,$(sort $(dir $(wildcard examples/*/main.tf))))
+TF_DIRS     := . $(TF_MODULES) $(TF_EXAMPLES)
+
+# Dev tools are pinned in tools/<tool>.mod, one modfile each so their dependency graphs
+# never meet each other's or the project's: $(call tool,actionlint) runs the pinned actionlint.
+tool = go tool -modfile=tools/$(1).mod $(1)
+
+# GO_TEST_FLAGS lets a developer narrow the run: make go-test GO_TEST_FLAGS='-run TestMediaBuckets'
+GO_TEST_FLAGS ?=
+GO_TEST_TIMEOUT ?= 15m
+
+.PHONY: help
+help: ## List the tasks
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+.PHONY: setup
+setup: ## Install and build what the project needs (idempotent)
+	@scripts/setup
+
+.PHONY: test
+test: setup lint go-test ## Everything CI runs
+
+.PHONY: lint
+lint: fmt-check docs-check tf-validate tf-test tflint go-lint actionlint ## Static checks and Terraform tests
+
+.PHONY: fmt
+fmt: ## Format Terraform and Go sources in place
+	terraform fmt -recursive
+	gofmt -w $$(git ls-files --cached --others --exclude-standard '*.go')
+
+.PHONY: fmt-check
+fmt-check: ## Fail on unformatted Terraform or Go
+	@echo "== terraform fmt -check"
+	@terraform fmt -recursive -check -diff
+	@echo "== gofmt"
+	@unformatted=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
+
+# tf_run DIR, COMMAND...: runs terraform in DIR, printing its output only when it fails.
+define tf_run
+log=$$(mktemp); \
+if ! terraform -chdir=$(1) $(2) >"$$log" 2>&1; then cat "$$log"; rm -f "$$log"; echo "FAIL: terraform $(2) in $(1)"; exit 1; fi; \
+rm -f "$$log"
+endef
+
+.PHONY: docs
+docs: ## Regenerate the Inputs/Outputs tables of every module README
+	@for d in $(TF_MODULES); do $(call tool,terraform-docs) --config .terraform-docs.yml $$d; done
+
+.PHONY: docs-check
+docs-check: ## Fail when a module README's tables are out of date (fix: make docs)
+	@echo "== terraform-docs --output-check"
+	@for d in $(TF_MODULES); do \
+	  $(call tool,terraform-docs) --config .terraform-docs.yml --output-check $$d >/dev/null 2>&1 || \
+	    { echo "$$d/README.md is out of date: run make docs"; exit 1; }; \
+	done
+
+.PHONY: tf-init
+tf-init: ## terraform init (no backend) in the root stack, every module and every example
+	@for d in $(TF_DIRS); do \
+	  $(call tf_run,$$d,init -backend=false -input=false -no-color); \
+	done
+
+.PHONY: tf-validate
+tf-validate: tf-init ## terraform validate everywhere
+	@for d in $(TF_DIRS); do \
+	  echo "== terraform validate $$d"; \
+	  $(call tf_run,$$d,validate -no-color); \
+	done
+
+.PHONY: tf-test
+tf-test: tf-init ## terraform test (mock provider) in every module
+	@for d in $(TF_MODULES); do \
+	  echo "== terraform test $$d"; \
+	  $(call tf_run,$$d,test -no-color); \
+	done
+
+.PHONY: tflint
+tflint: ## tflint over every Terraform folder
+	@echo "== tflint"
+	@$(call tool,tflint) --recursive --config "$(CURDIR)/.tflint.hcl" --format compact
+
+.PHONY: go-lint
+go-lint: ## go vet
+	@echo "== go vet"
+	@go vet ./...
+
+.PHONY: actionlint
+actionlint: ## Lint the GitHub Actions workflows
+	@echo "== actionlint"
+	@$(call tool,actionlint)
+
+.PHONY: go-test
+go-test: ## Go unit and integration tests (they start the emulator themselves)
+	@echo "== go test"
+	go test -count=1 -timeout $(GO_TEST_TIMEOUT) $(GO_TEST_FLAGS) ./...
+
+.PHONY: clean
+clean: ## Remove build output and Terraform working folders
+	rm -rf build .local
+	find . -name .terraform -type d -prune -exec rm -rf {} +
