@@ -1,131 +1,75 @@
-locals {
-  buckets = {
-    originals   = "${var.name_prefix}-originals"
-    derivatives = "${var.name_prefix}-derivatives"
-  }
-  sse_algorithm = var.kms_key_arn == null ? "AES256" : "aws:kms"
+# The two buckets of a regional media stack, both built by the private-bucket module:
+# originals (what users upload, the only copy) and derivatives (renditions, HLS, posters,
+# rebuildable from the originals).
 
+locals {
   # With STANDARD, a PUT may omit the storage-class header (S3 then stores STANDARD), so the
   # check only applies when the header is present.
   storage_class_operator = var.derivatives_storage_class == "STANDARD" ? "StringNotEqualsIfExists" : "StringNotEquals"
+  derivatives_arn        = "arn:${data.aws_partition.current.partition}:s3:::${var.name_prefix}-derivatives"
 }
+
+data "aws_partition" "current" {}
 
 ################################################################################
-# Buckets: both private, encrypted, owner-enforced
+# Originals
 ################################################################################
 
-resource "aws_s3_bucket" "this" {
-  for_each = local.buckets
+module "originals" {
+  source = "../private-bucket"
 
-  bucket        = each.value
-  force_destroy = var.force_destroy
-  tags          = merge(var.tags, { "mediastack:role" = each.key })
+  name                 = "${var.name_prefix}-originals"
+  versioning           = true
+  kms_key_arn          = var.kms_key_arn
+  cors_allowed_origins = var.cors_allowed_origins
+  lifecycle_rules      = var.originals_lifecycle
+  logging              = var.access_logging == null ? null : { target_bucket = var.access_logging.target_bucket, target_prefix = "${var.access_logging.target_prefix}originals/" }
+  force_destroy        = var.force_destroy
+  tags                 = merge(var.tags, { "mediastack:role" = "originals" })
 }
 
-resource "aws_s3_bucket_ownership_controls" "this" {
-  for_each = aws_s3_bucket.this
+# Every new original under the upload prefix becomes a message on the transcode queue. The
+# queue's policy must already let this bucket send (the queue module's allowed_source_bucket_arns).
+resource "aws_s3_bucket_notification" "originals" {
+  count = var.transcode_queue_arn != null ? 1 : 0
 
-  bucket = each.value.id
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "this" {
-  for_each = aws_s3_bucket.this
-
-  bucket                  = each.value.id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
-  for_each = aws_s3_bucket.this
-
-  bucket = each.value.id
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm     = local.sse_algorithm
-      kms_master_key_id = var.kms_key_arn
-    }
-    bucket_key_enabled = var.kms_key_arn != null
-  }
-}
-
-resource "aws_s3_bucket_versioning" "this" {
-  for_each = aws_s3_bucket.this
-
-  bucket = each.value.id
-  versioning_configuration {
-    # Originals are the only copy of what users uploaded: always versioned.
-    status = each.key == "originals" || var.derivatives_versioning ? "Enabled" : "Suspended"
-  }
-}
-
-resource "aws_s3_bucket_cors_configuration" "originals" {
-  count = length(var.cors_allowed_origins) > 0 ? 1 : 0
-
-  bucket = aws_s3_bucket.this["originals"].id
-  cors_rule {
-    allowed_methods = ["PUT", "POST"]
-    allowed_origins = var.cors_allowed_origins
-    allowed_headers = ["*"]
-    expose_headers  = ["ETag"]
-    max_age_seconds = 3000
+  bucket = module.originals.id
+  queue {
+    id            = "transcode"
+    queue_arn     = var.transcode_queue_arn
+    events        = ["s3:ObjectCreated:*"]
+    filter_prefix = var.originals_upload_prefix
   }
 }
 
 ################################################################################
-# Bucket policies: TLS only; derivatives in one storage class, read only by the CDN
+# Derivatives
 ################################################################################
 
-data "aws_iam_policy_document" "this" {
-  for_each = aws_s3_bucket.this
-
+data "aws_iam_policy_document" "derivatives" {
   statement {
-    sid       = "DenyInsecureTransport"
+    sid       = "DenyOtherStorageClasses"
     effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [each.value.arn, "${each.value.arn}/*"]
+    actions   = ["s3:PutObject"]
+    resources = ["${local.derivatives_arn}/*"]
     principals {
       type        = "*"
       identifiers = ["*"]
     }
     condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
+      test     = local.storage_class_operator
+      variable = "s3:x-amz-storage-class"
+      values   = [var.derivatives_storage_class]
     }
   }
 
   dynamic "statement" {
-    for_each = each.key == "derivatives" ? [1] : []
-    content {
-      sid       = "DenyOtherStorageClasses"
-      effect    = "Deny"
-      actions   = ["s3:PutObject"]
-      resources = ["${each.value.arn}/*"]
-      principals {
-        type        = "*"
-        identifiers = ["*"]
-      }
-      condition {
-        test     = local.storage_class_operator
-        variable = "s3:x-amz-storage-class"
-        values   = [var.derivatives_storage_class]
-      }
-    }
-  }
-
-  dynamic "statement" {
-    for_each = each.key == "derivatives" && length(var.cdn_distribution_arns) > 0 ? [1] : []
+    for_each = length(var.cdn_distribution_arns) > 0 ? [1] : []
     content {
       sid       = "AllowCloudFrontOriginAccessControl"
       effect    = "Allow"
       actions   = ["s3:GetObject"]
-      resources = ["${each.value.arn}/*"]
+      resources = ["${local.derivatives_arn}/*"]
       principals {
         type        = "Service"
         identifiers = ["cloudfront.amazonaws.com"]
@@ -139,12 +83,16 @@ data "aws_iam_policy_document" "this" {
   }
 }
 
-resource "aws_s3_bucket_policy" "this" {
-  for_each = aws_s3_bucket.this
+#tfsec:ignore:aws-s3-enable-versioning Derivatives are rebuilt from the originals, so old versions would only add cost; derivatives_versioning turns them on.
+module "derivatives" {
+  source = "../private-bucket"
 
-  bucket = each.value.id
-  policy = data.aws_iam_policy_document.this[each.key].json
-
-  # A policy put before the public access block could be judged public in between.
-  depends_on = [aws_s3_bucket_public_access_block.this]
+  name             = "${var.name_prefix}-derivatives"
+  versioning       = var.derivatives_versioning
+  kms_key_arn      = var.kms_key_arn
+  policy_documents = [data.aws_iam_policy_document.derivatives.json]
+  lifecycle_rules  = var.derivatives_lifecycle
+  logging          = var.access_logging == null ? null : { target_bucket = var.access_logging.target_bucket, target_prefix = "${var.access_logging.target_prefix}derivatives/" }
+  force_destroy    = var.force_destroy
+  tags             = merge(var.tags, { "mediastack:role" = "derivatives" })
 }

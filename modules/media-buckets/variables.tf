@@ -20,7 +20,7 @@ variable "derivatives_storage_class" {
 }
 
 variable "kms_key_arn" {
-  description = "ARN of a KMS key for server-side encryption (SSE-KMS with bucket keys). Null uses SSE-S3 (AES256), which CloudFront can read through Origin Access Control without a key policy."
+  description = "ARN of a KMS key for server-side encryption of both buckets (SSE-KMS with bucket keys). Null uses SSE-S3 (AES256), which CloudFront can read through Origin Access Control without a key policy."
   type        = string
   default     = null
 
@@ -56,6 +56,55 @@ variable "cdn_distribution_arns" {
     condition     = alltrue([for a in var.cdn_distribution_arns : can(regex("^arn:aws[a-z-]*:cloudfront::[0-9]{12}:distribution/[A-Z0-9]+$", a))])
     error_message = "cdn_distribution_arns must hold CloudFront distribution ARNs (arn:aws:cloudfront::<account>:distribution/<ID>)."
   }
+}
+
+variable "originals_upload_prefix" {
+  description = "Key prefix under which the upload API puts originals; objects created under it are sent to the transcode queue."
+  type        = string
+  default     = "uploads/"
+
+  validation {
+    condition     = can(regex("^([A-Za-z0-9!_.*'()-]+/)*$", var.originals_upload_prefix))
+    error_message = "originals_upload_prefix must be empty or end with \"/\", using only S3-safe characters (letters, digits and !_.*'()-)."
+  }
+}
+
+variable "transcode_queue_arn" {
+  description = "ARN of the SQS queue notified of every new original (s3:ObjectCreated:*). Null sends no notification."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.transcode_queue_arn == null || can(regex("^arn:aws[a-z-]*:sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,80}$", var.transcode_queue_arn))
+    error_message = "transcode_queue_arn must be an SQS queue ARN (arn:aws:sqs:<region>:<account>:<name>) or null."
+  }
+}
+
+variable "originals_lifecycle" {
+  description = "Lifecycle of the originals bucket: days until noncurrent versions expire and until incomplete multipart uploads are aborted; 0 turns that rule off, null turns lifecycle management off."
+  type = object({
+    noncurrent_version_expiration_days = optional(number, 30)
+    abort_incomplete_multipart_days    = optional(number, 7)
+  })
+  default = {}
+}
+
+variable "derivatives_lifecycle" {
+  description = "Lifecycle of the derivatives bucket, as originals_lifecycle. Default: abort incomplete multipart uploads after 7 days; noncurrent versions only exist with derivatives_versioning."
+  type = object({
+    noncurrent_version_expiration_days = optional(number, 0)
+    abort_incomplete_multipart_days    = optional(number, 7)
+  })
+  default = {}
+}
+
+variable "access_logging" {
+  description = "Server access logging of both buckets into a separate log bucket, under <target_prefix>originals/ and <target_prefix>derivatives/. Null turns it off."
+  type = object({
+    target_bucket = string
+    target_prefix = optional(string, "s3/")
+  })
+  default = null
 }
 
 variable "force_destroy" {

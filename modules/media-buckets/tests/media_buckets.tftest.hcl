@@ -1,9 +1,15 @@
+# The bucket settings themselves are tested in modules/private-bucket; these runs check what
+# this module adds: names, the derivatives policy, the queue notification and the validations.
+
 mock_provider "aws" {
-  # The policy document data source is computed by the provider; give the mock a valid JSON
-  # so that the bucket policy resource accepts it.
   mock_data "aws_iam_policy_document" {
     defaults = {
       json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
     }
   }
 }
@@ -12,93 +18,61 @@ variables {
   name_prefix = "media-test"
 }
 
-run "defaults_are_secure" {
-  command = plan
+run "defaults" {
+  command = apply
 
   assert {
-    condition     = aws_s3_bucket.this["originals"].bucket == "media-test-originals" && aws_s3_bucket.this["derivatives"].bucket == "media-test-derivatives"
-    error_message = "bucket names must be <name_prefix>-originals and <name_prefix>-derivatives"
+    condition     = output.originals_bucket_arn == "arn:aws:s3:::media-test-originals" || output.originals_bucket_id != ""
+    error_message = "the originals bucket must exist"
   }
   assert {
-    condition     = alltrue([for b in aws_s3_bucket.this : b.force_destroy == false])
-    error_message = "force_destroy must default to false"
+    condition     = local.derivatives_arn == "arn:aws:s3:::media-test-derivatives"
+    error_message = "the derivatives policy must target <name_prefix>-derivatives"
   }
   assert {
-    condition = alltrue([for p in aws_s3_bucket_public_access_block.this :
-    p.block_public_acls && p.block_public_policy && p.ignore_public_acls && p.restrict_public_buckets])
-    error_message = "public access must be blocked on both buckets"
+    condition = (data.aws_iam_policy_document.derivatives.statement[0].sid == "DenyOtherStorageClasses" &&
+      one(data.aws_iam_policy_document.derivatives.statement[0].condition).test == "StringNotEquals" &&
+    toset(one(data.aws_iam_policy_document.derivatives.statement[0].condition).values) == toset(["REDUCED_REDUNDANCY"]))
+    error_message = "derivatives must be written as REDUCED_REDUNDANCY by default"
   }
   assert {
-    condition     = alltrue([for c in aws_s3_bucket_ownership_controls.this : one(c.rule).object_ownership == "BucketOwnerEnforced"])
-    error_message = "ACLs must be disabled (BucketOwnerEnforced)"
+    condition     = length(data.aws_iam_policy_document.derivatives.statement) == 1
+    error_message = "nothing may read derivatives unless a distribution is given"
   }
   assert {
-    condition     = alltrue([for e in aws_s3_bucket_server_side_encryption_configuration.this : one(one(e.rule).apply_server_side_encryption_by_default).sse_algorithm == "AES256"])
-    error_message = "SSE-S3 must be the default encryption"
+    condition     = length(aws_s3_bucket_notification.originals) == 0
+    error_message = "no notification without a queue"
   }
   assert {
-    condition     = one(aws_s3_bucket_versioning.this["originals"].versioning_configuration).status == "Enabled"
-    error_message = "originals must be versioned"
-  }
-  assert {
-    condition     = one(aws_s3_bucket_versioning.this["derivatives"].versioning_configuration).status == "Suspended"
-    error_message = "derivatives are unversioned by default"
-  }
-  assert {
-    condition     = length(aws_s3_bucket_cors_configuration.originals) == 0
-    error_message = "no CORS rule without allowed origins"
-  }
-  assert {
-    condition     = output.derivatives_storage_class == "REDUCED_REDUNDANCY"
-    error_message = "derivatives default to REDUCED_REDUNDANCY"
-  }
-  assert {
-    condition     = local.storage_class_operator == "StringNotEquals"
-    error_message = "a non-STANDARD class must be required on every PUT"
+    condition     = output.derivatives_storage_class == "REDUCED_REDUNDANCY" && output.originals_upload_prefix == "uploads/"
+    error_message = "defaults: REDUCED_REDUNDANCY derivatives, uploads/ prefix"
   }
 }
 
-run "kms_encryption" {
+run "wired_to_queue_and_cdn" {
   command = plan
 
   variables {
-    kms_key_arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-  }
-
-  assert {
-    condition = alltrue([for e in aws_s3_bucket_server_side_encryption_configuration.this :
-      one(one(e.rule).apply_server_side_encryption_by_default).sse_algorithm == "aws:kms" &&
-    one(e.rule).bucket_key_enabled])
-    error_message = "a KMS key switches both buckets to SSE-KMS with bucket keys"
-  }
-}
-
-run "toggles" {
-  command = plan
-
-  variables {
-    derivatives_versioning    = true
+    transcode_queue_arn       = "arn:aws:sqs:us-east-1:111122223333:media-transcode"
+    cdn_distribution_arns     = ["arn:aws:cloudfront::111122223333:distribution/E2ABCDEF123456"]
     derivatives_storage_class = "STANDARD"
-    cors_allowed_origins      = ["https://app.example.com"]
-    force_destroy             = true
-    tags                      = { team = "media" }
+    originals_upload_prefix   = "incoming/"
   }
 
   assert {
-    condition     = one(aws_s3_bucket_versioning.this["derivatives"].versioning_configuration).status == "Enabled"
-    error_message = "derivatives_versioning turns versioning on"
+    condition = (one(aws_s3_bucket_notification.originals[0].queue).queue_arn == "arn:aws:sqs:us-east-1:111122223333:media-transcode" &&
+      one(aws_s3_bucket_notification.originals[0].queue).filter_prefix == "incoming/" &&
+    one(aws_s3_bucket_notification.originals[0].queue).events == toset(["s3:ObjectCreated:*"]))
+    error_message = "new originals under the upload prefix must notify the queue"
+  }
+  assert {
+    condition = (data.aws_iam_policy_document.derivatives.statement[1].sid == "AllowCloudFrontOriginAccessControl" &&
+    toset(one(data.aws_iam_policy_document.derivatives.statement[1].condition).values) == toset(["arn:aws:cloudfront::111122223333:distribution/E2ABCDEF123456"]))
+    error_message = "only the given distributions may read derivatives"
   }
   assert {
     condition     = local.storage_class_operator == "StringNotEqualsIfExists"
     error_message = "with STANDARD, a PUT without the storage-class header must be accepted"
-  }
-  assert {
-    condition     = one(aws_s3_bucket_cors_configuration.originals[0].cors_rule).allowed_origins == toset(["https://app.example.com"])
-    error_message = "CORS must allow the given origins"
-  }
-  assert {
-    condition     = alltrue([for b in aws_s3_bucket.this : b.force_destroy && b.tags["team"] == "media"])
-    error_message = "force_destroy and tags must reach both buckets"
   }
 }
 
@@ -148,4 +122,20 @@ run "rejects_bad_distribution_arn" {
     cdn_distribution_arns = ["arn:aws:s3:::not-a-distribution"]
   }
   expect_failures = [var.cdn_distribution_arns]
+}
+
+run "rejects_bad_upload_prefix" {
+  command = plan
+  variables {
+    originals_upload_prefix = "uploads"
+  }
+  expect_failures = [var.originals_upload_prefix]
+}
+
+run "rejects_bad_queue_arn" {
+  command = plan
+  variables {
+    transcode_queue_arn = "https://sqs.us-east-1.amazonaws.com/111122223333/media"
+  }
+  expect_failures = [var.transcode_queue_arn]
 }
