@@ -38,7 +38,7 @@ setup: ## Install and build what the project needs (idempotent)
 test: setup lint go-test ## Everything CI runs
 
 .PHONY: lint
-lint: fmt-check docs-check tf-validate tf-test tflint go-lint actionlint ## Static checks and Terraform tests
+lint: fmt-check docs-check tf-validate tf-test tflint policy-test go-lint actionlint ## Static checks and Terraform tests
 
 .PHONY: fmt
 fmt: ## Format Terraform and Go sources in place
@@ -96,6 +96,12 @@ tf-test: tf-init ## terraform test (mock provider) in every module
 tflint: ## tflint over every Terraform folder
 	@echo "== tflint"
 	@$(call tool,tflint) --recursive --config "$(CURDIR)/.tflint.hcl" --format compact
+
+.PHONY: policy-test
+policy-test: ## Unit tests of the rego policies: each one rejects a plan that violates it
+	@echo "== conftest verify"
+	@$(call tool,conftest) fmt --check policies
+	@$(call tool,conftest) verify --no-color --policy policies
 
 .PHONY: go-lint
 go-lint: ## go vet

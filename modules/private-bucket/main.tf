@@ -2,10 +2,16 @@
 # access blocked, encryption, versioning, a TLS-only policy and housekeeping lifecycle rules.
 
 locals {
+  # Built from the name rather than read from the bucket so that the policy is known at plan
+  # time, where reviewers and the policy checks can read it.
+  arn = "arn:${data.aws_partition.current.partition}:s3:::${var.name}"
+
   expire_noncurrent_days = var.lifecycle_rules == null ? 0 : var.lifecycle_rules.noncurrent_version_expiration_days
   abort_multipart_days   = var.lifecycle_rules == null ? 0 : var.lifecycle_rules.abort_incomplete_multipart_days
   lifecycle_enabled      = local.expire_noncurrent_days > 0 || local.abort_multipart_days > 0
 }
+
+data "aws_partition" "current" {}
 
 #tfsec:ignore:aws-s3-enable-bucket-logging Access logging is the `logging` input: it needs a separate log bucket, which the caller owns.
 resource "aws_s3_bucket" "this" {
@@ -113,7 +119,7 @@ data "aws_iam_policy_document" "this" {
     sid       = "DenyInsecureTransport"
     effect    = "Deny"
     actions   = ["s3:*"]
-    resources = [aws_s3_bucket.this.arn, "${aws_s3_bucket.this.arn}/*"]
+    resources = [local.arn, "${local.arn}/*"]
     principals {
       type        = "*"
       identifiers = ["*"]

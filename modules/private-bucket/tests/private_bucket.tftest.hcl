@@ -4,9 +4,9 @@ mock_provider "aws" {
       json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
     }
   }
-  mock_resource "aws_s3_bucket" {
+  mock_data "aws_partition" {
     defaults = {
-      arn = "arn:aws:s3:::media-test"
+      partition = "aws"
     }
   }
 }
@@ -49,6 +49,10 @@ run "defaults_are_secure" {
       one(aws_s3_bucket_lifecycle_configuration.this[0].rule[0].noncurrent_version_expiration).noncurrent_days == 30 &&
     one(aws_s3_bucket_lifecycle_configuration.this[0].rule[1].abort_incomplete_multipart_upload).days_after_initiation == 7)
     error_message = "noncurrent versions expire after 30 days and incomplete multipart uploads are aborted after 7 by default"
+  }
+  assert {
+    condition     = local.arn == "arn:aws:s3:::media-test"
+    error_message = "the policy must name the bucket's ARN"
   }
   assert {
     condition     = contains(data.aws_iam_policy_document.this.statement[*].sid, "DenyInsecureTransport")
