@@ -1,0 +1,132 @@
+package emulator_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mediastack/terraform-aws-mediastack/test/emulator"
+)
+
+func TestMain(m *testing.M) { os.Exit(emulator.RunMain(m)) }
+
+func TestNamespacesAreIsolatedAccounts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := emulator.Shared(t)
+	a, b := e.NamespaceT(t), e.NamespaceT(t)
+	require.NotEqual(t, a.ID, b.ID)
+	require.NotEqual(t, a.AccountID, b.AccountID)
+	assert.Regexp(t, `^t[0-9a-f]{8}$`, a.ID, "IDs must be usable in any AWS name, S3 buckets included")
+
+	cfgA, err := a.AWSConfig(ctx)
+	require.NoError(t, err)
+	cfgB, err := b.AWSConfig(ctx)
+	require.NoError(t, err)
+
+	who, err := sts.NewFromConfig(cfgA).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	require.NoError(t, err)
+	assert.Equal(t, a.AccountID, aws.ToString(who.Account))
+
+	_, err = sqs.NewFromConfig(cfgA).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(a.ID + "-jobs")})
+	require.NoError(t, err)
+	s3a, err := a.S3Client(ctx)
+	require.NoError(t, err)
+	_, err = s3a.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(a.ID + "-media")})
+	require.NoError(t, err)
+
+	queuesB, err := sqs.NewFromConfig(cfgB).ListQueues(ctx, &sqs.ListQueuesInput{})
+	require.NoError(t, err)
+	assert.Empty(t, queuesB.QueueUrls, "a namespace must not see another's queues")
+	s3b, err := b.S3Client(ctx)
+	require.NoError(t, err)
+	bucketsB, err := s3b.ListBuckets(ctx, &s3.ListBucketsInput{})
+	require.NoError(t, err)
+	assert.Empty(t, bucketsB.Buckets, "a namespace must not see another's buckets")
+}
+
+func TestIAMEnforcement(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := emulator.StartT(t, emulator.Options{EnforceIAM: true})
+	ns := e.NamespaceT(t)
+	admin, ok := e.AdminCredentials()
+	require.True(t, ok)
+	assert.Equal(t, admin, ns.Credentials, "with enforcement, namespaces act as the admin")
+
+	cfg, err := ns.AWSConfig(ctx)
+	require.NoError(t, err)
+	_, err = sqs.NewFromConfig(cfg).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(ns.ID + "-allowed")})
+	require.NoError(t, err, "the admin may do everything")
+
+	// A user without any policy is refused, as IAM would refuse it.
+	iamc := iam.NewFromConfig(cfg)
+	_, err = iamc.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(ns.ID + "-nobody")})
+	require.NoError(t, err)
+	key, err := iamc.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(ns.ID + "-nobody")})
+	require.NoError(t, err)
+	nobody := cfg.Copy()
+	nobody.Credentials = credentials.NewStaticCredentialsProvider(aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey), "")
+	_, err = s3.NewFromConfig(nobody, pathStyle).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(ns.ID + "-denied")})
+	assert.Equal(t, "AccessDenied", apiErrorCode(err), "a user without a policy must be denied, got %v", err)
+
+	// Unknown keys are not accepted at all.
+	stranger := cfg.Copy()
+	stranger.Credentials = credentials.NewStaticCredentialsProvider("AKIAUNKNOWNUNKNOWN00", "secret", "")
+	_, err = s3.NewFromConfig(stranger, pathStyle).ListBuckets(ctx, &s3.ListBucketsInput{})
+	assert.Equal(t, "InvalidAccessKeyId", apiErrorCode(err), "unknown keys must be refused, got %v", err)
+}
+
+func pathStyle(o *s3.Options) { o.UsePathStyle = true }
+
+func apiErrorCode(err error) string {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorCode()
+	}
+	return ""
+}
+
+// TestBucketPoliciesSeeTheRequest checks the emulator's fix to moto: conditions of bucket
+// policies are evaluated against the request, so a TLS-only bucket serves HTTPS requests and
+// a storage-class rule refuses other classes, as on S3.
+func TestBucketPoliciesSeeTheRequest(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ns := emulator.Shared(t).NamespaceT(t)
+	client, err := ns.S3Client(ctx)
+	require.NoError(t, err)
+	bucket := ns.ID + "-policy"
+	_, err = client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket})
+	require.NoError(t, err)
+	policy := `{"Version":"2012-10-17","Statement":[
+	  {"Sid":"TLSOnly","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::B","arn:aws:s3:::B/*"],
+	   "Condition":{"Bool":{"aws:SecureTransport":"false"}}},
+	  {"Sid":"OneClass","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::B/*",
+	   "Condition":{"StringNotEquals":{"s3:x-amz-storage-class":"REDUCED_REDUNDANCY"}}}]}`
+	_, err = client.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: &bucket, Policy: aws.String(strings.ReplaceAll(policy, ":::B", ":::"+bucket))})
+	require.NoError(t, err)
+
+	_, err = client.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("ok"), Body: strings.NewReader("x"), StorageClass: s3types.StorageClassReducedRedundancy})
+	require.NoError(t, err, "an HTTPS request in the required class must pass the TLS-only rule")
+	_, err = client.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: aws.String("ok")})
+	require.NoError(t, err)
+
+	_, err = client.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("standard"), Body: strings.NewReader("x")})
+	assert.Error(t, err, "a PUT without the required storage class must be refused")
+	_, err = client.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("ia"), Body: strings.NewReader("x"), StorageClass: s3types.StorageClassStandardIa})
+	assert.Error(t, err, "a PUT in another storage class must be refused")
+}
