@@ -3,10 +3,10 @@
 # rebuildable from the originals).
 
 locals {
-  # With STANDARD, a PUT may omit the storage-class header (S3 then stores STANDARD), so the
-  # check only applies when the header is present.
-  storage_class_operator = var.derivatives_storage_class == "STANDARD" ? "StringNotEqualsIfExists" : "StringNotEquals"
-  derivatives_arn        = "arn:${data.aws_partition.current.partition}:s3:::${var.name_prefix}-derivatives"
+  # A PUT without the storage-class header stores STANDARD. So for STANDARD the rule denies
+  # only a header naming another class; for any other class a missing header is denied too.
+  header_may_be_absent = var.derivatives_storage_class == "STANDARD"
+  derivatives_arn      = "arn:${data.aws_partition.current.partition}:s3:::${var.name_prefix}-derivatives"
 }
 
 data "aws_partition" "current" {}
@@ -57,9 +57,17 @@ data "aws_iam_policy_document" "derivatives" {
       identifiers = ["*"]
     }
     condition {
-      test     = local.storage_class_operator
+      test     = "StringNotEquals"
       variable = "s3:x-amz-storage-class"
       values   = [var.derivatives_storage_class]
+    }
+    dynamic "condition" {
+      for_each = local.header_may_be_absent ? [1] : []
+      content {
+        test     = "Null"
+        variable = "s3:x-amz-storage-class"
+        values   = ["false"]
+      }
     }
   }
 

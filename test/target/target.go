@@ -1,0 +1,321 @@
+// Package target decides where a test's stack runs, local emulator, LocalStack or a real AWS
+// account, and builds the Terraform and SDK configuration for it. Tests talk to the stack
+// only through what this package gives them, so one suite serves every target.
+package target
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/gruntwork-io/terratest/modules/terraform"
+	teststructure "github.com/gruntwork-io/terratest/modules/test-structure"
+	"github.com/hashicorp/terraform-exec/tfexec"
+
+	"github.com/mediastack/terraform-aws-mediastack/test/emulator"
+	"github.com/mediastack/terraform-aws-mediastack/test/procs"
+)
+
+// Name names a target.
+type Name string
+
+// The targets.
+const (
+	Local      Name = "local"
+	LocalStack Name = "localstack"
+	AWS        Name = "aws"
+)
+
+// Environment variables that choose and configure the target.
+const (
+	TargetEnv             = "MEDIASTACK_TARGET"
+	AWSOptInEnv           = "MEDIASTACK_AWS_OPT_IN"
+	LocalStackEndpointEnv = "LOCALSTACK_ENDPOINT"
+)
+
+// FromEnv returns the target MEDIASTACK_TARGET names; local when it is unset.
+func FromEnv() (Name, error) {
+	return parseName(os.Getenv(TargetEnv))
+}
+
+func parseName(s string) (Name, error) {
+	switch Name(strings.ToLower(strings.TrimSpace(s))) {
+	case "", Local:
+		return Local, nil
+	case LocalStack:
+		return LocalStack, nil
+	case AWS:
+		return AWS, nil
+	}
+	return "", fmt.Errorf("%s=%q is not a target: use local (default), localstack or aws", TargetEnv, s)
+}
+
+// Target is where one test deploys.
+type Target struct {
+	Name   Name
+	RunID  string // unique per test: prefixes every resource name and tags every resource
+	Region string
+
+	provider ProviderConfig
+	awsCfg   aws.Config
+	env      map[string]string
+}
+
+// New resolves the target for a test from the environment. The local target starts (or
+// reuses) the test binary's emulator and gives the test a namespace of its own; LocalStack
+// is skipped, saying why, when it cannot run; AWS refuses to run without an explicit opt-in.
+func New(t testing.TB) *Target {
+	t.Helper()
+	name, err := FromEnv()
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	ctx := context.Background()
+	var tg *Target
+	switch name {
+	case Local:
+		tg, err = newLocal(ctx, t)
+	case LocalStack:
+		tg, err = newLocalStack(ctx, t)
+	case AWS:
+		tg, err = newAWS(ctx)
+	}
+	if err != nil {
+		t.Fatalf("target %s: %v", name, err)
+	}
+	return tg
+}
+
+func newLocal(ctx context.Context, t testing.TB) (*Target, error) {
+	ns := emulator.Shared(t).NamespaceT(t)
+	cfg, err := ns.AWSConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tg := newEndpointTarget(Local, ns.ID, ns.Region, ns.Endpoint, ns.Credentials, cfg)
+	tg.env["AWS_CA_BUNDLE"] = ns.CABundle
+	return tg, nil
+}
+
+func newEndpointTarget(name Name, runID, region, endpoint string, creds aws.Credentials, cfg aws.Config) *Target {
+	env := map[string]string{
+		"AWS_ACCESS_KEY_ID":     creds.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY": creds.SecretAccessKey,
+		"AWS_REGION":            region,
+		"AWS_DEFAULT_REGION":    region,
+		"AWS_ENDPOINT_URL":      endpoint,
+	}
+	if creds.SessionToken != "" {
+		env["AWS_SESSION_TOKEN"] = creds.SessionToken
+	}
+	return &Target{
+		Name:   name,
+		RunID:  runID,
+		Region: region,
+		provider: ProviderConfig{
+			Endpoint: endpoint, AccessKey: creds.AccessKeyID, SecretKey: creds.SecretAccessKey,
+			SessionToken: creds.SessionToken, RunID: runID,
+		},
+		awsCfg: cfg,
+		env:    env,
+	}
+}
+
+func newAWS(ctx context.Context) (*Target, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	var creds aws.Credentials
+	if err == nil {
+		creds, err = cfg.Credentials.Retrieve(ctx)
+	}
+	if err := checkAWSOptIn(os.Getenv, err); err != nil {
+		return nil, err
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	runID, err := NewRunID()
+	if err != nil {
+		return nil, err
+	}
+	_ = creds // the provider finds them the same way the SDK did
+	return &Target{
+		Name: AWS, RunID: runID, Region: cfg.Region,
+		provider: ProviderConfig{RunID: runID},
+		awsCfg:   cfg,
+		env:      map[string]string{"AWS_REGION": cfg.Region},
+	}, nil
+}
+
+// checkAWSOptIn refuses the aws target unless it was asked for explicitly and credentials
+// resolved: a test suite must never spend money by accident.
+func checkAWSOptIn(getenv func(string) string, credsErr error) error {
+	if getenv(AWSOptInEnv) != "1" {
+		return fmt.Errorf("the aws target creates real, billed resources: set %s=1 to confirm, with credentials for a sandbox account", AWSOptInEnv)
+	}
+	if credsErr != nil {
+		return fmt.Errorf("no AWS credentials: %w (set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)", credsErr)
+	}
+	return nil
+}
+
+// NewRunID returns a unique id usable in any AWS resource name: a letter, then 8 hex digits.
+func NewRunID() (string, error) {
+	b := make([]byte, 4)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return "r" + hex.EncodeToString(b), nil
+}
+
+// AWSConfig returns an SDK configuration that reaches the target as this test.
+func (tg *Target) AWSConfig() aws.Config { return tg.awsCfg.Copy() }
+
+// S3Client returns an S3 client for the target; emulators need path-style addressing.
+func (tg *Target) S3Client() *s3.Client {
+	return s3.NewFromConfig(tg.awsCfg, func(o *s3.Options) { o.UsePathStyle = tg.provider.Endpoint != "" })
+}
+
+// Env returns the environment for processes that must reach the target as this test.
+func (tg *Target) Env() map[string]string {
+	env := make(map[string]string, len(tg.env))
+	for k, v := range tg.env {
+		env[k] = v
+	}
+	return env
+}
+
+// ProviderOverride renders the provider override for the folder at dir.
+func (tg *Target) ProviderOverride(dir string) ([]byte, error) {
+	folder, err := ReadFolder(dir)
+	if err != nil {
+		return nil, err
+	}
+	return ProviderOverride(tg.provider, folder.Aliases), nil
+}
+
+// Vars returns the variables for the folder at dir: name_prefix is the run id, region the
+// target's, force_destroy true (tests must be able to tear down what they filled), each only
+// where the folder declares it; extra wins.
+func (tg *Target) Vars(dir string, extra map[string]any) (map[string]any, error) {
+	folder, err := ReadFolder(dir)
+	if err != nil {
+		return nil, err
+	}
+	vars := map[string]any{}
+	defaults := map[string]any{"name_prefix": tg.RunID, "region": tg.Region, "force_destroy": true}
+	for k, v := range defaults {
+		if folder.Variables[k] {
+			vars[k] = v
+		}
+	}
+	for k, v := range extra {
+		vars[k] = v
+	}
+	return vars, nil
+}
+
+// prepare copies the repository's Terraform sources into a temp dir (removed at cleanup,
+// or by the process guardian if the test binary dies) and writes the provider override
+// into folder, given relative to the repository root. It returns the copy of folder.
+func (tg *Target) prepare(t testing.TB, folder string) (dir, cliConfig string) {
+	t.Helper()
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	if cliConfig, err = CLIConfigFile(root); err != nil {
+		t.Fatalf("%v", err)
+	}
+	tmp := procs.TempDir(t, "mediastack-tf-*")
+	if err := CopySources(root, tmp); err != nil {
+		t.Fatalf("copy Terraform sources: %v", err)
+	}
+	dir = filepath.Join(tmp, folder)
+	override, err := tg.ProviderOverride(dir)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, OverrideFile), override, 0o644); err != nil {
+		t.Fatalf("write provider override: %v", err)
+	}
+	return dir, cliConfig
+}
+
+// terraformEnv is the environment of every Terraform run of the harness.
+func (tg *Target) terraformEnv(cliConfig string) map[string]string {
+	env := tg.Env()
+	env["TF_CLI_CONFIG_FILE"] = cliConfig
+	env["TF_IN_AUTOMATION"] = "1"
+	return env
+}
+
+// TerraformOptions returns terratest options for a private copy of folder (relative to the
+// repository root) on this target. vars are added to Vars' defaults.
+func (tg *Target) TerraformOptions(t testing.TB, folder string, vars map[string]any) *terraform.Options {
+	t.Helper()
+	dir, cliConfig := tg.prepare(t, folder)
+	allVars, err := tg.Vars(dir, vars)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	return &terraform.Options{
+		TerraformDir: dir,
+		Vars:         allVars,
+		EnvVars:      tg.terraformEnv(cliConfig),
+		NoColor:      true,
+		// The AWS provider's waiters dominate apply time against an emulator; resources
+		// that do not depend on each other wait side by side.
+		Parallelism: 20,
+		RetryableTerraformErrors: map[string]string{
+			"RequestError: send request failed":   "a request to the endpoint failed in transit",
+			"connection reset by peer":            "the endpoint reset a connection",
+			"Throttling|TooManyRequestsException": "the API throttled the request",
+		},
+		MaxRetries:         3,
+		TimeBetweenRetries: 5 * time.Second,
+	}
+}
+
+// Tfexec returns a terraform-exec handle on a private copy of folder on this target.
+func (tg *Target) Tfexec(t testing.TB, folder string) *tfexec.Terraform {
+	t.Helper()
+	dir, cliConfig := tg.prepare(t, folder)
+	tf, err := tfexec.NewTerraform(dir, "terraform")
+	if err != nil {
+		t.Fatalf("terraform-exec: %v", err)
+	}
+	env := tg.terraformEnv(cliConfig)
+	for _, kv := range os.Environ() { // SetEnv replaces the whole environment
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			if _, set := env[k]; !set && !strings.HasPrefix(k, "TF_") {
+				env[k] = v
+			}
+		}
+	}
+	if err := tf.SetEnv(env); err != nil {
+		t.Fatalf("terraform-exec environment: %v", err)
+	}
+	return tf
+}
+
+// Deploy applies folder on this target and registers its destruction first, so that
+// destroy is attempted even when apply fails half-way. The stages honour terratest's
+// SKIP_deploy and SKIP_teardown.
+func (tg *Target) Deploy(t testing.TB, folder string, vars map[string]any) *terraform.Options {
+	t.Helper()
+	opts := tg.TerraformOptions(t, folder, vars)
+	t.Cleanup(func() {
+		teststructure.RunTestStage(t, "teardown", func() { terraform.Destroy(t, opts) })
+	})
+	teststructure.RunTestStage(t, "deploy", func() { terraform.InitAndApply(t, opts) })
+	return opts
+}
