@@ -38,7 +38,7 @@ setup: ## Install and build what the project needs (idempotent)
 test: setup lint go-test ## Everything CI runs
 
 .PHONY: lint
-lint: fmt-check docs-check tf-validate tf-test tflint policy-test go-lint actionlint ## Static checks and Terraform tests
+lint: fmt-check docs-check tf-validate tf-test tflint tfsec policy-test go-lint actionlint ## Static checks and Terraform tests
 
 .PHONY: fmt
 fmt: ## Format Terraform and Go sources in place
@@ -96,6 +96,11 @@ tf-test: tf-init ## terraform test (mock provider) in every module
 tflint: ## tflint over every Terraform folder
 	@echo "== tflint"
 	@$(call tool,tflint) --recursive --config "$(CURDIR)/.tflint.hcl" --format compact
+
+.PHONY: tfsec
+tfsec: ## tfsec over every module: no finding left unless ignored inline with its reason
+	@echo "== tfsec"
+	@$(call tool,tfsec) modules --no-color --concise-output --no-module-downloads
 
 .PHONY: policy-test
 policy-test: ## Unit tests of the rego policies: each one rejects a plan that violates it

@@ -294,6 +294,7 @@ func (tg *Target) Tfexec(t testing.TB, folder string) *tfexec.Terraform {
 		t.Fatalf("terraform-exec: %v", err)
 	}
 	env := tg.terraformEnv(cliConfig)
+	delete(env, "TF_IN_AUTOMATION") // terraform-exec sets it itself and refuses it here
 	for _, kv := range os.Environ() { // SetEnv replaces the whole environment
 		if k, v, ok := strings.Cut(kv, "="); ok {
 			if _, set := env[k]; !set && !strings.HasPrefix(k, "TF_") {

@@ -1,0 +1,110 @@
+package test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	tfjson "github.com/hashicorp/terraform-json"
+	"github.com/hashicorp/terraform-exec/tfexec"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mediastack/terraform-aws-mediastack/test/target"
+)
+
+// planFolders are the compositions whose plans must pass the policies in policies/.
+var planFolders = []string{".", "examples/media-buckets", "examples/private-bucket"}
+
+// TestPlansPassPolicies plans each composition on the target with terraform-exec, reads the
+// plan with terraform-json, and evaluates it with the pinned conftest against policies/.
+func TestPlansPassPolicies(t *testing.T) {
+	t.Parallel()
+	root, err := target.RepoRoot()
+	require.NoError(t, err)
+	for _, folder := range planFolders {
+		t.Run(folder, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			tg := target.New(t)
+			tf := tg.Tfexec(t, folder)
+			require.NoError(t, tf.Init(ctx, tfexec.Backend(false)))
+
+			vars, err := tg.Vars(tf.WorkingDir(), nil)
+			require.NoError(t, err)
+			planFile := filepath.Join(tf.WorkingDir(), "plan.tfplan")
+			opts := []tfexec.PlanOption{tfexec.Out(planFile)}
+			for k, v := range vars {
+				opts = append(opts, tfexec.Var(k+"="+toHCL(v)))
+			}
+			hasChanges, err := tf.Plan(ctx, opts...)
+			require.NoError(t, err)
+			require.True(t, hasChanges, "a fresh namespace starts empty")
+
+			plan, err := tf.ShowPlanFile(ctx, planFile)
+			require.NoError(t, err)
+			assertCreatesOnly(t, plan)
+
+			raw, err := json.Marshal(plan)
+			require.NoError(t, err)
+			planJSON := filepath.Join(tf.WorkingDir(), "plan.json")
+			require.NoError(t, os.WriteFile(planJSON, raw, 0o644))
+			conftest(t, root, planJSON)
+		})
+	}
+}
+
+// assertCreatesOnly checks that a plan in an empty namespace only creates things: any
+// update or delete would mean the namespace was not isolated.
+func assertCreatesOnly(t *testing.T, plan *tfjson.Plan) {
+	t.Helper()
+	require.NotEmpty(t, plan.ResourceChanges)
+	for _, rc := range plan.ResourceChanges {
+		if rc.Mode != tfjson.ManagedResourceMode {
+			continue
+		}
+		assert.True(t, rc.Change.Actions.Create(), "%s: expected create, got %v", rc.Address, rc.Change.Actions)
+	}
+}
+
+// conftest evaluates planJSON against policies/ with the conftest pinned in tools/.
+func conftest(t *testing.T, root, planJSON string) {
+	t.Helper()
+	cmd := exec.Command("go", "tool", "-modfile=tools/conftest.mod", "conftest", "test",
+		"--no-color", "--all-namespaces", "--output", "json", "--policy", "policies", planJSON)
+	cmd.Dir = root
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	var results []struct {
+		Failures []struct{ Msg string } `json:"failures"`
+		Warnings []struct{ Msg string } `json:"warnings"`
+	}
+	require.NoError(t, json.Unmarshal(out, &results), "conftest output: %s (%v: %s)", out, err, stderr.String())
+	var failures []string
+	for _, r := range results {
+		for _, f := range r.Failures {
+			failures = append(failures, f.Msg)
+		}
+		for _, w := range r.Warnings {
+			t.Logf("policy warning: %s", w.Msg)
+		}
+	}
+	assert.Empty(t, failures, "the plan violates the policies:\n%s", strings.Join(failures, "\n"))
+	require.NoError(t, err, "conftest failed")
+}
+
+// toHCL renders a Go value as a -var value.
+func toHCL(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	default:
+		data, _ := json.Marshal(v)
+		return string(data)
+	}
+}
