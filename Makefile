@@ -34,6 +34,11 @@ help: ## List the tasks
 setup: ## Install and build what the project needs (idempotent)
 	@scripts/setup
 
+.PHONY: demo
+demo: ## Deploy the stack on the local emulator and follow an upload (DEMO_FLAGS=-keep to keep it up)
+	@MEDIASTACK_SKIP_TOOLS=1 scripts/setup
+	@go run ./test/cmd/demo $(DEMO_FLAGS)
+
 .PHONY: test
 test: setup lint go-test ## Everything CI runs
 

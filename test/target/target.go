@@ -96,7 +96,11 @@ func New(t testing.TB) *Target {
 }
 
 func newLocal(ctx context.Context, t testing.TB) (*Target, error) {
-	ns := emulator.Shared(t).NamespaceT(t)
+	return NewLocal(ctx, emulator.Shared(t).NamespaceT(t))
+}
+
+// NewLocal returns the local target for an emulator namespace.
+func NewLocal(ctx context.Context, ns *emulator.Namespace) (*Target, error) {
 	cfg, err := ns.AWSConfig(ctx)
 	if err != nil {
 		return nil, err
@@ -223,9 +227,25 @@ func (tg *Target) Vars(dir string, extra map[string]any) (map[string]any, error)
 	return vars, nil
 }
 
-// prepare copies the repository's Terraform sources into a temp dir (removed at cleanup,
-// or by the process guardian if the test binary dies) and writes the provider override
-// into folder, given relative to the repository root. It returns the copy of folder.
+// PrepareFolder copies the repository's Terraform sources from root into tmp and writes
+// the provider override into folder (relative to root). It returns the copy of folder.
+func (tg *Target) PrepareFolder(root, tmp, folder string) (string, error) {
+	if err := CopySources(root, tmp); err != nil {
+		return "", fmt.Errorf("copy Terraform sources: %w", err)
+	}
+	dir := filepath.Join(tmp, folder)
+	override, err := tg.ProviderOverride(dir)
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, OverrideFile), override, 0o644); err != nil {
+		return "", fmt.Errorf("write provider override: %w", err)
+	}
+	return dir, nil
+}
+
+// prepare is PrepareFolder for a test, in a temp dir removed at cleanup (or by the process
+// guardian if the test binary dies).
 func (tg *Target) prepare(t testing.TB, folder string) (dir, cliConfig string) {
 	t.Helper()
 	root, err := RepoRoot()
@@ -235,23 +255,16 @@ func (tg *Target) prepare(t testing.TB, folder string) (dir, cliConfig string) {
 	if cliConfig, err = CLIConfigFile(root); err != nil {
 		t.Fatalf("%v", err)
 	}
-	tmp := procs.TempDir(t, "mediastack-tf-*")
-	if err := CopySources(root, tmp); err != nil {
-		t.Fatalf("copy Terraform sources: %v", err)
-	}
-	dir = filepath.Join(tmp, folder)
-	override, err := tg.ProviderOverride(dir)
+	dir, err = tg.PrepareFolder(root, procs.TempDir(t, "mediastack-tf-*"), folder)
 	if err != nil {
 		t.Fatalf("%v", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, OverrideFile), override, 0o644); err != nil {
-		t.Fatalf("write provider override: %v", err)
 	}
 	return dir, cliConfig
 }
 
-// terraformEnv is the environment of every Terraform run of the harness.
-func (tg *Target) terraformEnv(cliConfig string) map[string]string {
+// TerraformEnv is the environment of every Terraform run on this target: the target's
+// credentials and endpoint, and the project-local CLI configuration.
+func (tg *Target) TerraformEnv(cliConfig string) map[string]string {
 	env := tg.Env()
 	env["TF_CLI_CONFIG_FILE"] = cliConfig
 	env["TF_IN_AUTOMATION"] = "1"
@@ -270,7 +283,7 @@ func (tg *Target) TerraformOptions(t testing.TB, folder string, vars map[string]
 	return &terraform.Options{
 		TerraformDir: dir,
 		Vars:         allVars,
-		EnvVars:      tg.terraformEnv(cliConfig),
+		EnvVars:      tg.TerraformEnv(cliConfig),
 		NoColor:      true,
 		// The AWS provider's waiters dominate apply time against an emulator; resources
 		// that do not depend on each other wait side by side.
@@ -289,12 +302,21 @@ func (tg *Target) TerraformOptions(t testing.TB, folder string, vars map[string]
 func (tg *Target) Tfexec(t testing.TB, folder string) *tfexec.Terraform {
 	t.Helper()
 	dir, cliConfig := tg.prepare(t, folder)
+	tf, err := tg.TfexecIn(dir, cliConfig)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	return tf
+}
+
+// TfexecIn returns a terraform-exec handle on dir, a folder prepared with PrepareFolder.
+func (tg *Target) TfexecIn(dir, cliConfig string) (*tfexec.Terraform, error) {
 	tf, err := tfexec.NewTerraform(dir, "terraform")
 	if err != nil {
-		t.Fatalf("terraform-exec: %v", err)
+		return nil, fmt.Errorf("terraform-exec: %w", err)
 	}
-	env := tg.terraformEnv(cliConfig)
-	delete(env, "TF_IN_AUTOMATION") // terraform-exec sets it itself and refuses it here
+	env := tg.TerraformEnv(cliConfig)
+	delete(env, "TF_IN_AUTOMATION")   // terraform-exec sets it itself and refuses it here
 	for _, kv := range os.Environ() { // SetEnv replaces the whole environment
 		if k, v, ok := strings.Cut(kv, "="); ok {
 			if _, set := env[k]; !set && !strings.HasPrefix(k, "TF_") {
@@ -303,9 +325,9 @@ func (tg *Target) Tfexec(t testing.TB, folder string) *tfexec.Terraform {
 		}
 	}
 	if err := tf.SetEnv(env); err != nil {
-		t.Fatalf("terraform-exec environment: %v", err)
+		return nil, fmt.Errorf("terraform-exec environment: %w", err)
 	}
-	return tf
+	return tf, nil
 }
 
 // Deploy applies folder on this target and registers its destruction first, so that
