@@ -1,0 +1,79 @@
+package procs
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestStopKillsTheWholeGroup(t *testing.T) {
+	dir := TempDir(t, "procs-test-*")
+	pidFile := filepath.Join(dir, "grandchild.pid")
+	// The child starts a grandchild that ignores SIGTERM, then waits.
+	p := StartT(t, Spec{
+		Name: "group",
+		Path: "/bin/sh",
+		Args: []string{"-c", `sh -c 'trap "" TERM; echo $$ > ` + pidFile + `; while :; do sleep 1; done' & wait`},
+	})
+	require.Eventually(t, func() bool { _, err := os.Stat(pidFile); return err == nil }, 5*time.Second, 20*time.Millisecond)
+	data, err := os.ReadFile(pidFile)
+	require.NoError(t, err)
+	grandchild, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	require.NoError(t, err)
+
+	require.NoError(t, p.Stop())
+	select {
+	case <-p.Done():
+	default:
+		t.Fatal("Stop returned before the process exited")
+	}
+	assert.Eventually(t, func() bool { return syscall.Kill(grandchild, 0) != nil || zombie(grandchild) }, 10*time.Second, 50*time.Millisecond,
+		"a grandchild that ignores SIGTERM must be killed with the group")
+	assert.NoFileExists(t, p.LogPath(), "the process's temp dir goes with it")
+	assert.NoError(t, p.Stop(), "a second Stop does nothing")
+}
+
+func zombie(pid int) bool {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return true
+	}
+	return strings.Contains(string(stat[strings.LastIndexByte(string(stat), ')'):]), ") Z")
+}
+
+func TestWaitHTTPReportsAnEarlyExit(t *testing.T) {
+	p := StartT(t, Spec{Name: "quitter", Path: "/bin/sh", Args: []string{"-c", "echo cannot bind port >&2; exit 3"}})
+	port, err := FreePort()
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = WaitHTTP(ctx, p, nil, "http://127.0.0.1:"+strconv.Itoa(port)+"/", http.StatusOK)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "quitter exited")
+	assert.Contains(t, err.Error(), "cannot bind port", "the error carries the process's last output")
+}
+
+func TestStartReportsAMissingExecutable(t *testing.T) {
+	_, err := Start(Spec{Name: "ghost", Path: "no-such-command-here"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "ghost")
+}
+
+func TestMkdirTemp(t *testing.T) {
+	dir, remove, err := MkdirTemp("procs-test-*")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "f"), []byte("x"), 0o644))
+	require.NoError(t, remove())
+	assert.NoDirExists(t, dir)
+	assert.NoError(t, remove(), "removing twice is harmless")
+	assert.NotZero(t, GuardianPID(), "the guardian runs once something was registered")
+}
