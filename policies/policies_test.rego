@@ -160,8 +160,17 @@ test_queue_and_topic_encryption if {
 	])
 	some m1 in deny with input as plan([{"type": "aws_sqs_queue", "values": {"sqs_managed_sse_enabled": false, "kms_master_key_id": ""}}])
 	contains(m1, "queue is not encrypted")
-	some m2 in deny with input as plan([{"type": "aws_sns_topic", "values": {"kms_master_key_id": ""}}])
+	some m2 in deny with input as plan([{"type": "aws_sns_topic", "values": {"kms_master_key_id": null}}])
 	contains(m2, "topic is not encrypted")
+	some m3 in deny with input as state([{"type": "aws_sqs_queue", "values": {"sqs_managed_sse_enabled": false, "kms_master_key_id": null}}])
+	contains(m3, "queue is not encrypted")
+}
+
+test_unknown_topic_key_warns if {
+	resources := [{"type": "aws_sns_topic", "values": {"name": "t"}}]
+	count(deny) == 0 with input as plan(resources)
+	some msg in warn with input as plan(resources)
+	contains(msg, "unknown until apply")
 }
 
 test_log_retention if {

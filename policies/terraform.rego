@@ -46,3 +46,8 @@ policy_statements(doc) := stmts if {
 as_list(x) := x if is_array(x)
 
 else := [x]
+
+# empty holds for null and "".
+empty(x) if x == null
+
+empty(x) if x == ""

@@ -18,7 +18,7 @@ import (
 )
 
 // planFolders are the compositions whose plans must pass the policies in policies/.
-var planFolders = []string{".", "examples/media-buckets", "examples/private-bucket"}
+var planFolders = []string{".", "examples/media-buckets", "examples/private-bucket", "examples/queue", "examples/topic"}
 
 // TestPlansPassPolicies plans each composition on the target with terraform-exec, reads the
 // plan with terraform-json, and evaluates it with the pinned conftest against policies/.

@@ -31,12 +31,12 @@ module "originals" {
 # Every new original under the upload prefix becomes a message on the transcode queue. The
 # queue's policy must already let this bucket send (the queue module's allowed_source_bucket_arns).
 resource "aws_s3_bucket_notification" "originals" {
-  count = var.transcode_queue_arn != null ? 1 : 0
+  count = var.transcode_notification != null ? 1 : 0
 
   bucket = module.originals.id
   queue {
     id            = "transcode"
-    queue_arn     = var.transcode_queue_arn
+    queue_arn     = var.transcode_notification.queue_arn
     events        = ["s3:ObjectCreated:*"]
     filter_prefix = var.originals_upload_prefix
   }

@@ -69,14 +69,16 @@ variable "originals_upload_prefix" {
   }
 }
 
-variable "transcode_queue_arn" {
-  description = "ARN of the SQS queue notified of every new original (s3:ObjectCreated:*). Null sends no notification."
-  type        = string
-  default     = null
+variable "transcode_notification" {
+  description = "Send every object created under originals_upload_prefix to this SQS queue (s3:ObjectCreated:*). An object, so that the notification can be planned while the queue's ARN is still unknown. Null sends nothing."
+  type = object({
+    queue_arn = string
+  })
+  default = null
 
   validation {
-    condition     = var.transcode_queue_arn == null || can(regex("^arn:aws[a-z-]*:sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,80}$", var.transcode_queue_arn))
-    error_message = "transcode_queue_arn must be an SQS queue ARN (arn:aws:sqs:<region>:<account>:<name>) or null."
+    condition     = var.transcode_notification == null ? true : can(regex("^arn:aws[a-z-]*:sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,80}$", var.transcode_notification.queue_arn))
+    error_message = "transcode_notification.queue_arn must be an SQS queue ARN (arn:aws:sqs:<region>:<account>:<name>)."
   }
 }
 

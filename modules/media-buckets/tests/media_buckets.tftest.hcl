@@ -53,7 +53,7 @@ run "wired_to_queue_and_cdn" {
   command = plan
 
   variables {
-    transcode_queue_arn       = "arn:aws:sqs:us-east-1:111122223333:media-transcode"
+    transcode_notification    = { queue_arn = "arn:aws:sqs:us-east-1:111122223333:media-transcode" }
     cdn_distribution_arns     = ["arn:aws:cloudfront::111122223333:distribution/E2ABCDEF123456"]
     derivatives_storage_class = "STANDARD"
     originals_upload_prefix   = "incoming/"
@@ -135,7 +135,7 @@ run "rejects_bad_upload_prefix" {
 run "rejects_bad_queue_arn" {
   command = plan
   variables {
-    transcode_queue_arn = "https://sqs.us-east-1.amazonaws.com/111122223333/media"
+    transcode_notification = { queue_arn = "https://sqs.us-east-1.amazonaws.com/111122223333/media" }
   }
-  expect_failures = [var.transcode_queue_arn]
+  expect_failures = [var.transcode_notification]
 }
