@@ -17,8 +17,18 @@ import (
 	"github.com/mediastack/terraform-aws-mediastack/test/target"
 )
 
-// planFolders are the compositions whose plans must pass the policies in policies/.
-var planFolders = []string{".", "examples/media-buckets", "examples/private-bucket", "examples/queue", "examples/topic"}
+// planFolders are the compositions whose plans must pass the policies in policies/, with
+// the variables they need beyond the target's.
+var planFolders = map[string]func(root string) map[string]any{
+	".":                       nil,
+	"examples/media-buckets":  nil,
+	"examples/private-bucket": nil,
+	"examples/queue":          nil,
+	"examples/topic":          nil,
+	"examples/transcoder": func(root string) map[string]any {
+		return map[string]any{"function_zip_path": filepath.Join(root, "modules", "transcoder", "tests", "testdata", "function.zip")}
+	},
+}
 
 // TestPlansPassPolicies plans each composition on the target with terraform-exec, reads the
 // plan with terraform-json, and evaluates it with the pinned conftest against policies/.
@@ -26,7 +36,7 @@ func TestPlansPassPolicies(t *testing.T) {
 	t.Parallel()
 	root, err := target.RepoRoot()
 	require.NoError(t, err)
-	for _, folder := range planFolders {
+	for folder, extraVars := range planFolders {
 		t.Run(folder, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
@@ -34,7 +44,11 @@ func TestPlansPassPolicies(t *testing.T) {
 			tf := tg.Tfexec(t, folder)
 			require.NoError(t, tf.Init(ctx, tfexec.Backend(false)))
 
-			vars, err := tg.Vars(tf.WorkingDir(), nil)
+			var extra map[string]any
+			if extraVars != nil {
+				extra = extraVars(root)
+			}
+			vars, err := tg.Vars(tf.WorkingDir(), extra)
 			require.NoError(t, err)
 			planFile := filepath.Join(tf.WorkingDir(), "plan.tfplan")
 			opts := []tfexec.PlanOption{tfexec.Out(planFile)}

@@ -10,6 +10,7 @@ module "media_buckets" {
 module "transcode_queue" {
   source = "../../modules/queue"
 
+  restrict_dlq_sources       = var.restrict_dlq_sources
   name                       = "${var.name_prefix}-transcode"
   consumer_timeout_seconds   = 120
   allowed_source_bucket_arns = ["arn:aws:s3:::${var.name_prefix}-originals"]

@@ -15,3 +15,9 @@ variable "force_destroy" {
   type        = bool
   default     = false
 }
+
+variable "restrict_dlq_sources" {
+  description = "Let only the queue itself use its DLQ. The test harness sets false on the local emulator, which lacks redrive-allow policies."
+  type        = bool
+  default     = true
+}

@@ -2,6 +2,7 @@
 module "events_queue" {
   source = "../../modules/queue"
 
+  restrict_dlq_sources      = var.restrict_dlq_sources
   name                      = "${var.name_prefix}-ready-events"
   consumer_timeout_seconds  = 30
   allowed_source_topic_arns = [module.media_events.topic_arn]

@@ -9,3 +9,9 @@ variable "region" {
   type        = string
   default     = "us-east-1"
 }
+
+variable "restrict_dlq_sources" {
+  description = "Let only the queue itself use its DLQ. The test harness sets false on the local emulator, which lacks redrive-allow policies."
+  type        = bool
+  default     = true
+}

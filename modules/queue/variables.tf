@@ -40,6 +40,12 @@ variable "max_receive_count" {
   }
 }
 
+variable "restrict_dlq_sources" {
+  description = "Let only this queue move messages into the DLQ (a redrive-allow policy byQueue). Keep true; the local emulator (moto 5.2) does not implement redrive-allow policies, so the test harness turns it off there."
+  type        = bool
+  default     = true
+}
+
 variable "message_retention_seconds" {
   description = "How long the queue keeps a message (60 to 1209600 seconds); the DLQ keeps messages 14 days."
   type        = number

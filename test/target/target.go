@@ -206,9 +206,17 @@ func (tg *Target) ProviderOverride(dir string) ([]byte, error) {
 	return ProviderOverride(tg.provider, folder.Aliases), nil
 }
 
+// EmulatorGaps are the variables the local target sets because moto lacks an AWS feature
+// the stack uses by default. Each one turns that feature off on the emulator only; the other
+// targets keep the module's default.
+var EmulatorGaps = map[string]any{
+	// moto 5.2 does not store RedriveAllowPolicy, so the provider waits for it forever.
+	"restrict_dlq_sources": false,
+}
+
 // Vars returns the variables for the folder at dir: name_prefix is the run id, region the
-// target's, force_destroy true (tests must be able to tear down what they filled), each only
-// where the folder declares it; extra wins.
+// target's, force_destroy true (tests must be able to tear down what they filled), and on
+// the local target the EmulatorGaps, each only where the folder declares it; extra wins.
 func (tg *Target) Vars(dir string, extra map[string]any) (map[string]any, error) {
 	folder, err := ReadFolder(dir)
 	if err != nil {
@@ -216,6 +224,11 @@ func (tg *Target) Vars(dir string, extra map[string]any) (map[string]any, error)
 	}
 	vars := map[string]any{}
 	defaults := map[string]any{"name_prefix": tg.RunID, "region": tg.Region, "force_destroy": true}
+	if tg.Name == Local {
+		for k, v := range EmulatorGaps {
+			defaults[k] = v
+		}
+	}
 	for k, v := range defaults {
 		if folder.Variables[k] {
 			vars[k] = v

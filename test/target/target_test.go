@@ -138,11 +138,23 @@ variable "name_prefix" {
 	assert.Equal(t, []string{"us_east_1"}, folder.Aliases, "aws aliases only, the harness's own override ignored")
 	assert.Equal(t, map[string]bool{"region": true, "name_prefix": true}, folder.Variables)
 
-	tg := &Target{RunID: "t1", Region: "eu-west-1"}
+	tg := &Target{Name: AWS, RunID: "t1", Region: "eu-west-1"}
 	vars, err := tg.Vars(dir, map[string]any{"extra": 1})
 	require.NoError(t, err)
 	assert.Equal(t, map[string]any{"name_prefix": "t1", "region": "eu-west-1", "extra": 1}, vars,
 		"force_destroy is only passed where it is declared")
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "gaps.tf"), []byte(`variable "restrict_dlq_sources" {
+  type = bool
+}
+`), 0o644))
+	vars, err = tg.Vars(dir, nil)
+	require.NoError(t, err)
+	assert.NotContains(t, vars, "restrict_dlq_sources", "real AWS keeps the module's default")
+	local := &Target{Name: Local, RunID: "t1", Region: "us-east-1"}
+	vars, err = local.Vars(dir, nil)
+	require.NoError(t, err)
+	assert.Equal(t, false, vars["restrict_dlq_sources"], "the emulator's gaps are turned off on the local target only")
 }
 
 func TestReadFolderReportsSyntaxErrors(t *testing.T) {

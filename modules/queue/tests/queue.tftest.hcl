@@ -51,6 +51,10 @@ run "defaults" {
     error_message = "long polling is on by default"
   }
   assert {
+    condition     = length(aws_sqs_queue_redrive_allow_policy.dlq) == 1
+    error_message = "only this queue may use the DLQ by default"
+  }
+  assert {
     condition     = local.queue_arn == "arn:aws:sqs:us-east-1:111122223333:media-transcode"
     error_message = "the policy must name the queue"
   }
@@ -106,6 +110,17 @@ run "sources_kms_and_alarm_actions" {
   assert {
     condition     = aws_sqs_queue.this.tags["team"] == "media"
     error_message = "tags reach the queues"
+  }
+}
+
+run "dlq_sources_unrestricted" {
+  command = plan
+  variables {
+    restrict_dlq_sources = false
+  }
+  assert {
+    condition     = length(aws_sqs_queue_redrive_allow_policy.dlq) == 0
+    error_message = "restrict_dlq_sources = false leaves the DLQ's redrive-allow policy alone"
   }
 }
 
