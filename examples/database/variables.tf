@@ -1,0 +1,17 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name; lowercase letters, digits and hyphens."
+  type        = string
+  default     = "mediastack-example"
+}
+
+variable "region" {
+  description = "AWS region to deploy to."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "force_destroy" {
+  description = "Tear down without a final snapshot (tests set it)."
+  type        = bool
+  default     = false
+}
