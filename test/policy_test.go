@@ -25,6 +25,8 @@ var planFolders = map[string]func(root string) map[string]any{
 	"examples/private-bucket": nil,
 	"examples/queue":          nil,
 	"examples/topic":          nil,
+	"examples/database":       nil,
+	"examples/identity":       nil,
 	"examples/transcoder": func(root string) map[string]any {
 		return map[string]any{"function_zip_path": filepath.Join(root, "modules", "transcoder", "tests", "testdata", "function.zip")}
 	},

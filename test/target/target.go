@@ -6,8 +6,11 @@ package target
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,9 +68,10 @@ type Target struct {
 	RunID  string // unique per test: prefixes every resource name and tags every resource
 	Region string
 
-	provider ProviderConfig
-	awsCfg   aws.Config
-	env      map[string]string
+	provider   ProviderConfig
+	awsCfg     aws.Config
+	env        map[string]string
+	httpClient *http.Client
 }
 
 // New resolves the target for a test from the environment. The local target starts (or
@@ -107,6 +111,9 @@ func NewLocal(ctx context.Context, ns *emulator.Namespace) (*Target, error) {
 	}
 	tg := newEndpointTarget(Local, ns.ID, ns.Region, ns.Endpoint, ns.Credentials, cfg)
 	tg.env["AWS_CA_BUNDLE"] = ns.CABundle
+	if tg.httpClient, err = clientTrusting(ns.CABundle); err != nil {
+		return nil, err
+	}
 	return tg, nil
 }
 
@@ -178,6 +185,33 @@ func NewRunID() (string, error) {
 		return "", err
 	}
 	return "r" + hex.EncodeToString(b), nil
+}
+
+// clientTrusting returns an HTTP client that trusts the system roots and the CA in bundle.
+func clientTrusting(bundle string) (*http.Client, error) {
+	pem, err := os.ReadFile(bundle)
+	if err != nil {
+		return nil, fmt.Errorf("read CA bundle: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s holds no certificate", bundle)
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return &http.Client{Transport: transport, Timeout: time.Minute}, nil
+}
+
+// HTTPClient returns an HTTP client that trusts the target's endpoints, for requests the
+// SDK does not make (JWKS documents, presigned URLs, CDN URLs).
+func (tg *Target) HTTPClient() *http.Client {
+	if tg.httpClient != nil {
+		return tg.httpClient
+	}
+	return &http.Client{Timeout: time.Minute}
 }
 
 // AWSConfig returns an SDK configuration that reaches the target as this test.
