@@ -27,6 +27,9 @@ var planFolders = map[string]func(root string) map[string]any{
 	"examples/topic":          nil,
 	"examples/database":       nil,
 	"examples/identity":       nil,
+	"examples/asg": func(root string) map[string]any {
+		return map[string]any{"artifact_path": filepath.Join(root, "modules", "transcoder", "tests", "testdata", "function.zip")}
+	},
 	"examples/transcoder": func(root string) map[string]any {
 		return map[string]any{"function_zip_path": filepath.Join(root, "modules", "transcoder", "tests", "testdata", "function.zip")}
 	},
