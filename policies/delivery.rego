@@ -21,7 +21,7 @@ deny contains msg if {
 deny contains msg if {
 	some d in _distributions
 	some vc in d.resource.values.viewer_certificate
-	object.get(vc, "acm_certificate_arn", "") != ""
+	not tf.empty(object.get(vc, "acm_certificate_arn", null))
 	not startswith(vc.minimum_protocol_version, "TLSv1.2")
 	msg := sprintf("%s: minimum_protocol_version %q is below TLS 1.2; use TLSv1.2_2021", [d.resource.address, vc.minimum_protocol_version])
 }

@@ -137,6 +137,10 @@ test_cloudfront if {
 	some m1 in deny with input as plan([{"type": "aws_cloudfront_distribution", "values": allow_all}])
 	contains(m1, "plain HTTP")
 
+	# With CloudFront's own certificate the TLS floor is AWS's and cannot be set.
+	default_cert := object.union(good_distribution, {"viewer_certificate": [{"acm_certificate_arn": null, "cloudfront_default_certificate": true, "minimum_protocol_version": "TLSv1"}]})
+	count(deny) == 0 with input as plan([{"type": "aws_cloudfront_distribution", "values": default_cert}])
+
 	old_tls := object.union(good_distribution, {"viewer_certificate": [{"acm_certificate_arn": "arn:x", "minimum_protocol_version": "TLSv1_2016"}]})
 	some m2 in deny with input as plan([{"type": "aws_cloudfront_distribution", "values": old_tls}])
 	contains(m2, "below TLS 1.2")

@@ -1,0 +1,185 @@
+# A CloudFront distribution in front of the private derivatives bucket: reads go through Origin
+# Access Control (the bucket stays private), viewers only ever get HTTPS, and each kind of media
+# object is cached as long as it can be: playlists briefly, immutable segments and renditions long.
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  origin_id = "derivatives"
+  signed    = var.signing_public_key_pem != null
+
+  # Ordered: CloudFront takes the first pattern that matches (its * also matches "/").
+  behaviours = [
+    { path_pattern = "*.m3u8", ttl = var.cache_ttls.playlists },
+    { path_pattern = "*.ts", ttl = var.cache_ttls.segments },
+    { path_pattern = "*.m4s", ttl = var.cache_ttls.segments },
+    { path_pattern = "*.mp4", ttl = var.cache_ttls.renditions },
+    { path_pattern = "*.jpg", ttl = var.cache_ttls.posters },
+  ]
+  trusted_key_groups = local.signed ? [aws_cloudfront_key_group.this[0].id] : null
+
+  # Built in AWS's documented form (arn:<partition>:cloudfront::<account>:distribution/<id>)
+  # rather than read back: some emulators (moto 5) return it without the empty region field.
+  distribution_arn = "arn:${data.aws_partition.current.partition}:cloudfront::${data.aws_caller_identity.current.account_id}:distribution/${aws_cloudfront_distribution.this.id}"
+}
+
+################################################################################
+# Origin access
+################################################################################
+
+resource "aws_cloudfront_origin_access_control" "this" {
+  name                              = var.name
+  description                       = "CloudFront ${var.name} reads ${var.origin_bucket_name} with SigV4."
+  origin_access_control_origin_type = "s3"
+  signing_behavior                  = "always"
+  signing_protocol                  = "sigv4"
+}
+
+################################################################################
+# Signed URLs (optional)
+################################################################################
+
+resource "aws_cloudfront_public_key" "this" {
+  count = local.signed ? 1 : 0
+
+  # A prefix, so that a new key can exist beside the old one while the key group switches.
+  name_prefix = "${var.name}-"
+  comment     = "Verifies signed URLs and cookies for ${var.name}."
+  encoded_key = "${trimspace(var.signing_public_key_pem)}\n"
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_cloudfront_key_group" "this" {
+  count = local.signed ? 1 : 0
+
+  name    = "${var.name}-signing"
+  comment = "Keys whose signatures ${var.name} accepts."
+  items   = [aws_cloudfront_public_key.this[0].id]
+}
+
+################################################################################
+# Distribution
+################################################################################
+
+#tfsec:ignore:aws-cloudfront-enable-logging Standard logging needs a log bucket with ACLs enabled, which this module does not own; the logging input turns it on.
+resource "aws_cloudfront_distribution" "this" {
+  enabled         = true
+  comment         = "${var.name}: media from ${var.origin_bucket_name}"
+  aliases         = var.aliases
+  price_class     = var.price_class
+  http_version    = "http2and3"
+  is_ipv6_enabled = true
+  web_acl_id      = var.web_acl_id
+  # No default_root_object: "/" is not a media object, so it gets the bucket's 403, not a file.
+
+  origin {
+    origin_id                = local.origin_id
+    domain_name              = var.origin_bucket_regional_domain_name
+    origin_access_control_id = aws_cloudfront_origin_access_control.this.id
+  }
+
+  default_cache_behavior {
+    target_origin_id       = local.origin_id
+    viewer_protocol_policy = var.viewer_protocol_policy
+    allowed_methods        = ["GET", "HEAD"]
+    cached_methods         = ["GET", "HEAD"]
+    # CloudFront only compresses text types (the playlists); segments and renditions pass as is.
+    compress           = true
+    trusted_key_groups = local.trusted_key_groups
+    # Attached by ID rather than created: the default is an AWS-managed policy, and moto (the
+    # local target) has no response headers policy API at all.
+    response_headers_policy_id = var.response_headers_policy_id
+    min_ttl                    = var.cache_ttls.default.min
+    default_ttl                = var.cache_ttls.default.default
+    max_ttl                    = var.cache_ttls.default.max
+
+    # Legacy cache settings (TTLs above, forwarded_values) rather than a cache policy: every
+    # CloudFront API accepts them, and moto has no cache policy API. Media URLs carry no
+    # meaningful query string or cookie.
+    forwarded_values {
+      query_string = false
+      cookies {
+        forward = "none"
+      }
+    }
+  }
+
+  dynamic "ordered_cache_behavior" {
+    for_each = local.behaviours
+    content {
+      path_pattern               = ordered_cache_behavior.value.path_pattern
+      target_origin_id           = local.origin_id
+      viewer_protocol_policy     = var.viewer_protocol_policy
+      allowed_methods            = ["GET", "HEAD"]
+      cached_methods             = ["GET", "HEAD"]
+      compress                   = true
+      trusted_key_groups         = local.trusted_key_groups
+      response_headers_policy_id = var.response_headers_policy_id
+      min_ttl                    = ordered_cache_behavior.value.ttl.min
+      default_ttl                = ordered_cache_behavior.value.ttl.default
+      max_ttl                    = ordered_cache_behavior.value.ttl.max
+
+      forwarded_values {
+        query_string = false
+        cookies {
+          forward = "none"
+        }
+      }
+    }
+  }
+
+  restrictions {
+    geo_restriction {
+      restriction_type = length(var.geo_allowed_countries) > 0 ? "whitelist" : "none"
+      locations        = var.geo_allowed_countries
+    }
+  }
+
+  # With the default *.cloudfront.net certificate AWS fixes the TLS floor itself (TLSv1) whatever
+  # is asked, so the floor is only set with a certificate of our own.
+  viewer_certificate {
+    cloudfront_default_certificate = var.acm_certificate_arn == null
+    acm_certificate_arn            = var.acm_certificate_arn
+    ssl_support_method             = var.acm_certificate_arn == null ? null : "sni-only"
+    minimum_protocol_version       = var.acm_certificate_arn == null ? null : "TLSv1.2_2021"
+  }
+
+  dynamic "logging_config" {
+    for_each = var.logging == null ? [] : [var.logging]
+    content {
+      bucket          = logging_config.value.bucket
+      prefix          = logging_config.value.prefix
+      include_cookies = logging_config.value.include_cookies
+    }
+  }
+
+  tags = var.tags
+}
+
+################################################################################
+# Bucket policy statement for the origin
+################################################################################
+
+# Only this distribution may read the bucket's objects; the caller merges this into the bucket
+# policy (media-buckets builds the same statement from cdn_distribution_arns).
+data "aws_iam_policy_document" "bucket" {
+  statement {
+    sid       = "AllowCloudFrontOriginAccessControl"
+    effect    = "Allow"
+    actions   = ["s3:GetObject"]
+    resources = ["arn:${data.aws_partition.current.partition}:s3:::${var.origin_bucket_name}/*"]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudfront.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "AWS:SourceArn"
+      values   = [local.distribution_arn]
+    }
+  }
+}

@@ -1,0 +1,403 @@
+mock_provider "aws" {
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "111122223333"
+    }
+  }
+  mock_resource "aws_cloudfront_distribution" {
+    defaults = {
+      id  = "E2ABCDEF123456"
+      arn = "arn:aws:cloudfront::111122223333:distribution/E2ABCDEF123456"
+    }
+  }
+}
+
+variables {
+  name                               = "media-cdn"
+  origin_bucket_name                 = "media-derivatives"
+  origin_bucket_regional_domain_name = "media-derivatives.s3.us-east-1.amazonaws.com"
+}
+
+run "defaults_are_secure" {
+  command = plan
+
+  assert {
+    condition = (aws_cloudfront_origin_access_control.this.origin_access_control_origin_type == "s3" &&
+      aws_cloudfront_origin_access_control.this.signing_behavior == "always" &&
+    aws_cloudfront_origin_access_control.this.signing_protocol == "sigv4")
+    error_message = "the origin must be read through an S3 origin access control that always signs with SigV4"
+  }
+  assert {
+    condition = (one(aws_cloudfront_distribution.this.origin).domain_name == "media-derivatives.s3.us-east-1.amazonaws.com" &&
+    one(aws_cloudfront_distribution.this.origin).origin_id == "derivatives")
+    error_message = "the origin must be the given bucket"
+  }
+  assert {
+    condition = (one(aws_cloudfront_distribution.this.default_cache_behavior).viewer_protocol_policy == "redirect-to-https" &&
+    alltrue([for b in aws_cloudfront_distribution.this.ordered_cache_behavior : b.viewer_protocol_policy == "redirect-to-https"]))
+    error_message = "every behaviour redirects HTTP to HTTPS by default"
+  }
+  assert {
+    condition = (one(aws_cloudfront_distribution.this.viewer_certificate).cloudfront_default_certificate &&
+    one(aws_cloudfront_distribution.this.viewer_certificate).acm_certificate_arn == null)
+    error_message = "without a certificate the default CloudFront certificate is used"
+  }
+  assert {
+    condition     = [for b in aws_cloudfront_distribution.this.ordered_cache_behavior : b.path_pattern] == ["*.m3u8", "*.ts", "*.m4s", "*.mp4", "*.jpg"]
+    error_message = "playlists, segments, renditions and posters each get a behaviour, in that order"
+  }
+  assert {
+    condition = (aws_cloudfront_distribution.this.ordered_cache_behavior[0].default_ttl == 5 &&
+      aws_cloudfront_distribution.this.ordered_cache_behavior[0].max_ttl == 10 &&
+      aws_cloudfront_distribution.this.ordered_cache_behavior[1].default_ttl == 86400 &&
+      aws_cloudfront_distribution.this.ordered_cache_behavior[2].max_ttl == 31536000 &&
+      aws_cloudfront_distribution.this.ordered_cache_behavior[3].default_ttl == 86400 &&
+    aws_cloudfront_distribution.this.ordered_cache_behavior[4].default_ttl == 3600)
+    error_message = "playlists are cached 5 s by default, segments and renditions a day (up to a year), posters an hour"
+  }
+  assert {
+    condition = (one(aws_cloudfront_distribution.this.default_cache_behavior).compress &&
+      alltrue([for b in aws_cloudfront_distribution.this.ordered_cache_behavior : b.compress && !one(b.forwarded_values).query_string && one(one(b.forwarded_values).cookies).forward == "none"]) &&
+    alltrue([for b in aws_cloudfront_distribution.this.ordered_cache_behavior : b.allowed_methods == toset(["GET", "HEAD"])]))
+    error_message = "behaviours compress, forward no query string or cookie and allow only GET and HEAD"
+  }
+  assert {
+    condition     = length(aws_cloudfront_public_key.this) == 0 && length(aws_cloudfront_key_group.this) == 0 && output.key_group_id == null && output.public_key_id == null
+    error_message = "URLs are unsigned unless a public key is given"
+  }
+  assert {
+    condition = (one(aws_cloudfront_distribution.this.default_cache_behavior).response_headers_policy_id == "67f7725c-6f97-4210-82d7-5512b31e9d03" &&
+    alltrue([for b in aws_cloudfront_distribution.this.ordered_cache_behavior : b.response_headers_policy_id == "67f7725c-6f97-4210-82d7-5512b31e9d03"]))
+    error_message = "every behaviour adds AWS's managed security headers (SecurityHeadersPolicy: HSTS, nosniff, frame options) by default"
+  }
+  assert {
+    condition     = aws_cloudfront_distribution.this.default_root_object == null
+    error_message = "no default root object"
+  }
+  assert {
+    condition     = one(one(aws_cloudfront_distribution.this.restrictions).geo_restriction).restriction_type == "none"
+    error_message = "no geo restriction by default"
+  }
+  assert {
+    condition = (aws_cloudfront_distribution.this.price_class == "PriceClass_100" && aws_cloudfront_distribution.this.http_version == "http2and3" &&
+    aws_cloudfront_distribution.this.is_ipv6_enabled && aws_cloudfront_distribution.this.web_acl_id == null)
+    error_message = "defaults: PriceClass_100, HTTP/2 and HTTP/3, IPv6, no WAF"
+  }
+  assert {
+    condition     = length(aws_cloudfront_distribution.this.logging_config) == 0 && length(aws_cloudfront_distribution.this.aliases) == 0
+    error_message = "no logging and no aliases unless asked"
+  }
+}
+
+run "bucket_policy_names_this_distribution" {
+  # apply (against the mock) so that the distribution's ARN is known
+  command = apply
+
+  assert {
+    condition = (data.aws_iam_policy_document.bucket.statement[0].actions == toset(["s3:GetObject"]) &&
+      data.aws_iam_policy_document.bucket.statement[0].resources == toset(["arn:aws:s3:::media-derivatives/*"]) &&
+    one(data.aws_iam_policy_document.bucket.statement[0].principals).identifiers == toset(["cloudfront.amazonaws.com"]))
+    error_message = "the policy lets the CloudFront service read the bucket's objects only"
+  }
+  assert {
+    condition = (one(data.aws_iam_policy_document.bucket.statement[0].condition).variable == "AWS:SourceArn" &&
+    toset(one(data.aws_iam_policy_document.bucket.statement[0].condition).values) == toset(["arn:aws:cloudfront::111122223333:distribution/E2ABCDEF123456"]))
+    error_message = "the policy is limited to this distribution"
+  }
+  assert {
+    condition     = length(one(aws_cloudfront_distribution.this.default_cache_behavior).trusted_key_groups) == 0
+    error_message = "unsigned by default: no behaviour trusts a key group"
+  }
+  assert {
+    condition     = output.distribution_arn == "arn:aws:cloudfront::111122223333:distribution/E2ABCDEF123456"
+    error_message = "the distribution ARN has AWS's form arn:aws:cloudfront::<account>:distribution/<id>"
+  }
+}
+
+run "custom_certificate_and_aliases" {
+  command = plan
+
+  variables {
+    acm_certificate_arn = "arn:aws:acm:us-east-1:111122223333:certificate/12345678-1234-1234-1234-123456789012"
+    aliases             = ["media.example.com", "*.cdn.example.com"]
+  }
+
+  assert {
+    condition = (one(aws_cloudfront_distribution.this.viewer_certificate).acm_certificate_arn == "arn:aws:acm:us-east-1:111122223333:certificate/12345678-1234-1234-1234-123456789012" &&
+      !one(aws_cloudfront_distribution.this.viewer_certificate).cloudfront_default_certificate &&
+      one(aws_cloudfront_distribution.this.viewer_certificate).ssl_support_method == "sni-only" &&
+    one(aws_cloudfront_distribution.this.viewer_certificate).minimum_protocol_version == "TLSv1.2_2021")
+    error_message = "a certificate is served with SNI and a TLSv1.2_2021 floor"
+  }
+  assert {
+    condition     = aws_cloudfront_distribution.this.aliases == toset(["media.example.com", "*.cdn.example.com"])
+    error_message = "aliases reach the distribution"
+  }
+}
+
+run "https_only" {
+  command = plan
+
+  variables {
+    viewer_protocol_policy = "https-only"
+  }
+
+  assert {
+    condition = (one(aws_cloudfront_distribution.this.default_cache_behavior).viewer_protocol_policy == "https-only" &&
+    alltrue([for b in aws_cloudfront_distribution.this.ordered_cache_behavior : b.viewer_protocol_policy == "https-only"]))
+    error_message = "https-only reaches every behaviour"
+  }
+}
+
+run "signed_urls" {
+  command = apply
+
+  variables {
+    signing_public_key_pem = "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfVLPHCozMxH2Mo\n4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u\n-----END PUBLIC KEY-----\n"
+  }
+
+  assert {
+    condition = (length(aws_cloudfront_public_key.this) == 1 && length(aws_cloudfront_key_group.this) == 1 &&
+      aws_cloudfront_key_group.this[0].name == "media-cdn-signing" &&
+      aws_cloudfront_key_group.this[0].items == toset([aws_cloudfront_public_key.this[0].id]) &&
+    endswith(aws_cloudfront_public_key.this[0].encoded_key, "-----END PUBLIC KEY-----\n"))
+    error_message = "a public key creates the key and a key group holding it"
+  }
+  assert {
+    condition = (one(aws_cloudfront_distribution.this.default_cache_behavior).trusted_key_groups == [aws_cloudfront_key_group.this[0].id] &&
+    alltrue([for b in aws_cloudfront_distribution.this.ordered_cache_behavior : b.trusted_key_groups == [aws_cloudfront_key_group.this[0].id]]))
+    error_message = "every behaviour trusts the key group"
+  }
+  assert {
+    condition     = output.key_group_id == aws_cloudfront_key_group.this[0].id && output.public_key_id == aws_cloudfront_public_key.this[0].id
+    error_message = "the key group and public key IDs are output"
+  }
+}
+
+run "geo_allow_list" {
+  command = plan
+
+  variables {
+    geo_allowed_countries = ["US", "CA"]
+  }
+
+  assert {
+    condition = (one(one(aws_cloudfront_distribution.this.restrictions).geo_restriction).restriction_type == "whitelist" &&
+    one(one(aws_cloudfront_distribution.this.restrictions).geo_restriction).locations == toset(["US", "CA"]))
+    error_message = "only the allowed countries are served"
+  }
+}
+
+run "standard_logging" {
+  command = plan
+
+  variables {
+    logging = { bucket = "media-logs.s3.amazonaws.com" }
+  }
+
+  assert {
+    condition = (one(aws_cloudfront_distribution.this.logging_config).bucket == "media-logs.s3.amazonaws.com" &&
+    one(aws_cloudfront_distribution.this.logging_config).prefix == "cloudfront/" && !one(aws_cloudfront_distribution.this.logging_config).include_cookies)
+    error_message = "logging goes to the given bucket under cloudfront/, without cookies"
+  }
+}
+
+run "price_class_waf_and_tags" {
+  command = plan
+
+  variables {
+    price_class = "PriceClass_All"
+    web_acl_id  = "arn:aws:wafv2:us-east-1:111122223333:global/webacl/media/12345678-1234-1234-1234-123456789012"
+    tags        = { team = "media" }
+  }
+
+  assert {
+    condition = (aws_cloudfront_distribution.this.price_class == "PriceClass_All" &&
+      aws_cloudfront_distribution.this.web_acl_id == "arn:aws:wafv2:us-east-1:111122223333:global/webacl/media/12345678-1234-1234-1234-123456789012" &&
+    aws_cloudfront_distribution.this.tags["team"] == "media")
+    error_message = "price class, web ACL and tags reach the distribution"
+  }
+}
+
+run "custom_ttls" {
+  command = plan
+
+  variables {
+    cache_ttls = { playlists = { default = 2, max = 4 } }
+  }
+
+  assert {
+    condition = (aws_cloudfront_distribution.this.ordered_cache_behavior[0].min_ttl == 0 &&
+      aws_cloudfront_distribution.this.ordered_cache_behavior[0].default_ttl == 2 &&
+      aws_cloudfront_distribution.this.ordered_cache_behavior[0].max_ttl == 4 &&
+    aws_cloudfront_distribution.this.ordered_cache_behavior[1].default_ttl == 86400)
+    error_message = "cache_ttls override one kind and keep the others' defaults"
+  }
+}
+
+run "cors_response_headers_policy" {
+  command = plan
+
+  variables {
+    response_headers_policy_id = "e61eb60c-9c35-4d20-a928-2b84e02af89c"
+  }
+
+  assert {
+    condition = (one(aws_cloudfront_distribution.this.default_cache_behavior).response_headers_policy_id == "e61eb60c-9c35-4d20-a928-2b84e02af89c" &&
+    alltrue([for b in aws_cloudfront_distribution.this.ordered_cache_behavior : b.response_headers_policy_id == "e61eb60c-9c35-4d20-a928-2b84e02af89c"]))
+    error_message = "another response headers policy (here CORS-and-SecurityHeadersPolicy) reaches every behaviour"
+  }
+}
+
+run "no_response_headers_policy" {
+  command = plan
+
+  variables {
+    response_headers_policy_id = null
+  }
+
+  assert {
+    condition = (one(aws_cloudfront_distribution.this.default_cache_behavior).response_headers_policy_id == null &&
+    alltrue([for b in aws_cloudfront_distribution.this.ordered_cache_behavior : b.response_headers_policy_id == null]))
+    error_message = "response_headers_policy_id = null attaches no policy"
+  }
+}
+
+run "rejects_bad_name" {
+  command = plan
+  variables {
+    name = "media cdn!"
+  }
+  expect_failures = [var.name]
+}
+
+run "rejects_bad_origin_bucket_name" {
+  command = plan
+  variables {
+    origin_bucket_name = "Media_Derivatives"
+  }
+  expect_failures = [var.origin_bucket_name]
+}
+
+run "rejects_bad_origin_domain" {
+  command = plan
+  variables {
+    origin_bucket_regional_domain_name = "media-derivatives.example.com"
+  }
+  expect_failures = [var.origin_bucket_regional_domain_name]
+}
+
+run "rejects_origin_domain_of_another_bucket" {
+  command = plan
+  variables {
+    origin_bucket_regional_domain_name = "media-originals.s3.us-east-1.amazonaws.com"
+  }
+  expect_failures = [var.origin_bucket_regional_domain_name]
+}
+
+run "rejects_allow_all" {
+  command = plan
+  variables {
+    viewer_protocol_policy = "allow-all"
+  }
+  expect_failures = [var.viewer_protocol_policy]
+}
+
+run "rejects_certificate_outside_us_east_1" {
+  command = plan
+  variables {
+    acm_certificate_arn = "arn:aws:acm:eu-west-1:111122223333:certificate/12345678-1234-1234-1234-123456789012"
+  }
+  expect_failures = [var.acm_certificate_arn]
+}
+
+run "rejects_bad_alias" {
+  command = plan
+  variables {
+    acm_certificate_arn = "arn:aws:acm:us-east-1:111122223333:certificate/12345678-1234-1234-1234-123456789012"
+    aliases             = ["https://media.example.com"]
+  }
+  expect_failures = [var.aliases]
+}
+
+run "rejects_aliases_without_certificate" {
+  command = plan
+  variables {
+    aliases = ["media.example.com"]
+  }
+  expect_failures = [var.aliases]
+}
+
+run "rejects_bad_ttls" {
+  command = plan
+  variables {
+    cache_ttls = { playlists = { min = 10, default = 5 } }
+  }
+  expect_failures = [var.cache_ttls]
+}
+
+run "rejects_private_key_as_public_key" {
+  command = plan
+  variables {
+    signing_public_key_pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n"
+  }
+  expect_failures = [var.signing_public_key_pem]
+}
+
+run "rejects_truncated_public_key" {
+  command = plan
+  variables {
+    signing_public_key_pem = "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfVLPHCozMxH2M\n-----END PUBLIC KEY-----\n"
+  }
+  expect_failures = [var.signing_public_key_pem]
+}
+
+run "rejects_bad_country_code" {
+  command = plan
+  variables {
+    geo_allowed_countries = ["USA"]
+  }
+  expect_failures = [var.geo_allowed_countries]
+}
+
+run "rejects_unknown_price_class" {
+  command = plan
+  variables {
+    price_class = "PriceClass_300"
+  }
+  expect_failures = [var.price_class]
+}
+
+run "rejects_bad_logging_bucket" {
+  command = plan
+  variables {
+    logging = { bucket = "media-logs" }
+  }
+  expect_failures = [var.logging]
+}
+
+run "rejects_bad_web_acl" {
+  command = plan
+  variables {
+    web_acl_id = "arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/media/12345678-1234-1234-1234-123456789012"
+  }
+  expect_failures = [var.web_acl_id]
+}
+
+run "rejects_bad_response_headers_policy_id" {
+  command = plan
+  variables {
+    response_headers_policy_id = "Managed-SecurityHeadersPolicy"
+  }
+  expect_failures = [var.response_headers_policy_id]
+}
