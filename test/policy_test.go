@@ -29,6 +29,7 @@ var planFolders = map[string]func(root string) map[string]any{
 	"examples/identity":       nil,
 	"examples/cdn":            nil,
 	"examples/latency-dns":    nil,
+	"examples/network":        nil,
 	"examples/asg": func(root string) map[string]any {
 		return map[string]any{"artifact_path": filepath.Join(root, "modules", "transcoder", "tests", "testdata", "function.zip")}
 	},
