@@ -1,5 +1,7 @@
-# The derivatives bucket served through CloudFront. No cycle: the distribution needs only the
-# bucket's domain name, and the bucket policy (a separate resource) then names the distribution.
+# The derivatives bucket served through CloudFront. No dependency cycle although each module
+# reads the other: the distribution needs only the bucket's name and domain, and the bucket's
+# policy (a separate resource inside media-buckets) is written after the distribution exists,
+# naming its ARN.
 module "media_buckets" {
   source = "../../modules/media-buckets"
 
@@ -16,7 +18,7 @@ module "cdn" {
   name                               = "${var.name_prefix}-cdn"
   origin_bucket_name                 = module.media_buckets.derivatives_bucket_id
   origin_bucket_regional_domain_name = module.media_buckets.derivatives_bucket_regional_domain_name
-  signing_public_key_pem             = var.signing_public_key_pem
+  signing_public_key_pem             = var.signing_public_key_path == null ? null : file(var.signing_public_key_path)
 
   tags = local.tags
 }

@@ -3,6 +3,11 @@ output "distribution_id" {
   value       = module.cdn.distribution_id
 }
 
+output "distribution_arn" {
+  description = "ARN of the distribution, the only reader the derivatives bucket allows."
+  value       = module.cdn.distribution_arn
+}
+
 output "domain_name" {
   description = "Domain name of the distribution."
   value       = module.cdn.domain_name

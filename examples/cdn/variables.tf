@@ -16,8 +16,13 @@ variable "force_destroy" {
   default     = false
 }
 
-variable "signing_public_key_pem" {
-  description = "PEM of an RSA 2048 public key to require signed URLs; null serves unsigned."
+variable "signing_public_key_path" {
+  description = "Path of a PEM RSA public key (e.g. from `openssl genrsa 2048 | openssl rsa -pubout`) to require signed URLs; null (the default) serves unsigned."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.signing_public_key_path == null ? true : try(fileexists(var.signing_public_key_path), false)
+    error_message = "signing_public_key_path must be the path of an existing PEM file, or null."
+  }
 }

@@ -44,8 +44,9 @@ resource "aws_cloudfront_public_key" "this" {
   count = local.signed ? 1 : 0
 
   # A prefix, so that a new key can exist beside the old one while the key group switches.
+  # No comment on this key or the key group: moto drops comments and implements neither
+  # UpdatePublicKey nor UpdateKeyGroup, so every later plan would try an update it refuses.
   name_prefix = "${var.name}-"
-  comment     = "Verifies signed URLs and cookies for ${var.name}."
   encoded_key = "${trimspace(var.signing_public_key_pem)}\n"
 
   lifecycle {
@@ -56,9 +57,8 @@ resource "aws_cloudfront_public_key" "this" {
 resource "aws_cloudfront_key_group" "this" {
   count = local.signed ? 1 : 0
 
-  name    = "${var.name}-signing"
-  comment = "Keys whose signatures ${var.name} accepts."
-  items   = [aws_cloudfront_public_key.this[0].id]
+  name  = "${var.name}-signing"
+  items = [aws_cloudfront_public_key.this[0].id]
 }
 
 ################################################################################

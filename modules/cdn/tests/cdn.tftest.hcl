@@ -174,8 +174,8 @@ run "signed_urls" {
     error_message = "a public key creates the key and a key group holding it"
   }
   assert {
-    condition = (one(aws_cloudfront_distribution.this.default_cache_behavior).trusted_key_groups == [aws_cloudfront_key_group.this[0].id] &&
-    alltrue([for b in aws_cloudfront_distribution.this.ordered_cache_behavior : b.trusted_key_groups == [aws_cloudfront_key_group.this[0].id]]))
+    condition = (one(aws_cloudfront_distribution.this.default_cache_behavior).trusted_key_groups == tolist([aws_cloudfront_key_group.this[0].id]) &&
+    alltrue([for b in aws_cloudfront_distribution.this.ordered_cache_behavior : b.trusted_key_groups == tolist([aws_cloudfront_key_group.this[0].id])]))
     error_message = "every behaviour trusts the key group"
   }
   assert {
