@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -27,7 +26,7 @@ func TestUploadAPIFleet(t *testing.T) {
 	t.Parallel()
 	root, err := target.RepoRoot()
 	require.NoError(t, err)
-	artifact := filepath.Join(root, "modules", "transcoder", "tests", "testdata", "function.zip")
+	artifact := standInZip(root)
 
 	tg := target.New(t)
 	opts := tg.Deploy(t, "examples/asg", map[string]any{"artifact_path": artifact})

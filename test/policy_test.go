@@ -31,10 +31,10 @@ var planFolders = map[string]func(root string) map[string]any{
 	"examples/latency-dns":    nil,
 	"examples/network":        nil,
 	"examples/asg": func(root string) map[string]any {
-		return map[string]any{"artifact_path": filepath.Join(root, "modules", "transcoder", "tests", "testdata", "function.zip")}
+		return map[string]any{"artifact_path": standInZip(root)}
 	},
 	"examples/transcoder": func(root string) map[string]any {
-		return map[string]any{"function_zip_path": filepath.Join(root, "modules", "transcoder", "tests", "testdata", "function.zip")}
+		return map[string]any{"function_zip_path": standInZip(root)}
 	},
 }
 

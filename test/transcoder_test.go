@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"net/url"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -32,7 +31,7 @@ func TestTranscoderPipeline(t *testing.T) {
 	t.Parallel()
 	root, err := target.RepoRoot()
 	require.NoError(t, err)
-	zipPath := filepath.Join(root, "modules", "transcoder", "tests", "testdata", "function.zip")
+	zipPath := standInZip(root)
 
 	tg := target.New(t)
 	opts := tg.Deploy(t, "examples/transcoder", map[string]any{"function_zip_path": zipPath})
