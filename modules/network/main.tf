@@ -3,16 +3,18 @@
 # default security group that allows nothing. Or, with existing_vpc, nothing at all.
 
 locals {
-  create    = var.existing_vpc == null
-  azs       = local.create ? slice(data.aws_availability_zones.available[0].names, 0, var.az_count) : []
-  nat_count = local.create && var.enable_nat_gateway ? (var.single_nat_gateway ? 1 : var.az_count) : 0
+  create = var.existing_vpc == null
+  azs = !local.create ? [] : (
+    var.availability_zones != null ? var.availability_zones : slice(data.aws_availability_zones.available[0].names, 0, var.az_count)
+  )
+  nat_count = local.create && var.enable_nat_gateway ? (var.single_nat_gateway ? 1 : length(local.azs)) : 0
   # Public subnets take the first /4 of the range (newbits + 4), private ones the second half.
   prefix  = tonumber(split("/", var.cidr_block)[1])
   newbits = min(28 - local.prefix, 4)
 }
 
 data "aws_availability_zones" "available" {
-  count = local.create ? 1 : 0
+  count = local.create && var.availability_zones == null ? 1 : 0
 
   state = "available"
 }

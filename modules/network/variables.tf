@@ -20,13 +20,28 @@ variable "cidr_block" {
 }
 
 variable "az_count" {
-  description = "Number of availability zones to spread subnets over (2 to 6)."
+  description = "Number of availability zones to spread subnets over (2 to 6), when availability_zones is null."
   type        = number
   default     = 2
 
   validation {
     condition     = var.az_count >= 2 && var.az_count <= 6 && floor(var.az_count) == var.az_count
     error_message = "az_count must be a whole number from 2 to 6."
+  }
+}
+
+variable "availability_zones" {
+  description = "Zones to spread subnets over, by name (2 to 6, e.g. [\"us-east-1a\", \"us-east-1b\"]). Null: the first az_count zones available in the region."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition = var.availability_zones == null ? true : (
+      length(var.availability_zones) >= 2 && length(var.availability_zones) <= 6 &&
+      length(distinct(var.availability_zones)) == length(var.availability_zones) &&
+      alltrue([for z in var.availability_zones : can(regex("^[a-z]{2}(-[a-z]+)+-[0-9][a-z]$", z))])
+    )
+    error_message = "availability_zones must be 2 to 6 distinct zone names such as us-east-1a, or null to use az_count."
   }
 }
 

@@ -98,6 +98,57 @@ run "single_nat" {
   }
 }
 
+run "explicit_zones" {
+  command = plan
+
+  variables {
+    availability_zones = ["us-east-1c", "us-east-1d", "us-east-1f"]
+    enable_nat_gateway = true
+    single_nat_gateway = false
+  }
+
+  assert {
+    condition     = length(data.aws_availability_zones.available) == 0
+    error_message = "explicit zones need no zone lookup"
+  }
+  assert {
+    condition     = [for s in aws_subnet.private : s.availability_zone] == ["us-east-1c", "us-east-1d", "us-east-1f"] && [for s in aws_subnet.public : s.availability_zone] == ["us-east-1c", "us-east-1d", "us-east-1f"]
+    error_message = "one public and one private subnet in each given zone, in order"
+  }
+  assert {
+    condition     = length(aws_nat_gateway.this) == 3 && length(aws_route_table.private) == 3
+    error_message = "a NAT gateway and a private route table per given zone"
+  }
+  assert {
+    condition     = output.availability_zones == tolist(["us-east-1c", "us-east-1d", "us-east-1f"])
+    error_message = "the zones are an output"
+  }
+}
+
+run "rejects_one_zone" {
+  command = plan
+  variables {
+    availability_zones = ["us-east-1a"]
+  }
+  expect_failures = [var.availability_zones]
+}
+
+run "rejects_repeated_zone" {
+  command = plan
+  variables {
+    availability_zones = ["us-east-1a", "us-east-1a"]
+  }
+  expect_failures = [var.availability_zones]
+}
+
+run "rejects_bad_zone_name" {
+  command = plan
+  variables {
+    availability_zones = ["us-east-1a", "east"]
+  }
+  expect_failures = [var.availability_zones]
+}
+
 run "existing_vpc" {
   command = plan
 
