@@ -30,6 +30,7 @@ var planFolders = map[string]func(root string) map[string]any{
 	"examples/cdn":            nil,
 	"examples/latency-dns":    nil,
 	"examples/network":        nil,
+	"examples/alb":            nil,
 	"examples/asg": func(root string) map[string]any {
 		return map[string]any{"artifact_path": standInZip(root)}
 	},
