@@ -4,6 +4,8 @@
 
 data "aws_partition" "current" {}
 
+data "aws_region" "current" {}
+
 data "aws_vpc" "this" {
   id = var.vpc_id
 }
@@ -22,7 +24,11 @@ locals {
     service_name    = var.service.name
     artifact_bucket = var.artifact.bucket
     artifact_key    = var.artifact.key
-    environment     = var.service.environment
+    region          = data.aws_region.current.name
+    # systemd EnvironmentFile values, double-quoted: \ " $ and ` are the characters to escape.
+    environment = { for k, v in var.service.environment :
+      k => format("\"%s\"", replace(replace(replace(replace(v, "\\", "\\\\"), "\"", "\\\""), "$", "\\$"), "`", "\\`"))
+    }
     service_json = jsonencode({
       name        = var.service.name
       port        = var.service.port
@@ -145,7 +151,7 @@ resource "aws_launch_template" "this" {
   metadata_options {
     http_endpoint               = "enabled"
     http_tokens                 = "required"
-    http_put_response_hop_limit = 1
+    http_put_response_hop_limit = var.metadata_hop_limit
     instance_metadata_tags      = "disabled"
   }
 

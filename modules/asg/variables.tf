@@ -61,6 +61,17 @@ variable "ami_id" {
   }
 }
 
+variable "metadata_hop_limit" {
+  description = "Hops an IMDSv2 token may travel: 1 keeps it on the instance; 2 lets containers on the instance (docker's bridge network) reach the metadata service."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = contains([1, 2], var.metadata_hop_limit)
+    error_message = "metadata_hop_limit must be 1 (the instance only) or 2 (containers on the instance too)."
+  }
+}
+
 variable "artifact" {
   description = "The S3 object holding the service: a zip with an executable named bootstrap (as scripts/artifacts builds it). The instance role may read this object and nothing else in the bucket."
   type = object({
@@ -95,6 +106,11 @@ variable "service" {
   validation {
     condition     = alltrue([for k in keys(var.service.environment) : can(regex("^[A-Z_][A-Z0-9_]*$", k))])
     error_message = "service.environment keys must be upper-case letters, digits and underscores."
+  }
+
+  validation {
+    condition     = alltrue([for v in values(var.service.environment) : !strcontains(v, "\n") && !strcontains(v, "\r")])
+    error_message = "service.environment values must be single lines (no newline characters)."
   }
 }
 

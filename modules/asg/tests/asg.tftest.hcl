@@ -9,6 +9,11 @@ mock_provider "aws" {
       partition = "aws"
     }
   }
+  mock_data "aws_region" {
+    defaults = {
+      name = "us-east-1"
+    }
+  }
   mock_data "aws_vpc" {
     defaults = {
       cidr_block = "10.0.0.0/16"
@@ -55,7 +60,7 @@ run "defaults_are_secure" {
     error_message = "the AMI parameter matches the architecture"
   }
   assert {
-    condition     = strcontains(local.user_data, "s3://media-artifacts/upload-api/upload-api.zip") && strcontains(local.user_data, "systemctl enable --now")
+    condition     = strcontains(local.user_data, "s3://media-artifacts/upload-api/upload-api.zip") && strcontains(local.user_data, "systemctl restart \"$service\"") && strcontains(local.user_data, "--region \"us-east-1\"")
     error_message = "the user data installs the artifact as a service"
   }
   assert {
@@ -360,4 +365,58 @@ run "rejects_bad_root_volume_key" {
     root_volume = { kms_key_arn = "alias/aws/ebs" }
   }
   expect_failures = [var.root_volume]
+}
+
+run "metadata_hop_limit_for_containers" {
+  command = plan
+
+  variables {
+    metadata_hop_limit = 2
+  }
+
+  assert {
+    condition     = aws_launch_template.this.metadata_options[0].http_put_response_hop_limit == 2 && aws_launch_template.this.metadata_options[0].http_tokens == "required"
+    error_message = "hop limit 2 is allowed for containers, still with IMDSv2"
+  }
+}
+
+run "environment_is_escaped_for_systemd" {
+  command = plan
+
+  variables {
+    service = {
+      name        = "upload-api"
+      port        = 8080
+      environment = { URL = "https://x.test/?a=1&b=<2>", PRICE = "$5 `now` \\ok" }
+    }
+  }
+
+  assert {
+    condition     = strcontains(local.user_data, "URL=\"https://x.test/?a=1&b=<2>\"\n")
+    error_message = "& < > stay as they are (no JSON unicode escapes, which systemd would not decode)"
+  }
+  assert {
+    condition     = strcontains(local.user_data, "PRICE=\"\\$5 \\`now\\` \\\\ok\"\n")
+    error_message = "$ ` and \\ are escaped inside the double quotes"
+  }
+}
+
+run "rejects_bad_hop_limit" {
+  command = plan
+
+  variables {
+    metadata_hop_limit = 3
+  }
+
+  expect_failures = [var.metadata_hop_limit]
+}
+
+run "rejects_multiline_environment_value" {
+  command = plan
+
+  variables {
+    service = { name = "upload-api", port = 8080, environment = { KEY = "line1\nline2" } }
+  }
+
+  expect_failures = [var.service]
 }
