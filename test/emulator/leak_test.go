@@ -71,7 +71,13 @@ func TestNothingLeaks(t *testing.T) {
 			recordPath := filepath.Join(t.TempDir(), "record.json")
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestLeakVictim$", "-test.count=1", "-test.timeout=5s")
+			// The hang ends by -test.timeout, which must leave moto time to start on a loaded
+			// machine (seen: 9 s); the other modes end by themselves well before theirs.
+			timeout := "60s"
+			if mode == "hang" {
+				timeout = "25s"
+			}
+			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestLeakVictim$", "-test.count=1", "-test.timeout="+timeout)
 			cmd.Env = append(os.Environ(), victimModeEnv+"="+mode, victimRecordEnv+"="+recordPath)
 			require.NoError(t, cmd.Start())
 
