@@ -39,20 +39,32 @@ type ProviderConfig struct {
 	RunID        string // tagged on every resource
 }
 
+// ProviderBlock is what the override needs of one aws provider block of a folder.
+type ProviderBlock struct {
+	Alias string // empty for the default provider
+	// DefaultTags is the source of the block's own default_tags.tags expression, if any.
+	// An override replaces a nested block whole, so the run-id tag is merged into it.
+	DefaultTags string
+}
+
 // ProviderOverride renders an override file that applies cfg to the default aws provider
-// block and to every aliased one. Override files merge argument by argument, so the
-// region each block sets stays as written.
-func ProviderOverride(cfg ProviderConfig, aliases []string) []byte {
+// block and to every given one. Override files merge argument by argument, so the region
+// each block sets stays as written; nested blocks are replaced whole, so default_tags
+// keeps the folder's own tags and adds the run id.
+func ProviderOverride(cfg ProviderConfig, blocks []ProviderBlock) []byte {
 	f := hclwrite.NewEmptyFile()
 	body := f.Body()
 	body.AppendUnstructuredTokens(hclwrite.Tokens{{
 		Type:  hclsyntax.TokenComment,
 		Bytes: []byte("# Written by the mediastack test harness for this target; do not edit.\n"),
 	}})
-	for _, alias := range append([]string{""}, aliases...) {
+	if len(blocks) == 0 || blocks[0].Alias != "" {
+		blocks = append([]ProviderBlock{{}}, blocks...)
+	}
+	for _, p := range blocks {
 		block := body.AppendNewBlock("provider", []string{"aws"}).Body()
-		if alias != "" {
-			block.SetAttributeValue("alias", cty.StringVal(alias))
+		if p.Alias != "" {
+			block.SetAttributeValue("alias", cty.StringVal(p.Alias))
 		}
 		if cfg.AccessKey != "" {
 			block.SetAttributeValue("access_key", cty.StringVal(cfg.AccessKey))
@@ -74,7 +86,13 @@ func ProviderOverride(cfg ProviderConfig, aliases []string) []byte {
 		}
 		if cfg.RunID != "" {
 			tags := block.AppendNewBlock("default_tags", nil).Body()
-			tags.SetAttributeValue("tags", cty.MapVal(map[string]cty.Value{RunIDTag: cty.StringVal(cfg.RunID)}))
+			runID := hclwrite.TokensForValue(cty.MapVal(map[string]cty.Value{RunIDTag: cty.StringVal(cfg.RunID)}))
+			if p.DefaultTags == "" {
+				tags.SetAttributeRaw("tags", runID)
+			} else {
+				own := hclwrite.Tokens{{Type: hclsyntax.TokenIdent, Bytes: []byte(p.DefaultTags)}}
+				tags.SetAttributeRaw("tags", hclwrite.TokensForFunctionCall("merge", own, runID))
+			}
 		}
 		body.AppendNewline()
 	}
@@ -83,6 +101,7 @@ func ProviderOverride(cfg ProviderConfig, aliases []string) []byte {
 
 // FolderConfig is what the harness reads of a Terraform folder.
 type FolderConfig struct {
+	Providers []ProviderBlock // its aws provider blocks, the default one first
 	Aliases   []string        // aliases of its aws provider blocks
 	Variables map[string]bool // variables it declares
 }
@@ -95,6 +114,7 @@ func ReadFolder(dir string) (FolderConfig, error) {
 		return FolderConfig{}, err
 	}
 	cfg := FolderConfig{Variables: map[string]bool{}}
+	providers := map[string]ProviderBlock{"": {}}
 	parser := hclparse.NewParser()
 	schema := &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 		{Type: "provider", LabelNames: []string{"name"}},
@@ -120,19 +140,51 @@ func ReadFolder(dir string) (FolderConfig, error) {
 				if block.Labels[0] != "aws" {
 					continue
 				}
-				attrs, _ := block.Body.JustAttributes()
-				if a, ok := attrs["alias"]; ok {
-					v, diags := a.Expr.Value(nil)
-					if diags.HasErrors() || v.Type() != cty.String {
-						return FolderConfig{}, fmt.Errorf("%s: a provider alias must be a literal string", path)
-					}
-					cfg.Aliases = append(cfg.Aliases, v.AsString())
+				p, err := readProvider(path, file.Bytes, block.Body)
+				if err != nil {
+					return FolderConfig{}, err
+				}
+				providers[p.Alias] = p
+				if p.Alias != "" {
+					cfg.Aliases = append(cfg.Aliases, p.Alias)
 				}
 			}
 		}
 	}
 	sort.Strings(cfg.Aliases)
+	cfg.Providers = append(cfg.Providers, providers[""])
+	for _, alias := range cfg.Aliases {
+		cfg.Providers = append(cfg.Providers, providers[alias])
+	}
 	return cfg, nil
+}
+
+var providerSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "alias"}},
+	Blocks:     []hcl.BlockHeaderSchema{{Type: "default_tags"}},
+}
+
+// readProvider reads the alias and the default_tags expression of an aws provider block.
+func readProvider(path string, src []byte, body hcl.Body) (ProviderBlock, error) {
+	var p ProviderBlock
+	content, _, diags := body.PartialContent(providerSchema)
+	if diags.HasErrors() {
+		return p, fmt.Errorf("read %s: %s", path, diags.Error())
+	}
+	if a, ok := content.Attributes["alias"]; ok {
+		v, diags := a.Expr.Value(nil)
+		if diags.HasErrors() || v.Type() != cty.String {
+			return p, fmt.Errorf("%s: a provider alias must be a literal string", path)
+		}
+		p.Alias = v.AsString()
+	}
+	for _, block := range content.Blocks {
+		attrs, _ := block.Body.JustAttributes()
+		if a, ok := attrs["tags"]; ok {
+			p.DefaultTags = string(a.Expr.Range().SliceBytes(src))
+		}
+	}
+	return p, nil
 }
 
 // RepoRoot finds the repository root: the nearest folder above the working directory that

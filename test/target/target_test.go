@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
 )
 
 // parsedProvider is one provider block of a generated override, read back with hcl.
@@ -47,7 +48,7 @@ func parseOverride(t *testing.T, src []byte) map[string]parsedProvider {
 			case "endpoints":
 				p.endpoints = values(t, attrs)
 			case "default_tags":
-				v, diags := attrs["tags"].Expr.Value(nil)
+				v, diags := attrs["tags"].Expr.Value(tagsContext)
 				require.False(t, diags.HasErrors(), diags.Error())
 				p.tags = v.AsValueMap()
 			}
@@ -59,6 +60,27 @@ func parseOverride(t *testing.T, src []byte) map[string]parsedProvider {
 		providers[alias] = p
 	}
 	return providers
+}
+
+// tagsContext evaluates default_tags as Terraform would for a folder whose var.tags is
+// {project = "mediastack"}.
+var tagsContext = &hcl.EvalContext{
+	Variables: map[string]cty.Value{"var": cty.ObjectVal(map[string]cty.Value{
+		"tags": cty.MapVal(map[string]cty.Value{"project": cty.StringVal("mediastack")}),
+	})},
+	Functions: map[string]function.Function{"merge": function.New(&function.Spec{
+		VarParam: &function.Parameter{Name: "maps", Type: cty.Map(cty.String)},
+		Type:     function.StaticReturnType(cty.Map(cty.String)),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			merged := map[string]cty.Value{}
+			for _, m := range args {
+				for k, v := range m.AsValueMap() {
+					merged[k] = v
+				}
+			}
+			return cty.MapVal(merged), nil
+		},
+	})},
 }
 
 func values(t *testing.T, attrs hcl.Attributes) map[string]cty.Value {
@@ -73,7 +95,7 @@ func values(t *testing.T, attrs hcl.Attributes) map[string]cty.Value {
 
 func TestProviderOverrideForEmulators(t *testing.T) {
 	cfg := ProviderConfig{Endpoint: "http://127.0.0.1:4566", AccessKey: "AKIDEXAMPLE", SecretKey: "secret", SessionToken: "token", RunID: "t0123abcd"}
-	providers := parseOverride(t, ProviderOverride(cfg, []string{"eu_west_1", "us_east_1"}))
+	providers := parseOverride(t, ProviderOverride(cfg, []ProviderBlock{{Alias: "eu_west_1"}, {Alias: "us_east_1"}}))
 
 	require.Len(t, providers, 3, "the default block and one per alias")
 	for alias, p := range providers {
@@ -103,6 +125,29 @@ func TestProviderOverrideForAWS(t *testing.T) {
 		assert.NotContains(t, p.attrs, attr, "the provider's default credential chain and checks stay on")
 	}
 	assert.Equal(t, "r0123abcd", p.tags[RunIDTag].AsString(), "every resource carries the run id")
+}
+
+func TestProviderOverrideKeepsTheFolderTags(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "versions.tf"), []byte(`
+provider "aws" {
+  region = var.region
+  default_tags {
+    tags = var.tags
+  }
+}
+provider "aws" {
+  alias  = "eu"
+  region = "eu-west-1"
+}
+`), 0o644))
+	folder, err := ReadFolder(dir)
+	require.NoError(t, err)
+	providers := parseOverride(t, ProviderOverride(ProviderConfig{RunID: "r1"}, folder.Providers))
+	require.Len(t, providers, 2)
+	assert.Equal(t, map[string]cty.Value{"project": cty.StringVal("mediastack"), RunIDTag: cty.StringVal("r1")}, providers[""].tags,
+		"an override replaces default_tags whole, so the folder's own tags are merged in")
+	assert.Equal(t, map[string]cty.Value{RunIDTag: cty.StringVal("r1")}, providers["eu"].tags)
 }
 
 func TestServicesCoverTheStack(t *testing.T) {
