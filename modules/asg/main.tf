@@ -104,14 +104,15 @@ resource "aws_vpc_security_group_ingress_rule" "service" {
 }
 
 resource "aws_vpc_security_group_egress_rule" "cidr" {
-  count = length(local.egress_cidrs)
+  # One rule per destination and port: a port range would open everything in between.
+  for_each = { for pair in setproduct(local.egress_cidrs, var.egress_ports) : "${pair[0]}:${pair[1]}" => pair }
 
   security_group_id = aws_security_group.this.id
-  description       = "HTTPS and service dependencies"
+  description       = "Port ${each.value[1]} (HTTPS or a service dependency)"
   ip_protocol       = "tcp"
-  from_port         = 443
-  to_port           = 5432
-  cidr_ipv4         = local.egress_cidrs[count.index]
+  from_port         = each.value[1]
+  to_port           = each.value[1]
+  cidr_ipv4         = each.value[0]
   tags              = var.tags
 }
 

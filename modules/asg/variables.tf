@@ -126,13 +126,24 @@ variable "source_security_group_ids" {
 }
 
 variable "egress_cidr_blocks" {
-  description = "Where instances may connect on 443 and to the service's dependencies. Default: the VPC only (VPC endpoints, database); add 0.0.0.0/0 only when the instances reach AWS through a NAT gateway."
+  description = "Where instances may connect on egress_ports. Default: the VPC only (VPC endpoints, database); add 0.0.0.0/0 only when the instances reach AWS through a NAT gateway."
   type        = list(string)
   default     = null
 
   validation {
     condition     = var.egress_cidr_blocks == null ? true : alltrue([for c in var.egress_cidr_blocks : can(cidrhost(c, 0))])
     error_message = "egress_cidr_blocks must hold IPv4 CIDR blocks."
+  }
+}
+
+variable "egress_ports" {
+  description = "TCP ports instances may connect to in egress_cidr_blocks: HTTPS for AWS APIs through VPC endpoints and the database port by default."
+  type        = list(number)
+  default     = [443, 5432]
+
+  validation {
+    condition     = length(var.egress_ports) > 0 && alltrue([for p in var.egress_ports : p == floor(p) && p >= 1 && p <= 65535])
+    error_message = "egress_ports must hold at least one whole TCP port number between 1 and 65535."
   }
 }
 

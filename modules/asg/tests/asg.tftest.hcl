@@ -80,8 +80,8 @@ run "defaults_are_secure" {
     error_message = "the service port is open to the load balancer only"
   }
   assert {
-    condition     = length(aws_vpc_security_group_egress_rule.cidr) == 1 && aws_vpc_security_group_egress_rule.cidr[0].cidr_ipv4 == "10.0.0.0/16"
-    error_message = "egress stays inside the VPC by default"
+    condition     = keys(aws_vpc_security_group_egress_rule.cidr) == ["10.0.0.0/16:443", "10.0.0.0/16:5432"] && alltrue([for r in aws_vpc_security_group_egress_rule.cidr : r.from_port == r.to_port])
+    error_message = "egress stays inside the VPC by default, on HTTPS and the database port only (no range between them)"
   }
   assert {
     condition     = aws_autoscaling_group.this.health_check_type == "ELB" && aws_autoscaling_group.this.min_size == 2 && aws_autoscaling_group.this.desired_capacity == 2
@@ -137,7 +137,7 @@ run "worker_fleet" {
     error_message = "the fleet scales on backlog per instance"
   }
   assert {
-    condition     = aws_vpc_security_group_egress_rule.cidr[0].cidr_ipv4 == "0.0.0.0/0" && aws_vpc_security_group_egress_rule.prefix_list[0].prefix_list_id == "pl-63a5400a"
+    condition     = aws_vpc_security_group_egress_rule.cidr["0.0.0.0/0:443"].cidr_ipv4 == "0.0.0.0/0" && aws_vpc_security_group_egress_rule.prefix_list[0].prefix_list_id == "pl-63a5400a"
     error_message = "egress can be widened explicitly"
   }
   assert {
@@ -253,6 +253,14 @@ run "rejects_bad_egress_cidr" {
     egress_cidr_blocks = ["anywhere"]
   }
   expect_failures = [var.egress_cidr_blocks]
+}
+
+run "rejects_bad_egress_port" {
+  command = plan
+  variables {
+    egress_ports = [443, 70000]
+  }
+  expect_failures = [var.egress_ports]
 }
 
 run "rejects_bad_prefix_list" {
