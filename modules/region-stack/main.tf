@@ -1,0 +1,299 @@
+# One region of the platform: the network, the upload API fleet behind its load balancer, the
+# media buckets, the transcode queue and function, the media events topic, the metadata
+# database and the user pool. The global layer (CloudFront, Route 53) reads its outputs and
+# hands back the distribution through var.cdn.
+
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  partition = data.aws_partition.current.partition
+  region    = data.aws_region.current.name
+  # Built from the name rather than read from the module, so the queue's policy and the
+  # bucket's notification do not wait on each other.
+  originals_bucket_arn = "arn:${local.partition}:s3:::${var.name}-originals"
+  upload_prefix        = "uploads/"
+  db_name              = "media"
+
+  # What both programs need to reach the metadata database; the password stays in the
+  # RDS-managed secret.
+  database_environment = {
+    DB_SECRET_ARN = module.database.master_user_secret_arn
+    DB_HOST       = module.database.address
+    DB_PORT       = tostring(module.database.port)
+    DB_NAME       = local.db_name
+  }
+  cdn_environment = var.cdn == null ? {} : merge(
+    { CDN_BASE_URL = var.cdn.base_url },
+    var.cdn.signing == null ? {} : {
+      CDN_KEY_PAIR_ID            = var.cdn.signing.key_pair_id
+      CDN_PRIVATE_KEY_SECRET_ARN = var.cdn.signing.private_key_secret_arn
+    },
+  )
+}
+
+################################################################################
+# Network and load balancer
+################################################################################
+
+module "network" {
+  source = "../network"
+
+  name               = var.name
+  cidr_block         = var.network.cidr_block
+  az_count           = var.network.az_count
+  enable_nat_gateway = true
+  single_nat_gateway = var.network.single_nat_gateway
+  existing_vpc       = var.network.existing_vpc
+
+  tags = var.tags
+}
+
+module "alb" {
+  source = "../alb"
+
+  name                = "${var.name}-api"
+  vpc_id              = module.network.vpc_id
+  subnet_ids          = module.network.public_subnet_ids
+  ingress_cidr_blocks = var.ingress_cidr_blocks
+  certificate_arn     = var.certificate_arn
+  allow_plain_http    = var.allow_plain_http
+  target_port         = var.upload_api.port
+  health_check        = { path = "/readyz" }
+  deletion_protection = var.deletion_protection
+
+  tags = var.tags
+}
+
+################################################################################
+# Storage, queue and events
+################################################################################
+
+module "media_buckets" {
+  source = "../media-buckets"
+
+  name_prefix               = var.name
+  derivatives_storage_class = var.derivatives_storage_class
+  originals_upload_prefix   = local.upload_prefix
+  transcode_notification    = { queue_arn = module.transcode_queue.queue_arn }
+  cdn_distribution_arns     = var.cdn == null ? [] : var.cdn.distribution_arns
+  cors_allowed_origins      = var.cors_allowed_origins
+  force_destroy             = var.force_destroy
+
+  tags = var.tags
+}
+
+module "transcode_queue" {
+  source = "../queue"
+
+  name                       = "${var.name}-transcode"
+  consumer_timeout_seconds   = var.transcoder.timeout
+  allowed_source_bucket_arns = [local.originals_bucket_arn]
+  restrict_dlq_sources       = var.restrict_dlq_sources
+  alarm_actions              = var.alarm_actions
+  ok_actions                 = var.alarm_actions
+
+  tags = var.tags
+}
+
+module "media_events" {
+  source = "../topic"
+
+  name           = "${var.name}-media-events"
+  publisher_arns = [module.transcoder.role_arn]
+  subscriptions  = var.media_event_subscriptions
+
+  tags = var.tags
+}
+
+################################################################################
+# Identity and database
+################################################################################
+
+module "identity" {
+  source = "../identity"
+
+  name                = "${var.name}-users"
+  allow_password_auth = var.identity.allow_password_auth
+  callback_urls       = var.identity.callback_urls
+  logout_urls         = var.identity.logout_urls
+  deletion_protection = var.deletion_protection ? "ACTIVE" : "INACTIVE"
+
+  tags = var.tags
+}
+
+module "database" {
+  source = "../database"
+
+  name                       = "${var.name}-media"
+  db_name                    = local.db_name
+  instance_class             = var.database.instance_class
+  multi_az                   = var.database.multi_az
+  backup_retention_period    = var.database.backup_retention_period
+  performance_insights       = var.database.performance_insights
+  deletion_protection        = var.deletion_protection
+  skip_final_snapshot        = var.force_destroy
+  vpc_id                     = module.network.vpc_id
+  subnet_ids                 = module.network.private_subnet_ids
+  allowed_security_group_ids = [module.upload_api.security_group_id, aws_security_group.transcoder.id]
+
+  tags = var.tags
+}
+
+################################################################################
+# Transcoder: in the private subnets, to reach the database; AWS APIs through the NAT
+################################################################################
+
+resource "aws_security_group" "transcoder" {
+  name        = "${var.name}-transcoder"
+  description = "The transcode function: HTTPS out to AWS APIs, PostgreSQL to the database"
+  vpc_id      = module.network.vpc_id
+  tags        = merge(var.tags, { Name = "${var.name}-transcoder" })
+}
+
+# AWS APIs (SNS, Secrets Manager, S3) are public endpoints, reached through the NAT gateway.
+resource "aws_vpc_security_group_egress_rule" "transcoder_https" {
+  security_group_id = aws_security_group.transcoder.id
+  description       = "HTTPS to AWS APIs"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = "0.0.0.0/0"
+  tags              = var.tags
+}
+
+resource "aws_vpc_security_group_egress_rule" "transcoder_database" {
+  security_group_id            = aws_security_group.transcoder.id
+  description                  = "PostgreSQL to the metadata database"
+  ip_protocol                  = "tcp"
+  from_port                    = module.database.port
+  to_port                      = module.database.port
+  referenced_security_group_id = module.database.security_group_id
+  tags                         = var.tags
+}
+
+module "transcoder" {
+  source = "../transcoder"
+
+  name                           = "${var.name}-transcoder"
+  zip_path                       = var.transcoder.zip_path
+  architecture                   = var.transcoder.architecture
+  memory_size                    = var.transcoder.memory_size
+  timeout                        = var.transcoder.timeout
+  ephemeral_storage              = var.transcoder.ephemeral_storage
+  ffmpeg_layer                   = var.transcoder.ffmpeg_layer
+  reserved_concurrent_executions = var.transcoder.reserved_concurrent_executions
+  queue = {
+    arn                 = module.transcode_queue.queue_arn
+    maximum_concurrency = var.transcoder.maximum_concurrency
+  }
+  originals_bucket_arn      = module.media_buckets.originals_bucket_arn
+  originals_prefix          = local.upload_prefix
+  derivatives_bucket_arn    = module.media_buckets.derivatives_bucket_arn
+  derivatives_storage_class = var.derivatives_storage_class
+  topic_arn                 = module.media_events.topic_arn
+  kms_key_arns              = [module.media_events.kms_key_arn]
+  db_secret_arn             = module.database.master_user_secret_arn
+  environment               = merge(var.transcoder.environment, local.cdn_environment, { for k, v in local.database_environment : k => v if k != "DB_SECRET_ARN" })
+  vpc_config = {
+    subnet_ids         = module.network.private_subnet_ids
+    security_group_ids = [aws_security_group.transcoder.id]
+  }
+
+  tags = var.tags
+}
+
+################################################################################
+# Upload API fleet: installs the upload-api artifact at boot
+################################################################################
+
+module "artifacts" {
+  source = "../private-bucket"
+
+  name          = "${var.name}-artifacts"
+  force_destroy = var.force_destroy
+
+  tags = var.tags
+}
+
+resource "aws_s3_object" "upload_api" {
+  bucket      = module.artifacts.id
+  key         = "upload-api/${filesha256(var.upload_api.zip_path)}.zip"
+  source      = var.upload_api.zip_path
+  source_hash = filemd5(var.upload_api.zip_path)
+  tags        = var.tags
+}
+
+data "aws_iam_policy_document" "upload_api" {
+  statement {
+    sid       = "PutOriginals"
+    actions   = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+    resources = ["${module.media_buckets.originals_bucket_arn}/${local.upload_prefix}*"]
+  }
+  statement {
+    sid       = "CheckOriginalsBucket"
+    actions   = ["s3:ListBucket"]
+    resources = [module.media_buckets.originals_bucket_arn]
+  }
+  statement {
+    sid     = "ReadSecrets"
+    actions = ["secretsmanager:GetSecretValue"]
+    resources = compact([
+      module.database.master_user_secret_arn,
+      try(var.cdn.signing.private_key_secret_arn, null),
+    ])
+  }
+}
+
+module "upload_api" {
+  source = "../asg"
+
+  name          = "${var.name}-upload-api"
+  vpc_id        = module.network.vpc_id
+  subnet_ids    = module.network.private_subnet_ids
+  architecture  = var.upload_api.architecture
+  instance_type = var.upload_api.instance_type
+  artifact = {
+    bucket = aws_s3_object.upload_api.bucket
+    key    = aws_s3_object.upload_api.key
+  }
+  service = {
+    name = "upload-api"
+    port = var.upload_api.port
+    environment = merge(local.database_environment, local.cdn_environment, {
+      AWS_REGION                = local.region
+      LISTEN_ADDR               = ":${var.upload_api.port}"
+      ORIGINALS_BUCKET          = module.media_buckets.originals_bucket_id
+      DERIVATIVES_BUCKET        = module.media_buckets.derivatives_bucket_id
+      JWT_ISSUER                = module.identity.issuer_url
+      JWT_AUDIENCE              = module.identity.client_id
+      MAX_UPLOAD_BYTES          = tostring(var.upload_api.max_upload_bytes)
+      MULTIPART_THRESHOLD_BYTES = tostring(var.upload_api.multipart_threshold_bytes)
+    })
+  }
+  source_security_group_ids = [module.alb.security_group_id]
+  target_group_arns         = [module.alb.target_group_arn]
+  # HTTPS to AWS APIs and Cognito's JWKS through the NAT gateway; the database rule is below.
+  egress_cidr_blocks     = ["0.0.0.0/0"]
+  egress_ports           = [443]
+  egress_prefix_list_ids = var.network.existing_vpc == null ? [module.network.s3_prefix_list_id] : []
+  capacity               = var.upload_api.capacity
+  scaling = {
+    metric             = "alb_requests"
+    target_value       = var.upload_api.requests_per_target
+    alb_resource_label = module.alb.resource_label
+  }
+  policy_documents = [data.aws_iam_policy_document.upload_api.json]
+
+  tags = var.tags
+}
+
+resource "aws_vpc_security_group_egress_rule" "upload_api_database" {
+  security_group_id            = module.upload_api.security_group_id
+  description                  = "PostgreSQL to the metadata database"
+  ip_protocol                  = "tcp"
+  from_port                    = module.database.port
+  to_port                      = module.database.port
+  referenced_security_group_id = module.database.security_group_id
+  tags                         = var.tags
+}

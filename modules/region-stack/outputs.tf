@@ -1,0 +1,89 @@
+output "region" {
+  description = "AWS region of the stack."
+  value       = local.region
+}
+
+output "api_url" {
+  description = "Base URL of the upload API at its load balancer (https:// with a certificate, else http://)."
+  value       = module.alb.url
+}
+
+output "alb_dns_name" {
+  description = "DNS name of the API's load balancer, for the latency records."
+  value       = module.alb.dns_name
+}
+
+output "alb_zone_id" {
+  description = "Canonical hosted zone of the API's load balancer, for alias records."
+  value       = module.alb.zone_id
+}
+
+output "originals_bucket_id" {
+  description = "Name of the bucket that receives uploads."
+  value       = module.media_buckets.originals_bucket_id
+}
+
+output "derivatives_bucket_id" {
+  description = "Name of the bucket that holds renditions, HLS and posters: the CDN's origin."
+  value       = module.media_buckets.derivatives_bucket_id
+}
+
+output "derivatives_bucket_regional_domain_name" {
+  description = "Regional domain name of the derivatives bucket, for the CDN's origin."
+  value       = module.media_buckets.derivatives_bucket_regional_domain_name
+}
+
+output "transcode_queue_url" {
+  description = "URL of the transcode queue."
+  value       = module.transcode_queue.queue_url
+}
+
+output "transcode_dlq_url" {
+  description = "URL of the transcode queue's dead-letter queue."
+  value       = module.transcode_queue.dlq_url
+}
+
+output "media_events_topic_arn" {
+  description = "ARN of the topic announcing ready and failed media."
+  value       = module.media_events.topic_arn
+}
+
+output "media_events_kms_key_arn" {
+  description = "KMS key of the media events topic; an encrypted SQS subscriber's key policy must let SNS use its own key, this one is for publishers."
+  value       = module.media_events.kms_key_arn
+}
+
+output "transcoder_function_name" {
+  description = "Name of the transcode function."
+  value       = module.transcoder.function_name
+}
+
+output "upload_api_asg_name" {
+  description = "Name of the upload API's Auto Scaling group."
+  value       = module.upload_api.name
+}
+
+output "database_endpoint" {
+  description = "host:port of the metadata database."
+  value       = module.database.endpoint
+}
+
+output "database_secret_arn" {
+  description = "ARN of the RDS-managed secret holding the database credentials."
+  value       = module.database.master_user_secret_arn
+}
+
+output "user_pool_id" {
+  description = "Id of the Cognito user pool."
+  value       = module.identity.user_pool_id
+}
+
+output "user_pool_client_id" {
+  description = "Id of the app client whose tokens the API accepts."
+  value       = module.identity.client_id
+}
+
+output "issuer_url" {
+  description = "Issuer of the tokens the API accepts."
+  value       = module.identity.issuer_url
+}

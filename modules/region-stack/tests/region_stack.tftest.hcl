@@ -1,0 +1,308 @@
+# Plans of the region stack with a mocked provider: how the modules are wired to each other.
+# Computed ids get well-formed mock values so that the child modules' validations see what
+# AWS would return.
+mock_provider "aws" {
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "111122223333"
+    }
+  }
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+  mock_data "aws_region" {
+    defaults = {
+      name = "eu-west-1"
+    }
+  }
+  mock_data "aws_availability_zones" {
+    defaults = {
+      names = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    }
+  }
+  mock_data "aws_vpc" {
+    defaults = {
+      cidr_block = "10.0.0.0/16"
+    }
+  }
+  mock_data "aws_ssm_parameter" {
+    defaults = {
+      value = "ami-0123456789abcdef0"
+    }
+  }
+  mock_resource "aws_vpc" {
+    defaults = {
+      id = "vpc-0a1b2c3d4e5f60718"
+    }
+  }
+  mock_resource "aws_subnet" {
+    defaults = {
+      id = "subnet-0a1b2c3d4e5f60718"
+    }
+  }
+  mock_resource "aws_security_group" {
+    defaults = {
+      id = "sg-0a1b2c3d4e5f60718"
+    }
+  }
+  mock_resource "aws_vpc_endpoint" {
+    defaults = {
+      prefix_list_id = "pl-6da54004"
+    }
+  }
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:eu-west-1:111122223333:media-transcode"
+      url = "https://sqs.eu-west-1.amazonaws.com/111122223333/media-transcode"
+    }
+  }
+  mock_resource "aws_sns_topic" {
+    defaults = {
+      arn = "arn:aws:sns:eu-west-1:111122223333:media-media-events"
+    }
+  }
+  mock_resource "aws_kms_key" {
+    defaults = {
+      arn = "arn:aws:kms:eu-west-1:111122223333:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
+    }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::111122223333:role/media-role"
+    }
+  }
+  mock_resource "aws_iam_instance_profile" {
+    defaults = {
+      arn = "arn:aws:iam::111122223333:instance-profile/media-upload-api"
+    }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = {
+      arn = "arn:aws:logs:eu-west-1:111122223333:log-group:media"
+    }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = {
+      arn = "arn:aws:lambda:eu-west-1:111122223333:function:media-transcoder"
+    }
+  }
+  mock_resource "aws_launch_template" {
+    defaults = {
+      id = "lt-0a1b2c3d4e5f60718"
+    }
+  }
+  mock_resource "aws_lb" {
+    defaults = {
+      arn        = "arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/app/media-api/0123456789abcdef"
+      arn_suffix = "app/media-api/0123456789abcdef"
+      dns_name   = "media-api-123456.eu-west-1.elb.amazonaws.com"
+    }
+  }
+  mock_resource "aws_lb_target_group" {
+    defaults = {
+      arn        = "arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/media-api-tg/0123456789abcdef"
+      arn_suffix = "targetgroup/media-api-tg/0123456789abcdef"
+    }
+  }
+  mock_resource "aws_s3_bucket" {
+    defaults = {
+      arn = "arn:aws:s3:::media-bucket"
+    }
+  }
+  mock_resource "aws_cognito_user_pool" {
+    defaults = {
+      id = "eu-west-1_AbCdEfGhI"
+    }
+  }
+  mock_resource "aws_db_instance" {
+    defaults = {
+      address            = "media-media.abc123.eu-west-1.rds.amazonaws.com"
+      port               = 5432
+      master_user_secret = [{ secret_arn = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:rds!db-0a1b2c-AbCdEf", kms_key_id = "", secret_status = "active" }]
+    }
+  }
+}
+
+variables {
+  name            = "media"
+  upload_api      = { zip_path = "../transcoder/tests/testdata/function.zip" }
+  transcoder      = { zip_path = "../transcoder/tests/testdata/function.zip" }
+  certificate_arn = "arn:aws:acm:eu-west-1:111122223333:certificate/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
+}
+
+run "defaults_wire_the_region" {
+  command = apply
+
+  assert {
+    condition     = length(local.cdn_environment) == 0
+    error_message = "without a CDN the programs get no CDN settings"
+  }
+  assert {
+    condition     = module.transcoder.function_name == "media-transcoder" && output.transcoder_function_name == "media-transcoder"
+    error_message = "names derive from var.name"
+  }
+  assert {
+    condition     = output.api_url == "https://media-api-123456.eu-west-1.elb.amazonaws.com"
+    error_message = "with a certificate the API is served over HTTPS"
+  }
+  assert {
+    condition     = output.database_secret_arn == "arn:aws:secretsmanager:eu-west-1:111122223333:secret:rds!db-0a1b2c-AbCdEf"
+    error_message = "the database's RDS-managed secret is handed out"
+  }
+  assert {
+    condition     = aws_vpc_security_group_egress_rule.transcoder_https.from_port == 443 && aws_vpc_security_group_egress_rule.transcoder_database.from_port == 5432 && aws_vpc_security_group_egress_rule.upload_api_database.to_port == 5432
+    error_message = "the function and the fleet reach the database on its port only"
+  }
+  assert {
+    condition     = startswith(aws_s3_object.upload_api.key, "upload-api/") && endswith(aws_s3_object.upload_api.key, ".zip")
+    error_message = "the fleet's artifact is stored under a content-addressed key, so a new build rolls the fleet"
+  }
+}
+
+run "cdn_and_signing_reach_both_programs" {
+  command = apply
+
+  variables {
+    cdn = {
+      base_url          = "https://d111111abcdef8.cloudfront.net"
+      distribution_arns = ["arn:aws:cloudfront::111122223333:distribution/E2QWRUHAPOMQZL"]
+      signing = {
+        key_pair_id            = "K2JCJMDEHXQW5F"
+        private_key_secret_arn = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:media-cdn-key-AbCdEf"
+      }
+    }
+  }
+
+  assert {
+    condition     = local.cdn_environment["CDN_BASE_URL"] == "https://d111111abcdef8.cloudfront.net" && local.cdn_environment["CDN_KEY_PAIR_ID"] == "K2JCJMDEHXQW5F" && local.cdn_environment["CDN_PRIVATE_KEY_SECRET_ARN"] == "arn:aws:secretsmanager:eu-west-1:111122223333:secret:media-cdn-key-AbCdEf"
+    error_message = "the CDN's URL and signing key reach the programs' environment"
+  }
+  assert {
+    condition     = contains(data.aws_iam_policy_document.upload_api.statement[2].resources, "arn:aws:secretsmanager:eu-west-1:111122223333:secret:media-cdn-key-AbCdEf")
+    error_message = "the fleet may read the signing key's secret"
+  }
+}
+
+run "deletion_protection_reaches_every_stateful_piece" {
+  command = plan
+
+  variables {
+    deletion_protection = true
+  }
+
+  assert {
+    condition     = module.identity.user_pool_id != null && var.deletion_protection
+    error_message = "the stack plans with deletion protection"
+  }
+}
+
+run "rejects_bad_name" {
+  command = plan
+  variables {
+    name = "Media_Stack"
+  }
+  expect_failures = [var.name]
+}
+
+run "rejects_long_name" {
+  command = plan
+  variables {
+    name = "a-name-that-is-too-long-for-albs"
+  }
+  expect_failures = [var.name]
+}
+
+run "rejects_bad_cidr" {
+  command = plan
+  variables {
+    network = { cidr_block = "10.0.0.0/8" }
+  }
+  expect_failures = [var.network]
+}
+
+run "rejects_one_zone" {
+  command = plan
+  variables {
+    network = { az_count = 1 }
+  }
+  expect_failures = [var.network]
+}
+
+run "rejects_bad_certificate_arn" {
+  command = plan
+  variables {
+    certificate_arn = "my-certificate"
+  }
+  expect_failures = [var.certificate_arn]
+}
+
+run "rejects_bad_ingress_cidr" {
+  command = plan
+  variables {
+    ingress_cidr_blocks = ["everywhere"]
+  }
+  expect_failures = [var.ingress_cidr_blocks]
+}
+
+run "rejects_missing_upload_api_zip" {
+  command = plan
+  variables {
+    upload_api = { zip_path = "build/missing.zip" }
+  }
+  expect_failures = [var.upload_api]
+}
+
+run "rejects_bad_upload_limits" {
+  command = plan
+  variables {
+    upload_api = { zip_path = "../transcoder/tests/testdata/function.zip", multipart_threshold_bytes = 1024 }
+  }
+  expect_failures = [var.upload_api]
+}
+
+run "rejects_bad_requests_per_target" {
+  command = plan
+  variables {
+    upload_api = { zip_path = "../transcoder/tests/testdata/function.zip", requests_per_target = 0 }
+  }
+  expect_failures = [var.upload_api]
+}
+
+run "rejects_missing_transcoder_zip" {
+  command = plan
+  variables {
+    transcoder = { zip_path = "build/missing.zip" }
+  }
+  expect_failures = [var.transcoder]
+}
+
+run "rejects_bad_storage_class" {
+  command = plan
+  variables {
+    derivatives_storage_class = "GLACIER"
+  }
+  expect_failures = [var.derivatives_storage_class]
+}
+
+run "rejects_cdn_url_with_path" {
+  command = plan
+  variables {
+    cdn = { base_url = "https://d111111abcdef8.cloudfront.net/media", distribution_arns = [] }
+  }
+  expect_failures = [var.cdn]
+}
+
+run "rejects_bad_signing_secret" {
+  command = plan
+  variables {
+    cdn = { base_url = "https://d111111abcdef8.cloudfront.net", distribution_arns = [], signing = { key_pair_id = "K2JCJMDEHXQW5F", private_key_secret_arn = "my-secret" } }
+  }
+  expect_failures = [var.cdn]
+}

@@ -1,0 +1,213 @@
+variable "name" {
+  description = "Name of the region's stack and prefix of everything in it (buckets become <name>-originals and <name>-derivatives, so it must be unique across AWS): 3 to 20 lowercase letters, digits and single hyphens, starting with a letter."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,18}[a-z0-9]$", var.name)) && !strcontains(var.name, "--")
+    error_message = "name must be 3 to 20 lowercase letters, digits and single hyphens, starting with a letter and ending with a letter or digit (it becomes part of bucket and load balancer names)."
+  }
+}
+
+variable "network" {
+  description = "The region's VPC: its range and zone count, one NAT gateway for all zones (cheaper) or one per zone, or an existing VPC (see the network module's existing_vpc). The private subnets need a route to the internet: the fleet fetches Cognito's signing keys and the function calls AWS APIs."
+  type = object({
+    cidr_block         = optional(string, "10.0.0.0/16")
+    az_count           = optional(number, 2)
+    single_nat_gateway = optional(bool, true)
+    existing_vpc = optional(object({
+      vpc_id             = string
+      public_subnet_ids  = list(string)
+      private_subnet_ids = list(string)
+    }))
+  })
+  default = {}
+
+  validation {
+    condition     = can(cidrhost(var.network.cidr_block, 0)) && tonumber(split("/", var.network.cidr_block)[1]) >= 16 && tonumber(split("/", var.network.cidr_block)[1]) <= 24
+    error_message = "network.cidr_block must be an IPv4 CIDR block from /16 to /24, e.g. 10.0.0.0/16."
+  }
+
+  validation {
+    condition     = var.network.az_count >= 2 && var.network.az_count <= 6 && var.network.az_count == floor(var.network.az_count)
+    error_message = "network.az_count must be a whole number from 2 to 6 (the load balancer and the database need two zones)."
+  }
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate (in this region) for the API's HTTPS listener; HTTP then redirects to it. Null needs allow_plain_http."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]+$", var.certificate_arn))
+    error_message = "certificate_arn must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>) or null."
+  }
+}
+
+variable "allow_plain_http" {
+  description = "Serve the API on plain HTTP (port 80) when there is no certificate. For local and dev stacks only: tokens and metadata travel unencrypted."
+  type        = bool
+  default     = false
+}
+
+variable "ingress_cidr_blocks" {
+  description = "IPv4 ranges allowed to reach the API's load balancer."
+  type        = list(string)
+  default     = ["0.0.0.0/0"]
+
+  validation {
+    condition     = length(var.ingress_cidr_blocks) > 0 && alltrue([for c in var.ingress_cidr_blocks : can(cidrhost(c, 0))])
+    error_message = "ingress_cidr_blocks must hold at least one IPv4 CIDR block, e.g. 0.0.0.0/0."
+  }
+}
+
+variable "upload_api" {
+  description = "The upload API fleet: the zip built from lambda-src/upload-api (an executable named bootstrap), the instances' architecture and type, the port, the group's size, the requests per instance the group scales to keep, and the upload limits it enforces (multipart above the threshold)."
+  type = object({
+    zip_path                  = string
+    architecture              = optional(string, "x86_64")
+    instance_type             = optional(string, "t3.small")
+    port                      = optional(number, 8080)
+    capacity                  = optional(object({ min = number, max = number, desired = number }), { min = 2, max = 6, desired = 2 })
+    requests_per_target       = optional(number, 500)
+    max_upload_bytes          = optional(number, 5368709120)
+    multipart_threshold_bytes = optional(number, 104857600)
+  })
+
+  validation {
+    condition     = fileexists(var.upload_api.zip_path)
+    error_message = "upload_api.zip_path must name an existing zip: build it with scripts/setup (build/upload-api.zip)."
+  }
+
+  validation {
+    condition     = var.upload_api.multipart_threshold_bytes >= 5242880 && var.upload_api.multipart_threshold_bytes <= var.upload_api.max_upload_bytes && var.upload_api.max_upload_bytes <= 5497558138880
+    error_message = "upload_api needs 5 MiB <= multipart_threshold_bytes <= max_upload_bytes <= 5 TiB (S3's part and object limits)."
+  }
+
+  validation {
+    condition     = var.upload_api.requests_per_target > 0
+    error_message = "upload_api.requests_per_target must be positive."
+  }
+}
+
+variable "transcoder" {
+  description = "The transcode function: the zip built from lambda-src/transcoder, its architecture, memory (MB), timeout (s, also sizing the queue's visibility timeout), /tmp size (MB), the ffmpeg layer, how many invocations the queue may drive at once, reserved concurrency (-1: none) and extra environment."
+  type = object({
+    zip_path                       = string
+    architecture                   = optional(string, "x86_64")
+    memory_size                    = optional(number, 3008)
+    timeout                        = optional(number, 900)
+    ephemeral_storage              = optional(number, 10240)
+    ffmpeg_layer                   = optional(object({ arn = optional(string), zip_path = optional(string) }))
+    maximum_concurrency            = optional(number, 10)
+    reserved_concurrent_executions = optional(number, -1)
+    environment                    = optional(map(string), {})
+  })
+
+  validation {
+    condition     = fileexists(var.transcoder.zip_path)
+    error_message = "transcoder.zip_path must name an existing zip: build it with scripts/setup (build/transcoder.zip)."
+  }
+}
+
+variable "database" {
+  description = "The metadata database (PostgreSQL): instance class, Multi-AZ standby, days of automated backups and Performance Insights retention (null: off)."
+  type = object({
+    instance_class          = optional(string, "db.t4g.micro")
+    multi_az                = optional(bool, false)
+    backup_retention_period = optional(number, 7)
+    performance_insights    = optional(number)
+  })
+  default = {}
+}
+
+variable "identity" {
+  description = "The user pool whose tokens the API accepts: whether clients may sign in with USER_PASSWORD_AUTH (demos and tests), and the hosted UI's callback and logout URLs."
+  type = object({
+    allow_password_auth = optional(bool, false)
+    callback_urls       = optional(list(string), [])
+    logout_urls         = optional(list(string), [])
+  })
+  default = {}
+}
+
+variable "derivatives_storage_class" {
+  description = "Storage class of every derivative. REDUCED_REDUNDANCY (default) trades durability for cost: derivatives are reproducible from the originals."
+  type        = string
+  default     = "REDUCED_REDUNDANCY"
+
+  validation {
+    condition     = contains(["STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR"], var.derivatives_storage_class)
+    error_message = "derivatives_storage_class must be one of STANDARD, REDUCED_REDUNDANCY, STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING or GLACIER_IR."
+  }
+}
+
+variable "cdn" {
+  description = "What the global layer hands back: the base URL media is served from (https://<distribution domain>), the distributions that may read derivatives through Origin Access Control, and, when the distribution requires signed URLs, the key pair id and the Secrets Manager secret holding the private key PEM. Null: derivatives are readable by nobody yet."
+  type = object({
+    base_url          = string
+    distribution_arns = list(string)
+    signing = optional(object({
+      key_pair_id            = string
+      private_key_secret_arn = string
+    }))
+  })
+  default = null
+
+  validation {
+    condition     = var.cdn == null ? true : can(regex("^https?://[^/\\s]+$", var.cdn.base_url))
+    error_message = "cdn.base_url must be a scheme and host without a path, e.g. https://d111111abcdef8.cloudfront.net."
+  }
+
+  validation {
+    condition     = var.cdn == null ? true : (var.cdn.signing == null ? true : can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", var.cdn.signing.private_key_secret_arn)))
+    error_message = "cdn.signing.private_key_secret_arn must be a Secrets Manager secret ARN."
+  }
+}
+
+variable "cors_allowed_origins" {
+  description = "Origins of browser apps allowed to PUT originals through presigned URLs, e.g. [\"https://app.example.com\"]."
+  type        = list(string)
+  default     = []
+}
+
+variable "media_event_subscriptions" {
+  description = "Subscriptions to the media events topic (ready and failed), as the topic module takes them. An SQS subscriber must let the topic send."
+  type = map(object({
+    protocol             = string
+    endpoint             = string
+    raw_message_delivery = optional(bool, false)
+    filter_policy        = optional(string)
+  }))
+  default = {}
+}
+
+variable "alarm_actions" {
+  description = "ARNs (usually an operations SNS topic) notified when the transcode queue's alarms fire or clear."
+  type        = list(string)
+  default     = []
+}
+
+variable "deletion_protection" {
+  description = "Protect the load balancer, the database and the user pool from deletion. Turn on in production; it blocks `terraform destroy`."
+  type        = bool
+  default     = false
+}
+
+variable "force_destroy" {
+  description = "Let `terraform destroy` empty the buckets and skip the database's final snapshot. Tests and demos only."
+  type        = bool
+  default     = false
+}
+
+variable "restrict_dlq_sources" {
+  description = "Let only the transcode queue move messages into its DLQ. Keep true; the local emulator lacks redrive-allow policies, so the test harness turns it off there."
+  type        = bool
+  default     = true
+}
+
+variable "tags" {
+  description = "Tags applied to every taggable resource."
+  type        = map(string)
+  default     = {}
+}
