@@ -1,10 +1,159 @@
-# The mediastack root stack. It grows region by region: today it holds the media storage of
-# one region; the upload fleet, transcoder, database and the global CDN and DNS join it as
-# their modules land.
+# The mediastack root stack: one region stack per region in var.regions (one or two), each
+# with its own CloudFront distribution in front of its derivatives bucket, and one set of
+# latency records that sends each client to the closest region's upload API.
+#
+# Terraform cannot create providers in a loop, so the second region has its own provider
+# alias and module block; the first region is required, the second optional.
 
-module "media_buckets" {
-  source = "./modules/media-buckets"
+locals {
+  # A short code per region (us-east-1 -> use1) keeps names within AWS's length limits.
+  region_codes = { for r in var.regions : r => join("", concat(
+    [split("-", r)[0]],
+    [for part in slice(split("-", r), 1, length(split("-", r)) - 1) : substr(part, 0, 1)],
+    [element(split("-", r), length(split("-", r)) - 1)],
+  )) }
+  second_region = length(var.regions) > 1
 
-  name_prefix   = var.name_prefix
+  # Whole module objects are never referenced: that would make every output wait on every
+  # input and close the loop between the regions and their distributions.
+  primary   = var.regions[0]
+  secondary = local.second_region ? var.regions[1] : null
+}
+
+module "primary" {
+  source = "./modules/region-stack"
+
+  name                      = "${var.name_prefix}-${local.region_codes[local.primary]}"
+  network                   = { cidr_block = "10.0.0.0/16" }
+  certificate_arn           = lookup(var.certificate_arns, local.primary, null)
+  allow_plain_http          = var.allow_plain_http
+  upload_api                = merge(var.upload_api, { zip_path = var.upload_api_zip_path })
+  transcoder                = merge(var.transcoder, { zip_path = var.transcoder_zip_path })
+  database                  = var.database
+  identity                  = var.identity
+  derivatives_storage_class = var.derivatives_storage_class
+  cors_allowed_origins      = var.cors_allowed_origins
+  media_event_subscriptions = lookup(var.media_event_subscriptions, local.primary, {})
+  cdn                       = local.cdn_primary
+  alarm_actions             = lookup(var.alarm_actions, local.primary, [])
+  deletion_protection       = var.deletion_protection
+  force_destroy             = var.force_destroy
+  restrict_dlq_sources      = var.restrict_dlq_sources
+
+  tags = var.tags
+}
+
+module "secondary" {
+  source = "./modules/region-stack"
+  count  = local.second_region ? 1 : 0
+  providers = {
+    aws = aws.secondary
+  }
+
+  name                      = "${var.name_prefix}-${local.region_codes[local.secondary]}"
+  network                   = { cidr_block = "10.1.0.0/16" }
+  certificate_arn           = lookup(var.certificate_arns, local.secondary, null)
+  allow_plain_http          = var.allow_plain_http
+  upload_api                = merge(var.upload_api, { zip_path = var.upload_api_zip_path })
+  transcoder                = merge(var.transcoder, { zip_path = var.transcoder_zip_path })
+  database                  = var.database
+  identity                  = var.identity
+  derivatives_storage_class = var.derivatives_storage_class
+  cors_allowed_origins      = var.cors_allowed_origins
+  media_event_subscriptions = lookup(var.media_event_subscriptions, local.secondary, {})
+  cdn                       = local.cdn_secondary
+  alarm_actions             = lookup(var.alarm_actions, local.secondary, [])
+  deletion_protection       = var.deletion_protection
+  force_destroy             = var.force_destroy
+  restrict_dlq_sources      = var.restrict_dlq_sources
+
+  tags = var.tags
+}
+
+################################################################################
+# Global layer: a distribution per region's derivatives, latency records for the APIs
+################################################################################
+
+module "cdn_primary" {
+  source = "./modules/cdn"
+  providers = {
+    aws = aws.global
+  }
+
+  name                               = "${var.name_prefix}-${local.region_codes[local.primary]}-media"
+  origin_bucket_name                 = module.primary.derivatives_bucket_id
+  origin_bucket_regional_domain_name = module.primary.derivatives_bucket_regional_domain_name
+  signing_public_key_pem             = try(var.cdn_signing.public_key_pem, null)
+  acm_certificate_arn                = try(var.cdn_aliases[local.primary].acm_certificate_arn, null)
+  aliases                            = try(var.cdn_aliases[local.primary].aliases, [])
+  price_class                        = var.cdn_price_class
+  geo_allowed_countries              = var.geo_allowed_countries
+
+  tags = var.tags
+}
+
+module "cdn_secondary" {
+  source = "./modules/cdn"
+  count  = local.second_region ? 1 : 0
+  providers = {
+    aws = aws.global
+  }
+
+  name                               = "${var.name_prefix}-${local.region_codes[local.secondary]}-media"
+  origin_bucket_name                 = module.secondary[0].derivatives_bucket_id
+  origin_bucket_regional_domain_name = module.secondary[0].derivatives_bucket_regional_domain_name
+  signing_public_key_pem             = try(var.cdn_signing.public_key_pem, null)
+  acm_certificate_arn                = try(var.cdn_aliases[local.secondary].acm_certificate_arn, null)
+  aliases                            = try(var.cdn_aliases[local.secondary].aliases, [])
+  price_class                        = var.cdn_price_class
+  geo_allowed_countries              = var.geo_allowed_countries
+
+  tags = var.tags
+}
+
+locals {
+  # Handed back to each region: where its media is served from, and which distribution may
+  # read its derivatives.
+  cdn_primary = {
+    base_url          = "https://${module.cdn_primary.domain_name}"
+    distribution_arns = [module.cdn_primary.distribution_arn]
+    signing = var.cdn_signing == null ? null : {
+      key_pair_id            = module.cdn_primary.public_key_id
+      private_key_secret_arn = var.cdn_signing.private_key_secret_arns[local.primary]
+    }
+  }
+  cdn_secondary = local.second_region ? {
+    base_url          = "https://${module.cdn_secondary[0].domain_name}"
+    distribution_arns = [module.cdn_secondary[0].distribution_arn]
+    signing = var.cdn_signing == null ? null : {
+      key_pair_id            = module.cdn_secondary[0].public_key_id
+      private_key_secret_arn = var.cdn_signing.private_key_secret_arns[local.secondary]
+    }
+  } : null
+
+  # The APIs the latency records point at, by region.
+  api_endpoints = merge(
+    { (local.primary) = { dns_name = module.primary.alb_dns_name, zone_id = module.primary.alb_zone_id } },
+    local.second_region ? { (local.secondary) = { dns_name = module.secondary[0].alb_dns_name, zone_id = module.secondary[0].alb_zone_id } } : {},
+  )
+}
+
+module "latency_dns" {
+  source = "./modules/latency-dns"
+  count  = var.dns == null ? 0 : 1
+  providers = {
+    aws = aws.global
+  }
+
+  zone_id       = var.dns.zone_id
+  zone_name     = var.dns.zone_name
+  record_name   = var.dns.record_name
   force_destroy = var.force_destroy
+  endpoints = { for r, api in local.api_endpoints : r => {
+    alb_dns_name = api.dns_name
+    alb_zone_id  = api.zone_id
+    health_check = var.dns.health_checks ? { protocol = lookup(var.certificate_arns, r, null) == null ? "HTTP" : "HTTPS", port = lookup(var.certificate_arns, r, null) == null ? 80 : 443, path = "/healthz" } : null
+  } }
+
+  tags = var.tags
 }

@@ -1,33 +1,173 @@
 variable "name_prefix" {
-  description = "Prefix of every resource name in the stack; lowercase letters, digits and hyphens."
+  description = "Prefix of every resource name in the stack (a short region code is appended per region): 3 to 14 lowercase letters, digits and single hyphens, starting with a letter. Bucket names derive from it, so it must be unique across AWS."
   type        = string
   default     = "mediastack"
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,22}[a-z0-9]$", var.name_prefix))
-    error_message = "name_prefix must be 3 to 24 lowercase letters, digits or hyphens, starting with a letter and ending with a letter or digit."
+    condition     = can(regex("^[a-z][a-z0-9-]{1,12}[a-z0-9]$", var.name_prefix)) && !strcontains(var.name_prefix, "--")
+    error_message = "name_prefix must be 3 to 14 lowercase letters, digits and single hyphens, starting with a letter and ending with a letter or digit."
   }
 }
 
-variable "region" {
-  description = "AWS region of the stack."
-  type        = string
-  default     = "us-east-1"
+variable "regions" {
+  description = "AWS regions of the stack: one, or two for a second region that clients nearer to it reach through the latency records. The first also hosts the global layer's provider calls only when it is us-east-1; CloudFront and Route 53 are managed from us-east-1 either way."
+  type        = list(string)
+  default     = ["us-east-1"]
 
   validation {
-    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
-    error_message = "region must be an AWS region name such as us-east-1 or eu-west-2."
+    condition     = length(var.regions) >= 1 && length(var.regions) <= 2 && length(distinct(var.regions)) == length(var.regions)
+    error_message = "regions must list one or two different regions, e.g. [\"us-east-1\"] or [\"us-east-1\", \"eu-west-1\"]."
+  }
+
+  validation {
+    condition     = alltrue([for r in var.regions : can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", r))])
+    error_message = "regions must hold AWS region names such as us-east-1 or eu-west-2."
   }
 }
 
-variable "force_destroy" {
-  description = "Let `terraform destroy` delete buckets that still hold objects. Keep false in production."
+variable "upload_api_zip_path" {
+  description = "The upload API artifact, built by scripts/setup."
+  type        = string
+  default     = "build/upload-api.zip"
+}
+
+variable "transcoder_zip_path" {
+  description = "The transcoder artifact, built by scripts/setup."
+  type        = string
+  default     = "build/transcoder.zip"
+}
+
+variable "upload_api" {
+  description = "Settings of the upload API fleet in every region (the region-stack module's upload_api, without zip_path)."
+  type        = any
+  default     = {}
+}
+
+variable "transcoder" {
+  description = "Settings of the transcode function in every region (the region-stack module's transcoder, without zip_path)."
+  type        = any
+  default     = {}
+}
+
+variable "database" {
+  description = "Settings of the metadata database in every region (the region-stack module's database)."
+  type        = any
+  default     = {}
+}
+
+variable "identity" {
+  description = "Settings of the user pool in every region (the region-stack module's identity)."
+  type        = any
+  default     = {}
+}
+
+variable "certificate_arns" {
+  description = "ACM certificate of each region's API load balancer, keyed by region. A region without one needs allow_plain_http."
+  type        = map(string)
+  default     = {}
+}
+
+variable "allow_plain_http" {
+  description = "Serve the APIs on plain HTTP where no certificate is given. For local and dev stacks only."
   type        = bool
   default     = false
 }
 
+variable "derivatives_storage_class" {
+  description = "Storage class of every derivative; REDUCED_REDUNDANCY by default (derivatives are reproducible)."
+  type        = string
+  default     = "REDUCED_REDUNDANCY"
+}
+
+variable "cors_allowed_origins" {
+  description = "Origins of browser apps allowed to PUT originals through presigned URLs."
+  type        = list(string)
+  default     = []
+}
+
+variable "media_event_subscriptions" {
+  description = "Subscriptions to each region's media events topic, keyed by region, then as the topic module takes them."
+  type = map(map(object({
+    protocol             = string
+    endpoint             = string
+    raw_message_delivery = optional(bool, false)
+    filter_policy        = optional(string)
+  })))
+  default = {}
+}
+
+variable "alarm_actions" {
+  description = "ARNs notified by each region's queue alarms, keyed by region."
+  type        = map(list(string))
+  default     = {}
+}
+
+variable "cdn_signing" {
+  description = "Require signed CDN URLs: the RSA public key PEM the distributions trust, and per region the Secrets Manager secret holding the private key PEM the API signs with (created outside Terraform, so that the key never enters state). Null serves unsigned."
+  type = object({
+    public_key_pem          = string
+    private_key_secret_arns = map(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.cdn_signing == null ? true : alltrue([for r in var.regions : contains(keys(var.cdn_signing.private_key_secret_arns), r)])
+    error_message = "cdn_signing.private_key_secret_arns needs a secret ARN for every region in regions."
+  }
+}
+
+variable "cdn_aliases" {
+  description = "Custom domain names of each region's distribution, keyed by region, with an ACM certificate in us-east-1 covering them."
+  type = map(object({
+    aliases             = list(string)
+    acm_certificate_arn = string
+  }))
+  default = {}
+}
+
+variable "cdn_price_class" {
+  description = "CloudFront price class of the distributions: PriceClass_100, PriceClass_200 or PriceClass_All."
+  type        = string
+  default     = "PriceClass_100"
+}
+
+variable "geo_allowed_countries" {
+  description = "ISO 3166-1 alpha-2 codes of the only countries media is served to; empty serves everywhere."
+  type        = list(string)
+  default     = []
+}
+
+variable "dns" {
+  description = "Latency records for the APIs: in an existing public zone (zone_id) or one created here (zone_name), named record_name, optionally health-checked. Null creates no DNS."
+  type = object({
+    zone_id       = optional(string)
+    zone_name     = optional(string)
+    record_name   = optional(string, "api")
+    health_checks = optional(bool, true)
+  })
+  default = null
+}
+
+variable "deletion_protection" {
+  description = "Protect load balancers, databases and user pools from deletion. Turn on in production; it blocks `terraform destroy`."
+  type        = bool
+  default     = false
+}
+
+variable "force_destroy" {
+  description = "Let `terraform destroy` delete buckets that still hold objects and skip final database snapshots. Tests and demos only."
+  type        = bool
+  default     = false
+}
+
+variable "restrict_dlq_sources" {
+  description = "Let only each transcode queue move messages into its DLQ. Keep true; the local emulator lacks redrive-allow policies, so the test harness turns it off there."
+  type        = bool
+  default     = true
+}
+
 variable "tags" {
-  description = "Tags applied to every taggable resource through the provider's default_tags."
+  description = "Tags applied to every taggable resource through the providers' default_tags."
   type        = map(string)
   default     = { project = "mediastack" }
 }

@@ -20,7 +20,19 @@ import (
 // planFolders are the compositions whose plans must pass the policies in policies/, with
 // the variables they need beyond the target's.
 var planFolders = map[string]func(root string) map[string]any{
-	".":                       nil,
+	// The root stack in two regions, with latency records, as a multi-region company runs it.
+	".": func(root string) map[string]any {
+		return map[string]any{
+			"regions":             []string{"us-east-1", "eu-west-1"},
+			"upload_api_zip_path": standInZip(root),
+			"transcoder_zip_path": standInZip(root),
+			"allow_plain_http":    true,
+			"dns":                 map[string]any{"zone_name": "media.example.com"},
+		}
+	},
+	"examples/complete": func(root string) map[string]any {
+		return map[string]any{"upload_api_zip_path": standInZip(root), "transcoder_zip_path": standInZip(root), "zone_name": "media.example.com"}
+	},
 	"examples/media-buckets":  nil,
 	"examples/private-bucket": nil,
 	"examples/queue":          nil,
@@ -61,8 +73,10 @@ func TestPlansPassPolicies(t *testing.T) {
 			require.NoError(t, err)
 			planFile := filepath.Join(tf.WorkingDir(), "plan.tfplan")
 			opts := []tfexec.PlanOption{tfexec.Out(planFile)}
-			for k, v := range vars {
-				opts = append(opts, tfexec.Var(k+"="+toHCL(v)))
+			varOpts, err := target.VarOptions(vars)
+			require.NoError(t, err)
+			for _, v := range varOpts {
+				opts = append(opts, v)
 			}
 			hasChanges, err := tf.Plan(ctx, opts...)
 			require.NoError(t, err)
@@ -119,15 +133,4 @@ func conftest(t *testing.T, root, planJSON string) {
 	}
 	assert.Empty(t, failures, "the plan violates the policies:\n%s", strings.Join(failures, "\n"))
 	require.NoError(t, err, "conftest failed")
-}
-
-// toHCL renders a Go value as a -var value.
-func toHCL(v any) string {
-	switch v := v.(type) {
-	case string:
-		return v
-	default:
-		data, _ := json.Marshal(v)
-		return string(data)
-	}
 }

@@ -9,10 +9,12 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -237,7 +239,39 @@ func (tg *Target) ProviderOverride(dir string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ProviderOverride(tg.provider, folder.Aliases), nil
+	return ProviderOverride(tg.provider, folder.Providers), nil
+}
+
+// EmulatorDrift lists, by resource type, the attributes moto 5.2 reads back differently
+// from what it was given, so that a second plan on the local target shows an update where
+// AWS shows none. A test of idempotence tolerates exactly these on the local target and
+// nothing on the others.
+var EmulatorDrift = map[string][]string{
+	// OAC ids are dropped from origins; the default certificate comes back with sni-only.
+	"aws_cloudfront_distribution": {"origin", "viewer_certificate"},
+	// The redrive policy comes back as JSON with other spacing.
+	"aws_sqs_queue": {"redrive_policy"},
+	// Rule descriptions are dropped; referenced groups come back as <account>/<sg-id>.
+	"aws_vpc_security_group_egress_rule":  {"description", "referenced_security_group_id"},
+	"aws_vpc_security_group_ingress_rule": {"description", "referenced_security_group_id"},
+	// Parameters of a parameter group are not stored.
+	"aws_db_parameter_group": {"parameter"},
+	// The template's own tags come back as a launch-template tag specification.
+	"aws_launch_template": {"tag_specifications"},
+	// The capacity reservation preference is not returned, and the template version follows
+	// the template's (drifting) latest version.
+	"aws_autoscaling_group": {"capacity_reservation_specification", "launch_template"},
+	// Enabled is not returned; an empty predictive scaling block is.
+	"aws_autoscaling_policy": {"enabled", "predictive_scaling_configuration"},
+}
+
+// AllowedDrift returns, by resource type, the attributes a second plan on this target may
+// show as changed although nothing changed: EmulatorDrift on the local target, none elsewhere.
+func (tg *Target) AllowedDrift() map[string][]string {
+	if tg.Name == Local {
+		return EmulatorDrift
+	}
+	return nil
 }
 
 // EmulatorGaps are the variables the local target sets because moto lacks an AWS feature
@@ -248,16 +282,17 @@ var EmulatorGaps = map[string]any{
 	"restrict_dlq_sources": false,
 }
 
-// Vars returns the variables for the folder at dir: name_prefix is the run id, region the
-// target's, force_destroy true (tests must be able to tear down what they filled), and on
-// the local target the EmulatorGaps, each only where the folder declares it; extra wins.
+// Vars returns the variables for the folder at dir: name_prefix is the run id, region (and
+// regions) the target's, force_destroy true (tests must be able to tear down what they
+// filled), and on the local target the EmulatorGaps, each only where the folder declares
+// it; extra wins.
 func (tg *Target) Vars(dir string, extra map[string]any) (map[string]any, error) {
 	folder, err := ReadFolder(dir)
 	if err != nil {
 		return nil, err
 	}
 	vars := map[string]any{}
-	defaults := map[string]any{"name_prefix": tg.RunID, "region": tg.Region, "force_destroy": true}
+	defaults := map[string]any{"name_prefix": tg.RunID, "region": tg.Region, "regions": []string{tg.Region}, "force_destroy": true}
 	if tg.Name == Local {
 		for k, v := range EmulatorGaps {
 			defaults[k] = v
@@ -272,6 +307,29 @@ func (tg *Target) Vars(dir string, extra map[string]any) (map[string]any, error)
 		vars[k] = v
 	}
 	return vars, nil
+}
+
+// VarOptions renders variables as terraform-exec -var options: strings as they are, other
+// values as JSON, which Terraform reads as HCL. Sorted by name, so commands are repeatable.
+func VarOptions(vars map[string]any) ([]*tfexec.VarOption, error) {
+	names := make([]string, 0, len(vars))
+	for k := range vars {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	opts := make([]*tfexec.VarOption, 0, len(vars))
+	for _, k := range names {
+		value, ok := vars[k].(string)
+		if !ok {
+			data, err := json.Marshal(vars[k])
+			if err != nil {
+				return nil, fmt.Errorf("variable %s: %w", k, err)
+			}
+			value = string(data)
+		}
+		opts = append(opts, tfexec.Var(k+"="+value))
+	}
+	return opts, nil
 }
 
 // PrepareFolder copies the repository's Terraform sources from root into tmp and writes

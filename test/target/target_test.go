@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/terraform-exec/tfexec"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/zclconf/go-cty/cty"
@@ -275,4 +276,21 @@ func TestCopySourcesKeepsTerraformOnly(t *testing.T) {
 		assert.NoFileExists(t, filepath.Join(dst, dropped))
 		assert.NoDirExists(t, filepath.Join(dst, dropped))
 	}
+}
+
+func TestVarOptionsRenderValuesTerraformReads(t *testing.T) {
+	opts, err := VarOptions(map[string]any{
+		"name_prefix": "r1",
+		"regions":     []string{"us-east-1", "eu-west-1"},
+		"dns":         map[string]any{"zone_name": "media.example.com"},
+		"force":       true,
+	})
+	require.NoError(t, err)
+	want := []*tfexec.VarOption{
+		tfexec.Var(`dns={"zone_name":"media.example.com"}`),
+		tfexec.Var("force=true"),
+		tfexec.Var("name_prefix=r1"),
+		tfexec.Var(`regions=["us-east-1","eu-west-1"]`),
+	}
+	assert.Equal(t, want, opts, "strings as they are, the rest as JSON, sorted by name")
 }

@@ -37,6 +37,25 @@ func main() {
 	}
 }
 
+// stackVars are the root stack's variables on the local target: the built artifacts, and
+// plain HTTP at the load balancer, since the local cloud has no certificate authority AWS
+// trusts.
+func stackVars(root, dir string, tg *target.Target) ([]*tfexec.VarOption, error) {
+	extra := map[string]any{"allow_plain_http": true}
+	for variable, artifact := range map[string]string{"upload_api_zip_path": "upload-api.zip", "transcoder_zip_path": "transcoder.zip"} {
+		path := filepath.Join(root, "build", artifact)
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("%s is missing: run scripts/setup (or make setup) to build it", path)
+		}
+		extra[variable] = path
+	}
+	vars, err := tg.Vars(dir, extra)
+	if err != nil {
+		return nil, err
+	}
+	return target.VarOptions(vars)
+}
+
 // stage prints a stage's name, runs it, and prints how long it took.
 func stage(name string, fn func() error) error {
 	fmt.Printf("==> %s\n", name)
@@ -89,19 +108,28 @@ func run(ctx context.Context, keep bool) (err error) {
 	if err != nil {
 		return err
 	}
-	vars := []tfexec.ApplyOption{tfexec.Var("name_prefix=" + tg.RunID), tfexec.Var("force_destroy=true"), tfexec.Parallelism(20)}
+	vars, err := stackVars(root, dir, tg)
+	if err != nil {
+		return err
+	}
+	applyOpts := []tfexec.ApplyOption{tfexec.Parallelism(20)}
+	destroyOpts := []tfexec.DestroyOption{tfexec.Parallelism(20)}
+	for _, v := range vars {
+		applyOpts = append(applyOpts, v)
+		destroyOpts = append(destroyOpts, v)
+	}
 
 	if err := stage("terraform apply (the root stack)", func() error {
 		if err := tf.Init(ctx, tfexec.Backend(false)); err != nil {
 			return err
 		}
-		return tf.Apply(ctx, vars...)
+		return tf.Apply(ctx, applyOpts...)
 	}); err != nil {
 		return err
 	}
 	defer func() {
 		destroyErr := stage("terraform destroy", func() error {
-			return tf.Destroy(context.WithoutCancel(ctx), tfexec.Var("name_prefix="+tg.RunID), tfexec.Var("force_destroy=true"))
+			return tf.Destroy(context.WithoutCancel(ctx), destroyOpts...)
 		})
 		err = errors.Join(err, destroyErr)
 	}()
@@ -110,11 +138,14 @@ func run(ctx context.Context, keep bool) (err error) {
 	if err != nil {
 		return err
 	}
-	var originals, derivatives string
-	if err := errors.Join(json.Unmarshal(outputs["originals_bucket_id"].Value, &originals),
-		json.Unmarshal(outputs["derivatives_bucket_id"].Value, &derivatives)); err != nil {
+	var regions map[string]struct {
+		OriginalsBucketID   string `json:"originals_bucket_id"`
+		DerivativesBucketID string `json:"derivatives_bucket_id"`
+	}
+	if err := json.Unmarshal(outputs["regions"].Value, &regions); err != nil {
 		return fmt.Errorf("read outputs: %w", err)
 	}
+	originals, derivatives := regions[tg.Region].OriginalsBucketID, regions[tg.Region].DerivativesBucketID
 	fmt.Printf("    originals:   s3://%s\n    derivatives: s3://%s\n", originals, derivatives)
 
 	clip := filepath.Join(work, "clip.mp4")
