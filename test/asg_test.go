@@ -2,8 +2,6 @@ package test
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -42,12 +40,7 @@ func TestFleets(t *testing.T) {
 	bucket := terraform.Output(t, opts, "artifacts_bucket")
 	key := terraform.Output(t, opts, "artifact_key")
 
-	versions, err := ec2.NewFromConfig(cfg).DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{
-		LaunchTemplateId: &templateID, Versions: []string{"$Latest"},
-	})
-	require.NoError(t, err)
-	require.Len(t, versions.LaunchTemplateVersions, 1)
-	data := versions.LaunchTemplateVersions[0].LaunchTemplateData
+	service, data := launchTemplateService(ctx, t, ec2.NewFromConfig(cfg), templateID)
 	require.NotNil(t, data.MetadataOptions)
 	assert.Equal(t, ec2types.LaunchTemplateHttpTokensStateRequired, data.MetadataOptions.HttpTokens, "IMDSv2 must be required")
 	assert.Equal(t, int32(1), aws.ToInt32(data.MetadataOptions.HttpPutResponseHopLimit))
@@ -57,16 +50,6 @@ func TestFleets(t *testing.T) {
 	assert.True(t, aws.ToBool(data.BlockDeviceMappings[0].Ebs.Encrypted), "the root volume must be encrypted")
 	assert.Equal(t, ec2types.VolumeTypeGp3, data.BlockDeviceMappings[0].Ebs.VolumeType)
 
-	userData, err := base64.StdEncoding.DecodeString(aws.ToString(data.UserData))
-	require.NoError(t, err)
-	lines := strings.Split(string(userData), "\n")
-	require.Greater(t, len(lines), 2)
-	var service struct {
-		Name, Artifact string
-		Port           int
-		Environment    map[string]string
-	}
-	require.NoError(t, json.Unmarshal([]byte(strings.TrimPrefix(lines[1], "# mediastack-service: ")), &service))
 	assert.Equal(t, "upload-api", service.Name)
 	assert.Equal(t, 8080, service.Port)
 	assert.Equal(t, "s3://"+bucket+"/"+key, service.Artifact)

@@ -32,26 +32,7 @@ func TestMediaBuckets(t *testing.T) {
 	assert.True(t, strings.HasPrefix(originals, tg.RunID), "bucket names carry the run id")
 
 	for _, bucket := range []string{originals, derivatives} {
-		t.Run(bucket, func(t *testing.T) {
-			pab, err := s3c.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: &bucket})
-			require.NoError(t, err)
-			c := pab.PublicAccessBlockConfiguration
-			assert.True(t, aws.ToBool(c.BlockPublicAcls) && aws.ToBool(c.BlockPublicPolicy) &&
-				aws.ToBool(c.IgnorePublicAcls) && aws.ToBool(c.RestrictPublicBuckets), "public access must be blocked")
-
-			enc, err := s3c.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: &bucket})
-			require.NoError(t, err)
-			require.NotEmpty(t, enc.ServerSideEncryptionConfiguration.Rules)
-			assert.Equal(t, s3types.ServerSideEncryptionAes256,
-				enc.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm)
-
-			own, err := s3c.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: &bucket})
-			require.NoError(t, err)
-			assert.Equal(t, s3types.ObjectOwnershipBucketOwnerEnforced, own.OwnershipControls.Rules[0].ObjectOwnership)
-
-			policy := bucketPolicy(ctx, t, s3c, bucket)
-			assert.True(t, policy.denies("aws:SecureTransport", "false"), "the policy must deny requests without TLS")
-		})
+		t.Run(bucket, func(t *testing.T) { assertPrivateBucket(ctx, t, s3c, bucket) })
 	}
 
 	ver, err := s3c.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: &originals})
@@ -94,6 +75,30 @@ func TestMediaBuckets(t *testing.T) {
 		var notFound *s3types.NotFound
 		assert.True(t, errors.As(err, &notFound), "bucket %s must be gone after destroy, got %v", bucket, err)
 	}
+}
+
+// assertPrivateBucket checks what every bucket of the stack must be: public access blocked,
+// encrypted, owned by the bucket owner alone, and refusing requests without TLS.
+func assertPrivateBucket(ctx context.Context, t *testing.T, s3c *s3.Client, bucket string) {
+	t.Helper()
+	pab, err := s3c.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: &bucket})
+	require.NoError(t, err)
+	c := pab.PublicAccessBlockConfiguration
+	assert.True(t, aws.ToBool(c.BlockPublicAcls) && aws.ToBool(c.BlockPublicPolicy) &&
+		aws.ToBool(c.IgnorePublicAcls) && aws.ToBool(c.RestrictPublicBuckets), "public access must be blocked")
+
+	enc, err := s3c.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: &bucket})
+	require.NoError(t, err)
+	require.NotEmpty(t, enc.ServerSideEncryptionConfiguration.Rules)
+	assert.Equal(t, s3types.ServerSideEncryptionAes256,
+		enc.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm)
+
+	own, err := s3c.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: &bucket})
+	require.NoError(t, err)
+	assert.Equal(t, s3types.ObjectOwnershipBucketOwnerEnforced, own.OwnershipControls.Rules[0].ObjectOwnership)
+
+	policy := bucketPolicy(ctx, t, s3c, bucket)
+	assert.True(t, policy.denies("aws:SecureTransport", "false"), "the policy must deny requests without TLS")
 }
 
 // bucketPolicyDoc is the part of an S3 bucket policy the checks read.

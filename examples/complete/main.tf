@@ -1,0 +1,71 @@
+# Everything in one region: the region stack (network, upload API fleet behind its load
+# balancer, buckets, transcode queue and function, media events, database, user pool), its
+# CloudFront distribution, latency records for the API, and a queue subscribed to the media
+# events, as an application that reacts to ready and failed media would have.
+
+module "region" {
+  source = "../../modules/region-stack"
+
+  name                 = var.name_prefix
+  certificate_arn      = var.certificate_arn
+  allow_plain_http     = var.certificate_arn == null
+  upload_api           = { zip_path = var.upload_api_zip_path, capacity = { min = 1, max = 3, desired = 1 } }
+  transcoder           = { zip_path = var.transcoder_zip_path, timeout = 300, maximum_concurrency = 5 }
+  identity             = { allow_password_auth = true }
+  force_destroy        = var.force_destroy
+  restrict_dlq_sources = var.restrict_dlq_sources
+  cdn = {
+    base_url          = "https://${module.cdn.domain_name}"
+    distribution_arns = [module.cdn.distribution_arn]
+  }
+  media_event_subscriptions = {
+    app = { protocol = "sqs", endpoint = module.media_events_inbox.queue_arn, raw_message_delivery = true }
+  }
+
+  tags = local.tags
+}
+
+module "cdn" {
+  source = "../../modules/cdn"
+
+  name                               = "${var.name_prefix}-media"
+  origin_bucket_name                 = module.region.derivatives_bucket_id
+  origin_bucket_regional_domain_name = module.region.derivatives_bucket_regional_domain_name
+
+  tags = local.tags
+}
+
+module "latency_dns" {
+  source = "../../modules/latency-dns"
+  count  = var.zone_name == null ? 0 : 1
+
+  zone_name     = var.zone_name
+  record_name   = "api"
+  force_destroy = var.force_destroy
+  endpoints = {
+    (var.region) = {
+      alb_dns_name = module.region.alb_dns_name
+      alb_zone_id  = module.region.alb_zone_id
+    }
+  }
+
+  tags = local.tags
+}
+
+module "media_events_inbox" {
+  source = "../../modules/queue"
+
+  name                      = "${var.name_prefix}-media-inbox"
+  consumer_timeout_seconds  = 30
+  allowed_source_topic_arns = [module.region.media_events_topic_arn]
+  restrict_dlq_sources      = var.restrict_dlq_sources
+
+  tags = local.tags
+}
+
+locals {
+  tags = {
+    project = "mediastack"
+    example = "complete"
+  }
+}

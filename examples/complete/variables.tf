@@ -1,0 +1,45 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name (the region stack's name): 3 to 20 lowercase letters, digits and single hyphens; bucket names derive from it."
+  type        = string
+  default     = "mediastack-demo"
+}
+
+variable "region" {
+  description = "AWS region to deploy to."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "upload_api_zip_path" {
+  description = "Zip of the upload API (build/upload-api.zip after scripts/setup)."
+  type        = string
+}
+
+variable "transcoder_zip_path" {
+  description = "Zip of the transcoder (build/transcoder.zip after scripts/setup)."
+  type        = string
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate for the API's HTTPS listener. Null serves the API on plain HTTP (development only)."
+  type        = string
+  default     = null
+}
+
+variable "zone_name" {
+  description = "Domain of a public hosted zone to create for the API's latency record (api.<zone_name>). Null creates no DNS."
+  type        = string
+  default     = null
+}
+
+variable "force_destroy" {
+  description = "Let `terraform destroy` delete buckets that still hold objects and skip the database's final snapshot (tests set it)."
+  type        = bool
+  default     = false
+}
+
+variable "restrict_dlq_sources" {
+  description = "Let only each queue itself use its DLQ. The test harness sets false on the local emulator, which lacks redrive-allow policies."
+  type        = bool
+  default     = true
+}
