@@ -1,0 +1,198 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// The transcoder's transitions. S3 and SQS deliver at least once, so the same upload can
+// reach several transcoders, even at the same moment. A transcoder first claims the row: the
+// claim is a random token with a lease, granted by one transaction that locks the row, so
+// exactly one caller holds it at a time. Every later transition is conditional on the token,
+// and the status event is owed (notified_at NULL) until the holder records it as sent.
+//
+//	pending_upload/uploaded ──Claim──► processing ──MarkReady──► ready  ──MarkNotified
+//	                 ▲                     │      ──MarkFailed──► failed ──MarkNotified
+//	                 └──────Release────────┘
+//
+// A claim of a processing row is granted again once its lease expired (the holder died), of
+// a terminal row whose event is still owed (the holder died before sending it). Everything
+// else is ErrBusy (someone holds a live lease: retry later) or ErrDone (nothing left to do).
+
+var (
+	// ErrBusy: another transcoder holds a live claim; retry after a while.
+	ErrBusy = errors.New("media is being processed by another worker")
+	// ErrDone: the media reached a terminal status and its event was sent.
+	ErrDone = errors.New("media already processed")
+	// ErrOwnerMismatch: the object key names another owner than the row; never retry.
+	ErrOwnerMismatch = errors.New("object key owner does not match the media's owner")
+	// ErrClaimLost: the claim expired and someone else took the row over.
+	ErrClaimLost = errors.New("claim lost")
+)
+
+// Action is what a claim entitles its holder to do.
+type Action int
+
+const (
+	ActionTranscode Action = iota + 1 // transcode, then MarkReady or MarkFailed
+	ActionNotify                      // only send the owed event of Media.Status, then MarkNotified
+)
+
+// ClaimRequest identifies an uploaded original.
+type ClaimRequest struct {
+	ID          string
+	Owner       string
+	OriginalKey string
+	SizeBytes   int64 // from the upload notification; 0 keeps what the row has
+}
+
+// Claim is a granted claim.
+type Claim struct {
+	Token   string
+	Action  Action
+	Attempt int // how many transcode claims the row has had, this one included
+	Media   Media
+}
+
+// Claim claims the media for lease. A row that the upload API did not create (an original
+// put into the bucket directly) is created as uploaded, so that every original ends in a
+// row with a status.
+func (s *Store) Claim(ctx context.Context, req ClaimRequest, lease time.Duration) (Claim, error) {
+	if _, err := uuid.Parse(req.ID); err != nil {
+		return Claim{}, fmt.Errorf("claim: media id %q is not a UUID", req.ID)
+	}
+	var c Claim
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO media (id, owner, original_key, size_bytes, status, uploaded_at)
+			VALUES ($1, $2, $3, $4, $5, now()) ON CONFLICT DO NOTHING`,
+			req.ID, req.Owner, req.OriginalKey, req.SizeBytes, StatusUploaded); err != nil {
+			return err
+		}
+		var (
+			owner            string
+			status           Status
+			leased, notified bool
+		)
+		// FOR UPDATE: concurrent claimers queue here and see each other's outcome.
+		err := tx.QueryRow(ctx, `SELECT owner, status, coalesce(lease_until > now(), false), notified_at IS NOT NULL
+			FROM media WHERE id = $1 FOR UPDATE`, req.ID).Scan(&owner, &status, &leased, &notified)
+		if errors.Is(err, pgx.ErrNoRows) {
+			// The original key is taken by another id: not an upload of this contract.
+			return ErrOwnerMismatch
+		}
+		if err != nil {
+			return err
+		}
+		if owner != req.Owner {
+			return ErrOwnerMismatch
+		}
+		switch {
+		case status.Terminal() && notified:
+			return ErrDone
+		case leased:
+			return ErrBusy
+		case status.Terminal():
+			c.Action = ActionNotify
+		default:
+			c.Action = ActionTranscode
+		}
+		c.Token = uuid.NewString()
+		q := `UPDATE media SET claim_token = $2, lease_until = now() + $3 * interval '1 millisecond', updated_at = now()`
+		args := []any{req.ID, c.Token, lease.Milliseconds()}
+		if c.Action == ActionTranscode {
+			q += `, status = 'processing', attempts = attempts + 1, error = '', uploaded_at = coalesce(uploaded_at, now()),
+				size_bytes = CASE WHEN $4 > 0 THEN $4 ELSE size_bytes END`
+			args = append(args, req.SizeBytes)
+		}
+		row := tx.QueryRow(ctx, q+` WHERE id = $1 RETURNING attempts, `+columns, args...)
+		var m Media
+		err = row.Scan(&c.Attempt, &m.ID, &m.Owner, &m.Title, &m.Filename, &m.ContentType, &m.OriginalKey,
+			&m.SizeBytes, &m.Status, &m.Error, &m.DurationS, &m.Width, &m.Height, &m.Renditions,
+			&m.HLSKey, &m.PosterKey, &m.IsTranscoded, &m.UploadedAt, &m.CreatedAt, &m.UpdatedAt)
+		c.Media = m
+		return err
+	})
+	if err != nil {
+		if errors.Is(err, ErrBusy) || errors.Is(err, ErrDone) || errors.Is(err, ErrOwnerMismatch) {
+			return Claim{}, err
+		}
+		return Claim{}, fmt.Errorf("claim media: %w", err)
+	}
+	return c, nil
+}
+
+// Extend renews the claim's lease while its holder works.
+func (s *Store) Extend(ctx context.Context, c Claim, lease time.Duration) error {
+	return s.conditional(ctx, "extend claim", `UPDATE media SET lease_until = now() + $3 * interval '1 millisecond'
+		WHERE id = $1 AND claim_token = $2`, c.Media.ID, c.Token, lease.Milliseconds())
+}
+
+// Result is what a transcode produced.
+type Result struct {
+	DurationS  float64
+	Width      int // of the displayed picture, rotation applied
+	Height     int
+	Renditions []Rendition
+	HLSKey     string
+	PosterKey  string
+}
+
+// MarkReady records the derivatives and makes the media ready. The claim stays held until
+// MarkNotified, so that no one else sends the ready event meanwhile.
+func (s *Store) MarkReady(ctx context.Context, c Claim, r Result) (Media, error) {
+	if r.Renditions == nil {
+		r.Renditions = []Rendition{}
+	}
+	return s.transition(ctx, "mark ready", `UPDATE media SET status = 'ready', error = '', is_transcoded = true,
+		duration_s = $3, width = $4, height = $5, renditions = $6, hls_key = $7, poster_key = $8, updated_at = now()
+		WHERE id = $1 AND claim_token = $2 AND status = 'processing' RETURNING `+columns,
+		c.Media.ID, c.Token, r.DurationS, r.Width, r.Height, r.Renditions, r.HLSKey, r.PosterKey)
+}
+
+// MarkFailed makes the media failed for good, with a reason for its owner.
+func (s *Store) MarkFailed(ctx context.Context, c Claim, reason string) (Media, error) {
+	return s.transition(ctx, "mark failed", `UPDATE media SET status = 'failed', error = $3, is_transcoded = false, updated_at = now()
+		WHERE id = $1 AND claim_token = $2 AND status = 'processing' RETURNING `+columns,
+		c.Media.ID, c.Token, reason)
+}
+
+// MarkNotified records that the terminal status's event was sent and ends the claim.
+func (s *Store) MarkNotified(ctx context.Context, c Claim) error {
+	return s.conditional(ctx, "mark notified", `UPDATE media SET notified_at = now(), claim_token = NULL, lease_until = NULL
+		WHERE id = $1 AND claim_token = $2 AND status IN ('ready', 'failed')`, c.Media.ID, c.Token)
+}
+
+// Release gives a transcode claim back after a transient error, so that the next delivery
+// claims it at once; reason is kept in the error column meanwhile.
+func (s *Store) Release(ctx context.Context, c Claim, reason string) error {
+	return s.conditional(ctx, "release claim", `UPDATE media SET status = 'uploaded', error = $3, claim_token = NULL,
+		lease_until = NULL, updated_at = now() WHERE id = $1 AND claim_token = $2 AND status = 'processing'`,
+		c.Media.ID, c.Token, reason)
+}
+
+func (s *Store) transition(ctx context.Context, what, query string, args ...any) (Media, error) {
+	m, err := scanMedia(s.pool.QueryRow(ctx, query, args...))
+	if errors.Is(err, ErrNotFound) {
+		return Media{}, fmt.Errorf("%s: %w", what, ErrClaimLost)
+	}
+	if err != nil {
+		return Media{}, fmt.Errorf("%s: %w", what, err)
+	}
+	return m, nil
+}
+
+func (s *Store) conditional(ctx context.Context, what, query string, args ...any) error {
+	tag, err := s.pool.Exec(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("%s: %w", what, ErrClaimLost)
+	}
+	return nil
+}

@@ -1,0 +1,281 @@
+// Package store keeps media metadata in PostgreSQL: embedded schema migrations, the media
+// table, the upload API's reads and writes and the transcoder's status transitions.
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Status is where a media item is in its life.
+type Status string
+
+const (
+	StatusPendingUpload Status = "pending_upload" // the API issued an upload URL
+	StatusUploaded      Status = "uploaded"       // the original is in the bucket, not yet claimed
+	StatusProcessing    Status = "processing"     // a transcoder holds the claim
+	StatusReady         Status = "ready"          // derivatives are published; terminal
+	StatusFailed        Status = "failed"         // the original cannot be transcoded; terminal
+)
+
+// Terminal reports whether no transition leaves s.
+func (s Status) Terminal() bool { return s == StatusReady || s == StatusFailed }
+
+// Rendition is one MP4 of the ladder; Key is its object key in the derivatives bucket.
+type Rendition struct {
+	Height int    `json:"height"`
+	Width  int    `json:"width"`
+	Key    string `json:"key"`
+	Bytes  int64  `json:"bytes"`
+}
+
+// Media is a row of the media table. Keys are object keys: OriginalKey in the originals
+// bucket, the others in the derivatives bucket.
+type Media struct {
+	ID           string      `json:"id"`
+	Owner        string      `json:"owner"`
+	Title        string      `json:"title"`
+	Filename     string      `json:"filename"`
+	ContentType  string      `json:"content_type"`
+	OriginalKey  string      `json:"original_key"`
+	SizeBytes    int64       `json:"size_bytes"`
+	Status       Status      `json:"status"`
+	Error        string      `json:"error,omitempty"`
+	DurationS    float64     `json:"duration_s"`
+	Width        int         `json:"width"`
+	Height       int         `json:"height"`
+	Renditions   []Rendition `json:"renditions"`
+	HLSKey       string      `json:"hls_key,omitempty"`
+	PosterKey    string      `json:"poster_key,omitempty"`
+	IsTranscoded bool        `json:"is_transcoded"`
+	UploadedAt   *time.Time  `json:"uploaded_at,omitempty"`
+	CreatedAt    time.Time   `json:"created_at"`
+	UpdatedAt    time.Time   `json:"updated_at"`
+}
+
+var (
+	// ErrNotFound: no such media, or it belongs to someone else.
+	ErrNotFound = errors.New("media not found")
+	// ErrConflict: Create with an id or original key that exists.
+	ErrConflict = errors.New("media already exists")
+	// ErrInvalidCursor: ListByOwner got a cursor it did not issue.
+	ErrInvalidCursor = errors.New("invalid cursor")
+)
+
+// Config says where the database is and who to log in as.
+type Config struct {
+	Host     string
+	Port     int
+	Database string
+	User     string
+	Password string
+	// SSLMode is libpq's sslmode; empty means "prefer": TLS where the server offers it (RDS
+	// does), plain where it does not (the local cloud's server).
+	SSLMode string
+}
+
+// SecretsGetter is the part of the Secrets Manager client ConfigFromSecret needs.
+type SecretsGetter interface {
+	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+}
+
+// ConfigFromSecret builds a Config from the RDS-managed secret ({"username","password"})
+// and the endpoint, so that no password ever sits in the environment.
+func ConfigFromSecret(ctx context.Context, client SecretsGetter, secretARN, host string, port int, database string) (Config, error) {
+	out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &secretARN})
+	if err != nil {
+		return Config{}, fmt.Errorf("read database secret: %w", err)
+	}
+	if out.SecretString == nil {
+		return Config{}, errors.New("database secret has no string value")
+	}
+	var s struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}
+	if err := json.Unmarshal([]byte(*out.SecretString), &s); err != nil {
+		return Config{}, fmt.Errorf("database secret is not JSON: %w", err)
+	}
+	if s.Username == "" || s.Password == "" {
+		return Config{}, errors.New("database secret lacks username or password")
+	}
+	return Config{Host: host, Port: port, Database: database, User: s.Username, Password: s.Password}, nil
+}
+
+// URL is the connection string of c.
+func (c Config) URL() string {
+	mode := c.SSLMode
+	if mode == "" {
+		mode = "prefer"
+	}
+	u := url.URL{
+		Scheme:   "postgres",
+		User:     url.UserPassword(c.User, c.Password),
+		Host:     net.JoinHostPort(c.Host, strconv.Itoa(c.Port)),
+		Path:     "/" + c.Database,
+		RawQuery: url.Values{"sslmode": {mode}}.Encode(),
+	}
+	return u.String()
+}
+
+// Store is a connection pool to the metadata database.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// Open connects and checks the connection.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	pc, err := pgxpool.ParseConfig(cfg.URL())
+	if err != nil {
+		return nil, fmt.Errorf("database config: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	s := &Store{pool: pool}
+	if err := s.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the pool.
+func (s *Store) Close() { s.pool.Close() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+const columns = `id::text, owner, title, filename, content_type, original_key, size_bytes, status,
+	error, duration_s, width, height, renditions, hls_key, poster_key, is_transcoded,
+	uploaded_at, created_at, updated_at`
+
+func scanMedia(row pgx.Row) (Media, error) {
+	var m Media
+	err := row.Scan(&m.ID, &m.Owner, &m.Title, &m.Filename, &m.ContentType, &m.OriginalKey,
+		&m.SizeBytes, &m.Status, &m.Error, &m.DurationS, &m.Width, &m.Height, &m.Renditions,
+		&m.HLSKey, &m.PosterKey, &m.IsTranscoded, &m.UploadedAt, &m.CreatedAt, &m.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Media{}, ErrNotFound
+	}
+	return m, err
+}
+
+// Create inserts m as pending_upload; ID and OriginalKey are the caller's, timestamps the
+// database's.
+func (s *Store) Create(ctx context.Context, m Media) error {
+	if _, err := uuid.Parse(m.ID); err != nil {
+		return fmt.Errorf("create media: id %q is not a UUID", m.ID)
+	}
+	if m.Owner == "" || m.OriginalKey == "" {
+		return errors.New("create media: owner and original key are required")
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO media (id, owner, title, filename, content_type, original_key, size_bytes, status)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		m.ID, m.Owner, m.Title, m.Filename, m.ContentType, m.OriginalKey, m.SizeBytes, StatusPendingUpload)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation
+		return ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("create media: %w", err)
+	}
+	return nil
+}
+
+// Get returns the media with id, whoever owns it.
+func (s *Store) Get(ctx context.Context, id string) (Media, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return Media{}, ErrNotFound
+	}
+	m, err := scanMedia(s.pool.QueryRow(ctx, `SELECT `+columns+` FROM media WHERE id = $1`, id))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Media{}, fmt.Errorf("get media: %w", err)
+	}
+	return m, err
+}
+
+// GetForOwner returns the media with id if owner owns it; ErrNotFound otherwise, so that a
+// caller cannot tell someone else's media from none.
+func (s *Store) GetForOwner(ctx context.Context, owner, id string) (Media, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return Media{}, ErrNotFound
+	}
+	m, err := scanMedia(s.pool.QueryRow(ctx, `SELECT `+columns+` FROM media WHERE id = $1 AND owner = $2`, id, owner))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Media{}, fmt.Errorf("get media: %w", err)
+	}
+	return m, err
+}
+
+// Page sizes of ListByOwner.
+const (
+	DefaultPageSize = 20
+	MaxPageSize     = 100
+)
+
+type cursor struct {
+	CreatedAt time.Time `json:"t"`
+	ID        string    `json:"id"`
+}
+
+// ListByOwner returns owner's media newest first, limit at a time (DefaultPageSize when
+// limit <= 0, at most MaxPageSize). Pass the returned cursor to get the next page; it is
+// empty after the last one.
+func (s *Store) ListByOwner(ctx context.Context, owner, after string, limit int) ([]Media, string, error) {
+	if limit <= 0 {
+		limit = DefaultPageSize
+	}
+	limit = min(limit, MaxPageSize)
+	// The keyset (created_at, id) is unique and indexed, so pages neither skip nor repeat
+	// rows when media are added meanwhile.
+	query := `SELECT ` + columns + ` FROM media WHERE owner = $1`
+	args := []any{owner}
+	if after != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(after)
+		var c cursor
+		if err == nil {
+			err = json.Unmarshal(raw, &c)
+		}
+		if _, uerr := uuid.Parse(c.ID); err != nil || uerr != nil {
+			return nil, "", ErrInvalidCursor
+		}
+		query += ` AND (created_at, id) < ($2, $3)`
+		args = append(args, c.CreatedAt, c.ID)
+	}
+	query += ` ORDER BY created_at DESC, id DESC LIMIT ` + strconv.Itoa(limit+1)
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list media: %w", err)
+	}
+	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Media, error) { return scanMedia(r) })
+	if err != nil {
+		return nil, "", fmt.Errorf("list media: %w", err)
+	}
+	if len(items) <= limit {
+		return items, "", nil
+	}
+	items = items[:limit]
+	last := items[limit-1]
+	raw, _ := json.Marshal(cursor{CreatedAt: last.CreatedAt, ID: last.ID})
+	return items, base64.RawURLEncoding.EncodeToString(raw), nil
+}

@@ -1,0 +1,349 @@
+// Package postgres runs a real PostgreSQL server for tests and for the local cloud: a fresh
+// cluster in a temp dir, listening on a free loopback port, bound to this process's lifetime
+// through the process guardian (test/procs), so that the server, its data and its socket are
+// gone on every exit path.
+//
+// PostgreSQL refuses to run as root; when this process is root the cluster belongs to the
+// `postgres` user and its programs run as that user.
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/mediastack/terraform-aws-mediastack/test/procs"
+)
+
+// BinDirEnv overrides where initdb and postgres are looked up.
+const BinDirEnv = "MEDIASTACK_PG_BINDIR"
+
+// StartTimeout bounds how long Start waits for the server to accept connections.
+const StartTimeout = 60 * time.Second
+
+// superuser is the cluster's bootstrap role; tests get roles and databases of their own.
+const superuser = "postgres"
+
+// Server is a running PostgreSQL cluster.
+type Server struct {
+	Host      string // 127.0.0.1
+	Port      int
+	SocketDir string
+	password  string // of the superuser
+	proc      *procs.Process
+	removeDir func() error
+	stopOnce  sync.Once
+	stopErr   error
+}
+
+// Database is a database with an owner role of its own, as RDS describes one.
+type Database struct {
+	Host     string
+	Port     int
+	Name     string
+	User     string
+	Password string
+}
+
+// URL is a connection string for pgx and libpq.
+func (d Database) URL() string {
+	u := url.URL{
+		Scheme:   "postgres",
+		User:     url.UserPassword(d.User, d.Password),
+		Host:     net.JoinHostPort(d.Host, strconv.Itoa(d.Port)),
+		Path:     "/" + d.Name,
+		RawQuery: "sslmode=disable",
+	}
+	return u.String()
+}
+
+// binDir finds the newest server installation: PostgreSQL's Debian layout keeps one
+// directory per major version, other systems put the programs in PATH.
+func binDir() (string, error) {
+	if dir := os.Getenv(BinDirEnv); dir != "" {
+		return dir, nil
+	}
+	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/postgres")
+	if len(matches) > 0 {
+		sort.Slice(matches, func(i, j int) bool { return majorOf(matches[i]) > majorOf(matches[j]) })
+		return filepath.Dir(matches[0]), nil
+	}
+	if p, err := exec.LookPath("postgres"); err == nil {
+		return filepath.Dir(p), nil
+	}
+	return "", errors.New("no PostgreSQL server found: install it (apt-get install -y postgresql-15) or set " + BinDirEnv)
+}
+
+func majorOf(path string) int {
+	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(path))))
+	return n
+}
+
+// runAs says which account runs the server: nil for this process's own.
+func runAs() (*syscall.Credential, error) {
+	if os.Geteuid() != 0 {
+		return nil, nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return nil, fmt.Errorf("running as root, PostgreSQL needs an unprivileged account: %w (apt-get install -y postgresql-15 creates the postgres user)", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+}
+
+// Start initialises a cluster in a guarded temp dir and starts the server on a free port.
+func Start(ctx context.Context) (*Server, error) {
+	bin, err := binDir()
+	if err != nil {
+		return nil, err
+	}
+	cred, err := runAs()
+	if err != nil {
+		return nil, err
+	}
+	dir, removeDir, err := procs.MkdirTemp("mediastack-postgres-*")
+	if err != nil {
+		return nil, err
+	}
+	s, err := start(ctx, bin, cred, dir)
+	if err != nil {
+		removeDir()
+		return nil, err
+	}
+	s.removeDir = removeDir
+	return s, nil
+}
+
+func start(ctx context.Context, bin string, cred *syscall.Credential, dir string) (*Server, error) {
+	if cred != nil {
+		if err := os.Chown(dir, int(cred.Uid), int(cred.Gid)); err != nil {
+			return nil, err
+		}
+	}
+	password, err := randomHex(16)
+	if err != nil {
+		return nil, err
+	}
+	pwFile := filepath.Join(dir, "pwfile")
+	if err := os.WriteFile(pwFile, []byte(password+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	if cred != nil {
+		if err := os.Chown(pwFile, int(cred.Uid), int(cred.Gid)); err != nil {
+			return nil, err
+		}
+	}
+	dataDir := filepath.Join(dir, "data")
+	initCtx, cancel := context.WithTimeout(ctx, StartTimeout)
+	defer cancel()
+	initdb := exec.CommandContext(initCtx, filepath.Join(bin, "initdb"),
+		"-D", dataDir, "-U", superuser, "--pwfile", pwFile, "-E", "UTF8", "--locale", "C",
+		"--auth-local", "trust", "--auth-host", "scram-sha-256", "--no-sync", "--no-instructions")
+	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true}
+	initdb.Dir = dir
+	if out, err := initdb.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("initdb: %w\n%s", err, out)
+	}
+	os.Remove(pwFile)
+
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ { // another process may take the port in between
+		s, err := launch(ctx, bin, cred, dir, dataDir, password)
+		if err == nil {
+			return s, nil
+		}
+		lastErr = err
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, lastErr
+}
+
+func launch(ctx context.Context, bin string, cred *syscall.Credential, dir, dataDir, password string) (*Server, error) {
+	port, err := procs.FreePort()
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(bin, "postgres")
+	args := []string{
+		"-D", dataDir, "-p", strconv.Itoa(port), "-k", dir,
+		"-c", "listen_addresses=127.0.0.1",
+		"-c", "max_connections=200",
+		// A throwaway cluster: durability costs time and buys nothing.
+		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+	}
+	if cred != nil {
+		// setpriv execs in place, so the server stays in the group the guardian kills.
+		args = append([]string{"--reuid", strconv.Itoa(int(cred.Uid)), "--regid", strconv.Itoa(int(cred.Gid)), "--clear-groups", "--", path}, args...)
+		path = "setpriv"
+	}
+	p, err := procs.Start(procs.Spec{Name: "postgres", Path: path, Args: args, Dir: dir})
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Host: "127.0.0.1", Port: port, SocketDir: dir, password: password, proc: p}
+	waitCtx, cancel := context.WithTimeout(ctx, StartTimeout)
+	defer cancel()
+	if err := s.waitReady(waitCtx); err != nil {
+		p.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// waitReady polls until the server accepts a connection, it exits, or ctx ends.
+func (s *Server) waitReady(ctx context.Context) error {
+	delay := 20 * time.Millisecond
+	for {
+		conn, err := s.connect(ctx, superuser)
+		if err == nil {
+			conn.Close(ctx)
+			return nil
+		}
+		select {
+		case <-s.proc.Done():
+			return fmt.Errorf("postgres exited before accepting connections (%v); last output:\n%s", s.proc.ExitErr(), s.proc.Tail(20))
+		case <-ctx.Done():
+			return fmt.Errorf("postgres did not accept connections: %w (last error %v); last output:\n%s", ctx.Err(), err, s.proc.Tail(20))
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 500*time.Millisecond)
+	}
+}
+
+func (s *Server) connect(ctx context.Context, database string) (*pgx.Conn, error) {
+	return pgx.Connect(ctx, Database{Host: s.Host, Port: s.Port, Name: database, User: superuser, Password: s.password}.URL())
+}
+
+// NewDatabase creates a role with a random password and a database it owns.
+func (s *Server) NewDatabase(ctx context.Context) (Database, error) {
+	id, err := randomHex(4)
+	if err != nil {
+		return Database{}, err
+	}
+	password, err := randomHex(16)
+	if err != nil {
+		return Database{}, err
+	}
+	db := Database{Host: s.Host, Port: s.Port, Name: "db_" + id, User: "user_" + id, Password: password}
+	conn, err := s.connect(ctx, superuser)
+	if err != nil {
+		return Database{}, err
+	}
+	defer conn.Close(ctx)
+	role := pgx.Identifier{db.User}.Sanitize()
+	if _, err := conn.Exec(ctx, fmt.Sprintf("CREATE ROLE %s LOGIN PASSWORD '%s'", role, password)); err != nil {
+		return Database{}, fmt.Errorf("create role: %w", err)
+	}
+	if _, err := conn.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s OWNER %s", pgx.Identifier{db.Name}.Sanitize(), role)); err != nil {
+		return Database{}, fmt.Errorf("create database: %w", err)
+	}
+	return db, nil
+}
+
+// DatabaseT is NewDatabase for a test.
+func (s *Server) DatabaseT(t testing.TB) Database {
+	t.Helper()
+	db, err := s.NewDatabase(context.Background())
+	if err != nil {
+		t.Fatalf("postgres database: %v", err)
+	}
+	return db
+}
+
+// PID is the server's process id.
+func (s *Server) PID() int { return s.proc.PID() }
+
+// Dir is the temp dir that holds the cluster and its socket; removed by Stop.
+func (s *Server) Dir() string { return s.SocketDir }
+
+// Logs returns the server's last output lines, for failure reports.
+func (s *Server) Logs(lines int) string { return s.proc.Tail(lines) }
+
+// Stop shuts the server down and removes the cluster. SIGINT first: PostgreSQL's fast
+// shutdown ends open sessions, where the SIGTERM of procs would wait for them.
+func (s *Server) Stop() error {
+	s.stopOnce.Do(func() {
+		_ = syscall.Kill(s.proc.PID(), syscall.SIGINT)
+		select {
+		case <-s.proc.Done():
+		case <-time.After(procs.StopTimeout):
+		}
+		s.stopErr = errors.Join(s.proc.Stop(), s.removeDir())
+	})
+	return s.stopErr
+}
+
+// StartT starts a server for one test, stopped at cleanup.
+func StartT(t testing.TB) *Server {
+	t.Helper()
+	s, err := Start(context.Background())
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("last output of postgres:\n%s", s.Logs(30))
+		}
+		if err := s.Stop(); err != nil {
+			t.Errorf("stop postgres: %v", err)
+		}
+	})
+	return s
+}
+
+var (
+	shared     *Server
+	sharedErr  error
+	sharedOnce sync.Once
+)
+
+// Shared returns the test binary's shared server, started on first use; tests isolate
+// themselves with a database each. Stop it from TestMain with RunMain; if the binary is
+// killed, the guardian stops it.
+func Shared(t testing.TB) *Server {
+	t.Helper()
+	sharedOnce.Do(func() { shared, sharedErr = Start(context.Background()) })
+	if sharedErr != nil {
+		t.Fatalf("shared postgres: %v", sharedErr)
+	}
+	return shared
+}
+
+// RunMain runs the tests and stops the shared server: os.Exit(postgres.RunMain(m)).
+func RunMain(m *testing.M) int {
+	code := m.Run()
+	if shared != nil {
+		if err := shared.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "stop shared postgres: %v\n", err)
+		}
+	}
+	return code
+}
+
+func randomHex(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
