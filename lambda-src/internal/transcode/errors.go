@@ -1,0 +1,47 @@
+package transcode
+
+import (
+	"errors"
+	"fmt"
+)
+
+// PermanentError is a failure that no retry can fix: the original is not a decodable video
+// or exceeds the limits. Reason is meant for the media's owner.
+type PermanentError struct {
+	Reason string
+	Err    error
+}
+
+func (e *PermanentError) Error() string {
+	if e.Err == nil {
+		return e.Reason
+	}
+	return e.Reason + ": " + e.Err.Error()
+}
+
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// TransientError is a failure that a later attempt may not meet: S3 or the network
+// misbehaving, the deadline coming too close.
+type TransientError struct{ Err error }
+
+func (e *TransientError) Error() string { return e.Err.Error() }
+func (e *TransientError) Unwrap() error { return e.Err }
+
+// ErrDeadline: the work was stopped to report before the invocation's deadline.
+var ErrDeadline = errors.New("stopped before the deadline")
+
+func permanent(reason string, err error) error { return &PermanentError{Reason: reason, Err: err} }
+
+func permanentf(format string, args ...any) error {
+	return &PermanentError{Reason: fmt.Sprintf(format, args...)}
+}
+
+func transient(err error) error { return &TransientError{Err: err} }
+
+// IsPermanent reports whether err must not be retried. Anything not classified is retried:
+// a wrong "transient" costs a retry, a wrong "permanent" loses a video.
+func IsPermanent(err error) bool {
+	var p *PermanentError
+	return errors.As(err, &p)
+}

@@ -1,0 +1,53 @@
+package pipeline
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/transcode"
+)
+
+// BenchmarkTranscoderVsFFmpeg compares the whole transcoder (claim, download from S3, probe,
+// the ffmpeg run, a probe of the result, uploads, database, event) with the same ffmpeg
+// command run directly on a local file; "ratio" is the transcoder's overhead factor.
+//
+//	go test -run '^$' -bench TranscoderVsFFmpeg -benchtime 3x ./lambda-src/internal/transcode/pipeline/
+func BenchmarkTranscoderVsFFmpeg(b *testing.B) {
+	st := newStack(b)
+	ctx := context.Background()
+	src := clip(b, "landscape1080.mp4")
+	opts := st.proc.Transcoder.Options
+	probe, err := transcode.ProbeFile(ctx, opts.FFprobe, src)
+	require.NoError(b, err)
+	plan, err := opts.Plan(probe)
+	require.NoError(b, err)
+	args := opts.Args(src, plan)
+
+	var transcoder, direct time.Duration
+	n := 0
+	for b.Loop() {
+		_, body := st.upload(b, "bench", "landscape1080.mp4")
+		started := time.Now()
+		require.NoError(b, st.proc.Handle(ctx, body))
+		transcoder += time.Since(started)
+
+		dir, err := os.MkdirTemp("", "bench-ffmpeg-*")
+		require.NoError(b, err)
+		cmd := exec.CommandContext(ctx, opts.FFmpeg, args...)
+		cmd.Dir = dir
+		started = time.Now()
+		out, err := cmd.CombinedOutput()
+		direct += time.Since(started)
+		os.RemoveAll(dir)
+		require.NoError(b, err, "%s", out)
+		n++
+	}
+	b.ReportMetric(transcoder.Seconds()/float64(n), "transcoder-s/op")
+	b.ReportMetric(direct.Seconds()/float64(n), "ffmpeg-s/op")
+	b.ReportMetric(transcoder.Seconds()/direct.Seconds(), "ratio")
+}

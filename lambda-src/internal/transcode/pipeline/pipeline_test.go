@@ -1,0 +1,327 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	lambdaevents "github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/events"
+	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/store"
+	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/transcode"
+)
+
+func TestLoadConfig(t *testing.T) {
+	full := map[string]string{
+		"AWS_REGION": "eu-west-1", "ORIGINALS_BUCKET": "o", "DERIVATIVES_BUCKET": "d", "TOPIC_ARN": "arn:aws:sns:eu-west-1:1:t",
+		"DB_SECRET_ARN": "arn:secret", "DB_HOST": "db", "DB_NAME": "media", "CDN_BASE_URL": "https://cdn.example",
+	}
+	cfg, err := LoadConfig(func(k string) string { return full[k] })
+	require.NoError(t, err)
+	assert.Equal(t, "REDUCED_REDUNDANCY", cfg.StorageClass)
+	assert.Equal(t, 5432, cfg.DBPort)
+	assert.Equal(t, 5, cfg.MaxAttempts)
+	assert.Equal(t, transcode.Limits{MaxDurationS: 3600, MaxDimension: 4096, MaxBytes: 5 << 30}, cfg.Limits)
+	assert.NotEmpty(t, cfg.FFmpeg)
+
+	_, err = LoadConfig(func(k string) string {
+		switch k {
+		case "ORIGINALS_BUCKET", "DB_SECRET_ARN":
+			return ""
+		case "DB_PORT":
+			return "five"
+		case "DERIVATIVES_STORAGE_CLASS":
+			return "CHEAP"
+		case "CDN_BASE_URL":
+			return "cdn.example"
+		}
+		return full[k]
+	})
+	require.Error(t, err)
+	for _, want := range []string{"ORIGINALS_BUCKET is required", "DB_SECRET_ARN is required", `DB_PORT="five"`,
+		`DERIVATIVES_STORAGE_CLASS="CHEAP"`, `CDN_BASE_URL="cdn.example"`} {
+		assert.ErrorContains(t, err, want)
+	}
+}
+
+func TestTranscodeEndToEnd(t *testing.T) {
+	st := newStack(t)
+	ctx := context.Background()
+	id, body := st.upload(t, "alice", "landscape1080.mp4")
+
+	resp, err := st.proc.HandleSQSEvent(ctx, lambdaevents.SQSEvent{Records: []lambdaevents.SQSMessage{{MessageId: "m1", Body: body}}})
+	require.NoError(t, err)
+	assert.Empty(t, resp.BatchItemFailures)
+
+	m, err := st.proc.Store.GetForOwner(ctx, "alice", id)
+	require.NoError(t, err)
+	assert.Equal(t, store.StatusReady, m.Status)
+	assert.True(t, m.IsTranscoded)
+	assert.Equal(t, 1920, m.Width)
+	assert.Equal(t, 1080, m.Height)
+	assert.InDelta(t, 2, m.DurationS, 0.1)
+	assert.NotNil(t, m.UploadedAt)
+	require.Len(t, m.Renditions, 4)
+	for i, h := range []int{1080, 720, 480, 360} {
+		assert.Equal(t, h, m.Renditions[i].Height)
+		assert.Equal(t, fmt.Sprintf("%s/%dp.mp4", id, h), m.Renditions[i].Key)
+	}
+	assert.Equal(t, id+"/hls/master.m3u8", m.HLSKey)
+	assert.Equal(t, id+"/poster.jpg", m.PosterKey)
+
+	keys := st.derivativeKeys(t)
+	for _, want := range []string{"1080p.mp4", "720p.mp4", "480p.mp4", "360p.mp4", "poster.jpg", "hls/master.m3u8",
+		"hls/1080p/index.m3u8", "hls/360p/index.m3u8", "hls/360p/segment_0.ts"} {
+		assert.Contains(t, keys, id+"/"+want)
+	}
+	headers := map[string][2]string{
+		"720p.mp4":              {"video/mp4", "public, max-age=31536000, immutable"},
+		"hls/720p/segment_0.ts": {"video/mp2t", "public, max-age=31536000, immutable"},
+		"hls/master.m3u8":       {"application/vnd.apple.mpegurl", "public, max-age=300"},
+		"poster.jpg":            {"image/jpeg", "public, max-age=31536000, immutable"},
+	}
+	for name, want := range headers {
+		head, err := st.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &st.cfg.DerivativesBucket, Key: aws.String(id + "/" + name)})
+		require.NoError(t, err, name)
+		assert.Equal(t, want[0], aws.ToString(head.ContentType), name)
+		assert.Equal(t, want[1], aws.ToString(head.CacheControl), name)
+		assert.Equal(t, s3types.StorageClassReducedRedundancy, head.StorageClass, name)
+	}
+
+	evs := st.mediaEvents(t)
+	require.Len(t, evs, 1)
+	ev := evs[0]
+	assert.Equal(t, events.MediaEvent{
+		MediaID: id, Owner: "alice", Status: "ready",
+		HLSURL:    "https://d111111abcdef8.cloudfront.net/" + id + "/hls/master.m3u8",
+		PosterURL: "https://d111111abcdef8.cloudfront.net/" + id + "/poster.jpg",
+		Renditions: []events.Rendition{
+			{Height: 1080, Width: 1920, URL: "https://d111111abcdef8.cloudfront.net/" + id + "/1080p.mp4", Bytes: m.Renditions[0].Bytes},
+			{Height: 720, Width: 1280, URL: "https://d111111abcdef8.cloudfront.net/" + id + "/720p.mp4", Bytes: m.Renditions[1].Bytes},
+			{Height: 480, Width: 854, URL: "https://d111111abcdef8.cloudfront.net/" + id + "/480p.mp4", Bytes: m.Renditions[2].Bytes},
+			{Height: 360, Width: 640, URL: "https://d111111abcdef8.cloudfront.net/" + id + "/360p.mp4", Bytes: m.Renditions[3].Bytes},
+		},
+	}, ev)
+	for _, r := range m.Renditions {
+		head, err := st.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &st.cfg.DerivativesBucket, Key: &r.Key})
+		require.NoError(t, err)
+		assert.Equal(t, r.Bytes, aws.ToInt64(head.ContentLength), r.Key)
+	}
+}
+
+func TestDuplicateDeliveriesRunOnce(t *testing.T) {
+	st := newStack(t)
+	ctx := context.Background()
+	id, body := st.upload(t, "alice", "small.mp4")
+
+	// The same notification twice at once, as at-least-once delivery may do.
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range errs {
+		wg.Go(func() { errs[i] = st.proc.Handle(ctx, body) })
+	}
+	wg.Wait()
+	var done, retried int
+	for _, err := range errs {
+		if err == nil {
+			done++
+		} else {
+			assert.ErrorIs(t, err, ErrRetry)
+			assert.ErrorIs(t, err, store.ErrBusy)
+			retried++
+		}
+	}
+	assert.Equal(t, 1, done, "one delivery does the work")
+	assert.Equal(t, 1, retried, "the other comes back later")
+	// ...and finds the work done.
+	require.NoError(t, st.proc.Handle(ctx, body))
+
+	keys := st.derivativeKeys(t)
+	m, err := st.proc.Store.Get(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, store.StatusReady, m.Status)
+	page, _, err := st.proc.Store.ListByOwner(ctx, "alice", "", 10)
+	require.NoError(t, err)
+	assert.Len(t, page, 1, "one row")
+	for _, k := range keys {
+		assert.True(t, strings.HasPrefix(k, id+"/"), "one set of derivatives, under the media's prefix: %s", k)
+	}
+	assert.Len(t, keys, 5, "360p.mp4, poster, master and media playlist, one segment: once each: %v", keys)
+	evs := st.mediaEvents(t)
+	require.Len(t, evs, 1, "one ready event")
+	assert.Equal(t, "ready", evs[0].Status)
+}
+
+func TestPermanentFailureIsReportedAndDropped(t *testing.T) {
+	st := newStack(t)
+	ctx := context.Background()
+	id, body := st.upload(t, "bob", "notavideo")
+
+	resp, err := st.proc.HandleSQSEvent(ctx, lambdaevents.SQSEvent{Records: []lambdaevents.SQSMessage{{MessageId: "m1", Body: body}}})
+	require.NoError(t, err)
+	assert.Empty(t, resp.BatchItemFailures, "a permanent failure removes the message")
+	m, err := st.proc.Store.Get(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, store.StatusFailed, m.Status)
+	assert.Contains(t, m.Error, "not a decodable video")
+	assert.False(t, m.IsTranscoded)
+	evs := st.mediaEvents(t)
+	require.Len(t, evs, 1)
+	assert.Equal(t, events.MediaEvent{MediaID: id, Owner: "bob", Status: "failed", Error: m.Error}, evs[0])
+	assert.Empty(t, st.derivativeKeys(t))
+
+	require.NoError(t, st.proc.Handle(ctx, body), "a redelivery is acknowledged")
+	assert.Empty(t, st.mediaEvents(t), "without a second event")
+}
+
+func TestTransientFailureIsRetriedThenGivenUp(t *testing.T) {
+	st := newStack(t)
+	ctx := context.Background()
+	st.proc.MaxAttempts = 2
+	// Derivatives cannot be written: the bucket is gone.
+	_, err := st.s3.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: &st.cfg.DerivativesBucket})
+	require.NoError(t, err)
+	id, body := st.upload(t, "carol", "noaudio.mp4")
+
+	resp, err := st.proc.HandleSQSEvent(ctx, lambdaevents.SQSEvent{Records: []lambdaevents.SQSMessage{{MessageId: "m1", Body: body}}})
+	require.NoError(t, err)
+	assert.Equal(t, []lambdaevents.SQSBatchItemFailure{{ItemIdentifier: "m1"}}, resp.BatchItemFailures, "retried through SQS")
+	m, err := st.proc.Store.Get(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, store.StatusUploaded, m.Status, "released for the next delivery")
+	assert.Contains(t, m.Error, "NoSuchBucket")
+	assert.Empty(t, st.mediaEvents(t), "no event for a transient failure")
+
+	err = st.proc.Handle(ctx, body) // attempt 2 fails the same way
+	assert.ErrorIs(t, err, ErrRetry)
+	require.NoError(t, st.proc.Handle(ctx, body), "attempt 3 gives up: a poison message does not loop")
+	m, err = st.proc.Store.Get(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, store.StatusFailed, m.Status)
+	assert.Contains(t, m.Error, "gave up after 2 attempts")
+	evs := st.mediaEvents(t)
+	require.Len(t, evs, 1)
+	assert.Equal(t, "failed", evs[0].Status)
+}
+
+func TestStopsBeforeTheDeadline(t *testing.T) {
+	st := newStack(t)
+	st.proc.Transcoder.Options.Preset = "veryslow" // sure to outlast the deadline
+	st.proc.DeadlineMargin = time.Second
+	id, body := st.upload(t, "dave", "landscape1080.mp4")
+	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
+	defer cancel()
+	resp, err := st.proc.HandleSQSEvent(ctx, lambdaevents.SQSEvent{Records: []lambdaevents.SQSMessage{{MessageId: "m1", Body: body}}})
+	require.NoError(t, err)
+	assert.NoError(t, ctx.Err(), "the handler returned before the deadline")
+	assert.Len(t, resp.BatchItemFailures, 1)
+	m, err := st.proc.Store.Get(context.Background(), id)
+	require.NoError(t, err)
+	assert.Equal(t, store.StatusUploaded, m.Status)
+	assert.Contains(t, m.Error, "stopped before the deadline")
+}
+
+func TestMessagesThatAreNotUploads(t *testing.T) {
+	st := newStack(t)
+	ctx := context.Background()
+	otherBucket := strings.Replace(testNotification, "BUCKET", "someone-elses", 1)
+	outside := strings.Replace(strings.Replace(testNotification, "BUCKET", st.cfg.OriginalsBucket, 1), "KEY", "avatars/alice.png", 1)
+	for name, body := range map[string]string{
+		"s3 test event":            `{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2024-01-01T00:00:00.000Z","Bucket":"b","RequestId":"r","HostId":"h"}`,
+		"not json":                 "hello",
+		"json but no notification": `{"hello":"world"}`,
+		"another bucket":           strings.Replace(otherBucket, "KEY", events.OriginalKey("alice", uuid.NewString()), 1),
+		"key outside the contract": outside,
+	} {
+		t.Run(name, func(t *testing.T) {
+			assert.NoError(t, st.proc.Handle(ctx, body), "acknowledged, never looped")
+		})
+	}
+	// The test event that S3 really sent when the notification was configured.
+	msgs := st.receive(t, st.uploadQueue, time.Second)
+	for _, m := range msgs {
+		assert.NoError(t, st.proc.Handle(ctx, m.body))
+	}
+	assert.Empty(t, st.mediaEvents(t))
+	page, _, err := st.proc.Store.ListByOwner(ctx, "alice", "", 10)
+	require.NoError(t, err)
+	assert.Empty(t, page)
+}
+
+const testNotification = `{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1",
+"eventTime":"2024-01-01T00:00:00.000Z","eventName":"ObjectCreated:Put",
+"s3":{"s3SchemaVersion":"1.0","bucket":{"name":"BUCKET","arn":"arn:aws:s3:::BUCKET"},"object":{"key":"KEY","size":10}}}]}`
+
+func TestParseS3Notification(t *testing.T) {
+	id := uuid.NewString()
+	body := strings.ReplaceAll(strings.Replace(testNotification, "KEY", "uploads/us-east-1%3Aab+cd/"+id+"/original", 1), "BUCKET", "b")
+	ups, err := events.ParseS3Notification(body)
+	require.NoError(t, err)
+	require.Len(t, ups, 1)
+	assert.Equal(t, events.Upload{Bucket: "b", Key: "uploads/us-east-1:ab cd/" + id + "/original", SizeBytes: 10}, ups[0])
+	owner, mediaID, err := events.ParseOriginalKey(ups[0].Key)
+	require.NoError(t, err)
+	assert.Equal(t, "us-east-1:ab cd", owner)
+	assert.Equal(t, id, mediaID)
+	for _, bad := range []string{"uploads/alice/not-a-uuid/original", "uploads//" + id + "/original", "uploads/a/b/" + id + "/original", "x/alice/" + id + "/original"} {
+		_, _, err := events.ParseOriginalKey(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestWorkerPollsDeletesAndStops(t *testing.T) {
+	st := newStack(t)
+	ctx := context.Background()
+	put := func(clipName string) string {
+		id := uuid.NewString()
+		key := events.OriginalKey("erin", id)
+		f, err := os.Open(clip(t, clipName))
+		require.NoError(t, err)
+		defer f.Close()
+		_, err = st.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: &st.cfg.OriginalsBucket, Key: &key, Body: f})
+		require.NoError(t, err)
+		return id
+	}
+	good, bad := put("noaudio.mp4"), put("notavideo")
+
+	stop, stopNow := context.WithCancel(ctx)
+	defer stopNow()
+	p := &Poller{SQS: st.sqs, QueueURL: st.uploadQueue, Handle: st.proc.Handle, Visibility: 30 * time.Second, WaitTime: time.Second}
+	done := make(chan error, 1)
+	go func() { done <- p.Run(stop, ctx) }()
+	require.Eventually(t, func() bool {
+		g, err1 := st.proc.Store.Get(ctx, good)
+		b, err2 := st.proc.Store.Get(ctx, bad)
+		return err1 == nil && err2 == nil && g.Status == store.StatusReady && b.Status == store.StatusFailed
+	}, 60*time.Second, 100*time.Millisecond)
+	stopNow()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the poller did not stop")
+	}
+	attrs, err := st.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &st.uploadQueue,
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameAll}})
+	require.NoError(t, err)
+	assert.Equal(t, "0", attrs.Attributes["ApproximateNumberOfMessages"], "the test event and both uploads were taken")
+	assert.Equal(t, "0", attrs.Attributes["ApproximateNumberOfMessagesNotVisible"], "and deleted")
+	statuses := map[string]string{}
+	for _, ev := range st.mediaEvents(t) {
+		statuses[ev.MediaID] = ev.Status
+	}
+	assert.Equal(t, map[string]string{good: "ready", bad: "failed"}, statuses)
+}

@@ -1,0 +1,241 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+
+	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/events"
+	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/store"
+	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/transcode"
+)
+
+// Publisher is the part of the SNS client the processor needs.
+type Publisher interface {
+	Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
+}
+
+// Processor handles messages of the transcode queue.
+type Processor struct {
+	Store           *store.Store
+	Transcoder      *transcode.Transcoder
+	SNS             Publisher
+	TopicARN        string
+	CDNBaseURL      string
+	OriginalsBucket string
+	MaxAttempts     int           // transcode claims before giving up; 0: no limit
+	Lease           time.Duration // of a claim, renewed while working; DefaultLease when 0
+	DeadlineMargin  time.Duration // stop this long before ctx's deadline; DefaultDeadlineMargin when 0
+	Log             *slog.Logger
+}
+
+// ErrRetry wraps the errors of messages that must come back: the caller leaves the message
+// on the queue (a batch item failure) for SQS to redeliver.
+var ErrRetry = errors.New("retry later")
+
+// Handle processes one message body. nil means the message is done with and must be
+// deleted: processed, a duplicate of processed work, or unprocessable for good (a poison
+// message is logged and dropped, never looped). An error wrapping ErrRetry means redeliver.
+func (p *Processor) Handle(ctx context.Context, body string) error {
+	uploads, err := events.ParseS3Notification(body)
+	if err != nil {
+		p.log().Error("dropping unprocessable message", "error", err)
+		return nil
+	}
+	var errs []error
+	for _, u := range uploads {
+		if err := p.handleUpload(ctx, u); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %w", ErrRetry, errors.Join(errs...))
+	}
+	return nil
+}
+
+func (p *Processor) log() *slog.Logger {
+	if p.Log == nil {
+		return slog.Default()
+	}
+	return p.Log
+}
+
+func (p *Processor) handleUpload(ctx context.Context, u events.Upload) error {
+	log := p.log().With("bucket", u.Bucket, "key", u.Key)
+	if u.Bucket != p.OriginalsBucket {
+		log.Warn("ignoring an object of another bucket")
+		return nil
+	}
+	owner, id, err := events.ParseOriginalKey(u.Key)
+	if err != nil {
+		log.Warn("ignoring an object outside the upload contract", "error", err)
+		return nil
+	}
+	log = log.With("media_id", id, "owner", owner)
+	lease := p.Lease
+	if lease <= 0 {
+		lease = DefaultLease
+	}
+	claim, err := p.Store.Claim(ctx, store.ClaimRequest{ID: id, Owner: owner, OriginalKey: u.Key, SizeBytes: u.SizeBytes}, lease)
+	switch {
+	case errors.Is(err, store.ErrDone):
+		log.Info("duplicate delivery of processed media")
+		return nil
+	case errors.Is(err, store.ErrBusy):
+		log.Info("media is being processed elsewhere; retry later")
+		return err
+	case errors.Is(err, store.ErrOwnerMismatch):
+		log.Error("dropping an upload whose key contradicts its record", "error", err)
+		return nil
+	case err != nil:
+		log.Error("claim failed", "error", err)
+		return err
+	}
+	log = log.With("attempt", claim.Attempt)
+
+	if claim.Action == store.ActionNotify {
+		log.Info("sending the owed media event", "status", claim.Media.Status)
+		return p.notify(ctx, log, claim, claim.Media)
+	}
+	if p.MaxAttempts > 0 && claim.Attempt > p.MaxAttempts {
+		reason := fmt.Sprintf("gave up after %d attempts", p.MaxAttempts)
+		if claim.Media.Error != "" {
+			reason += ": " + claim.Media.Error
+		}
+		return p.fail(ctx, log, claim, reason)
+	}
+
+	started := time.Now()
+	log.Info("transcoding", "size_bytes", u.SizeBytes)
+	res, err := p.transcode(ctx, claim, lease, transcode.Job{MediaID: id, Key: u.Key, SizeBytes: u.SizeBytes})
+	if err != nil {
+		if transcode.IsPermanent(err) {
+			log.Warn("transcode failed for good", "error", err, "elapsed_s", time.Since(started).Seconds())
+			return p.fail(ctx, log, claim, err.Error())
+		}
+		log.Error("transcode failed; will retry", "error", err, "elapsed_s", time.Since(started).Seconds())
+		cctx, cancel := cleanupContext(ctx)
+		defer cancel()
+		if rerr := p.Store.Release(cctx, claim, err.Error()); rerr != nil {
+			log.Error("release claim", "error", rerr)
+		}
+		return err
+	}
+	r := store.Result{DurationS: res.DurationS, Width: res.Width, Height: res.Height, HLSKey: res.HLSKey, PosterKey: res.PosterKey}
+	for _, x := range res.Renditions {
+		r.Renditions = append(r.Renditions, store.Rendition{Height: x.Height, Width: x.Width, Key: x.Key, Bytes: x.Bytes})
+	}
+	cctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	media, err := p.Store.MarkReady(cctx, claim, r)
+	if err != nil {
+		log.Error("mark ready", "error", err)
+		return err
+	}
+	log.Info("media ready", "renditions", len(r.Renditions), "duration_s", r.DurationS, "elapsed_s", time.Since(started).Seconds())
+	return p.notify(cctx, log, claim, media)
+}
+
+// transcode runs the job with the claim renewed meanwhile, and stopped DeadlineMargin
+// before ctx's deadline so that there is time to report.
+func (p *Processor) transcode(ctx context.Context, claim store.Claim, lease time.Duration, job transcode.Job) (transcode.Result, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	if deadline, ok := ctx.Deadline(); ok {
+		margin := p.DeadlineMargin
+		if margin <= 0 {
+			margin = DefaultDeadlineMargin
+		}
+		var stop context.CancelFunc
+		ctx, stop = context.WithDeadlineCause(ctx, deadline.Add(-margin), transcode.ErrDeadline)
+		defer stop()
+	}
+	go func() {
+		t := time.NewTicker(lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := p.Store.Extend(ctx, claim, lease); errors.Is(err, store.ErrClaimLost) {
+					cancel(err) // someone else owns the media now
+					return
+				}
+			}
+		}
+	}()
+	return p.Transcoder.Run(ctx, job)
+}
+
+// fail marks the media failed and sends the failed event.
+func (p *Processor) fail(ctx context.Context, log *slog.Logger, claim store.Claim, reason string) error {
+	cctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	media, err := p.Store.MarkFailed(cctx, claim, reason)
+	if err != nil {
+		log.Error("mark failed", "error", err)
+		return err
+	}
+	return p.notify(cctx, log, claim, media)
+}
+
+// notify publishes the media's event and records it as sent. If publishing fails, the
+// claim's lease is ended so that the redelivered message sends the event at once.
+func (p *Processor) notify(ctx context.Context, log *slog.Logger, claim store.Claim, m store.Media) error {
+	ev := p.Event(m)
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	_, err = p.SNS.Publish(ctx, &sns.PublishInput{
+		TopicArn: &p.TopicARN,
+		Message:  aws.String(string(body)),
+		// Subscribers filter on it without parsing the body.
+		MessageAttributes: map[string]snstypes.MessageAttributeValue{
+			"status": {DataType: aws.String("String"), StringValue: aws.String(ev.Status)},
+		},
+	})
+	if err != nil {
+		log.Error("publish media event", "error", err)
+		if xerr := p.Store.Extend(ctx, claim, 0); xerr != nil {
+			log.Error("end claim", "error", xerr)
+		}
+		return fmt.Errorf("publish media event: %w", err)
+	}
+	if err := p.Store.MarkNotified(ctx, claim); err != nil {
+		// The event went out; a retry would only repeat it.
+		log.Error("mark notified", "error", err)
+	}
+	log.Info("media event published", "status", ev.Status)
+	return nil
+}
+
+// Event is the media event of m, URLs on the CDN.
+func (p *Processor) Event(m store.Media) events.MediaEvent {
+	ev := events.MediaEvent{MediaID: m.ID, Owner: m.Owner, Status: string(m.Status), Error: m.Error}
+	if m.Status != store.StatusReady {
+		return ev
+	}
+	base := strings.TrimRight(p.CDNBaseURL, "/") + "/"
+	ev.HLSURL, ev.PosterURL = base+m.HLSKey, base+m.PosterKey
+	for _, r := range m.Renditions {
+		ev.Renditions = append(ev.Renditions, events.Rendition{Height: r.Height, Width: r.Width, URL: base + r.Key, Bytes: r.Bytes})
+	}
+	return ev
+}
+
+// cleanupContext outlives ctx's cancellation a little: reporting an outcome must not fail
+// because the work that led to it ran into the deadline.
+func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+}

@@ -1,0 +1,180 @@
+package transcode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
+	tmtypes "github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager/types"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"golang.org/x/sync/errgroup"
+)
+
+// Transcoder turns an original in S3 into derivatives in S3. Files go through the local
+// temp dir, streamed by the transfer manager, never held in memory whole.
+type Transcoder struct {
+	Transfer          *transfermanager.Client
+	OriginalsBucket   string
+	DerivativesBucket string
+	StorageClass      string // of every derivative
+	Options           Options
+	TempDir           string // parent of each job's work dir; os.TempDir() when empty
+}
+
+// Job is one original to transcode.
+type Job struct {
+	MediaID   string
+	Key       string // in the originals bucket
+	SizeBytes int64  // as the upload notification says; 0 when unknown
+}
+
+// Rendition is an uploaded MP4.
+type Rendition struct {
+	Height, Width int
+	Key           string
+	Bytes         int64
+}
+
+// Result describes the uploaded derivatives; keys are in the derivatives bucket.
+type Result struct {
+	DurationS     float64
+	Width, Height int // of the original as displayed
+	Renditions    []Rendition
+	HLSKey        string
+	PosterKey     string
+	Keys          []string // every object written
+}
+
+// Run downloads the original, encodes it and uploads the derivatives under
+// "<media id>/". Its work dir is removed on every path.
+func (t *Transcoder) Run(ctx context.Context, job Job) (Result, error) {
+	if err := t.Options.Limits.CheckSize(job.SizeBytes); err != nil {
+		return Result{}, err
+	}
+	dir, err := os.MkdirTemp(t.TempDir, "transcode-*")
+	if err != nil {
+		return Result{}, transient(fmt.Errorf("work dir: %w", err))
+	}
+	defer os.RemoveAll(dir)
+	input := filepath.Join(dir, "original")
+	if err := t.download(ctx, job.Key, input); err != nil {
+		return Result{}, err
+	}
+	outDir := filepath.Join(dir, "out")
+	if err := os.Mkdir(outDir, 0o755); err != nil {
+		return Result{}, transient(err)
+	}
+	out, err := t.Options.Encode(ctx, input, outDir)
+	if err != nil {
+		return Result{}, err
+	}
+	// The original is no longer needed; free its space before the uploads.
+	os.Remove(input)
+	prefix := job.MediaID + "/"
+	if err := t.upload(ctx, outDir, prefix, out.Files); err != nil {
+		return Result{}, err
+	}
+	res := Result{
+		DurationS: out.Plan.Probe.DurationS,
+		Width:     out.Plan.Probe.Width,
+		Height:    out.Plan.Probe.Height,
+		HLSKey:    prefix + MasterPlaylist,
+		PosterKey: prefix + PosterName,
+	}
+	for _, r := range out.Renditions {
+		res.Renditions = append(res.Renditions, Rendition{Height: r.Height, Width: r.Width, Key: prefix + r.Name, Bytes: r.Bytes})
+	}
+	for _, f := range out.Files {
+		res.Keys = append(res.Keys, prefix+f)
+	}
+	return res, nil
+}
+
+func (t *Transcoder) download(ctx context.Context, key, dst string) error {
+	f, err := os.Create(dst)
+	if err != nil {
+		return transient(fmt.Errorf("create %s: %w", filepath.Base(dst), err))
+	}
+	defer f.Close()
+	out, err := t.Transfer.DownloadObject(ctx, &transfermanager.DownloadObjectInput{Bucket: &t.OriginalsBucket, Key: &key, WriterAt: f})
+	var noKey *s3types.NoSuchKey
+	if errors.As(err, &noKey) {
+		return permanentf("original %s no longer exists", key)
+	}
+	if err != nil {
+		return transient(fmt.Errorf("download original: %w", err))
+	}
+	if out.ContentLength != nil {
+		if err := t.Options.Limits.CheckSize(*out.ContentLength); err != nil {
+			return err
+		}
+	}
+	if err := f.Close(); err != nil {
+		return transient(fmt.Errorf("write original: %w", err))
+	}
+	return nil
+}
+
+// upload puts files (relative to dir) under prefix, all but the last concurrently, then the
+// last: the master playlist, so that it never names what is not there yet.
+func (t *Transcoder) upload(ctx context.Context, dir, prefix string, files []string) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
+	for _, name := range files[:len(files)-1] {
+		g.Go(func() error { return t.put(gctx, dir, prefix, name) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return t.put(ctx, dir, prefix, files[len(files)-1])
+}
+
+func (t *Transcoder) put(ctx context.Context, dir, prefix, name string) error {
+	f, err := os.Open(filepath.Join(dir, filepath.FromSlash(name)))
+	if err != nil {
+		return transient(err)
+	}
+	defer f.Close()
+	contentType, cacheControl := objectHeaders(name)
+	key := prefix + name
+	_, err = t.Transfer.UploadObject(ctx, &transfermanager.UploadObjectInput{
+		Bucket:       &t.DerivativesBucket,
+		Key:          &key,
+		Body:         f,
+		ContentType:  &contentType,
+		CacheControl: &cacheControl,
+		StorageClass: tmtypes.StorageClass(t.StorageClass),
+	})
+	if err != nil {
+		return transient(fmt.Errorf("upload %s: %w", key, err))
+	}
+	return nil
+}
+
+// Cache lifetimes: a derivative never changes under its media id, so media files are
+// immutable; playlists get a short lifetime, so that a corrected one reaches players.
+const (
+	cacheImmutable = "public, max-age=31536000, immutable"
+	cachePlaylist  = "public, max-age=300"
+)
+
+// objectHeaders returns the Content-Type and Cache-Control of a derivative. Explicit, not
+// from the system's MIME table, which calls .ts a translation file on some systems.
+func objectHeaders(name string) (contentType, cacheControl string) {
+	switch strings.ToLower(path.Ext(name)) {
+	case ".mp4":
+		return "video/mp4", cacheImmutable
+	case ".ts":
+		return "video/mp2t", cacheImmutable
+	case ".m3u8":
+		return "application/vnd.apple.mpegurl", cachePlaylist
+	case ".jpg", ".jpeg":
+		return "image/jpeg", cacheImmutable
+	}
+	return "application/octet-stream", cacheImmutable
+}

@@ -1,0 +1,207 @@
+package transcode
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image/jpeg"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestLadder(t *testing.T) {
+	tests := []struct {
+		name string
+		w, h int
+		want []Rung
+	}{
+		{"4K", 3840, 2160, []Rung{{1080, 1920, 1080}, {720, 1280, 720}, {480, 854, 480}, {360, 640, 360}}},
+		{"1080p", 1920, 1080, []Rung{{1080, 1920, 1080}, {720, 1280, 720}, {480, 854, 480}, {360, 640, 360}}},
+		{"portrait 720p", 720, 1280, []Rung{{720, 720, 1280}, {480, 480, 854}, {360, 360, 640}}},
+		{"odd", 641, 361, []Rung{{360, 640, 360}}},
+		{"square", 1080, 1080, []Rung{{1080, 1080, 1080}, {720, 720, 720}, {480, 480, 480}, {360, 360, 360}}},
+		{"between rungs: no upscaling", 1000, 1000, []Rung{{720, 720, 720}, {480, 480, 480}, {360, 360, 360}}},
+		{"smaller than every rung", 321, 241, []Rung{{242, 322, 242}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, Ladder(tt.w, tt.h, DefaultHeights))
+		})
+	}
+}
+
+// TestEncode transcodes each kind of original and checks every derivative with ffprobe.
+func TestEncode(t *testing.T) {
+	tests := []struct {
+		clip          string
+		width, height int // displayed
+		rotation      bool
+		audio         bool
+		rungs         []Rung
+	}{
+		{"landscape1080.mp4", 1920, 1080, false, true, []Rung{{1080, 1920, 1080}, {720, 1280, 720}, {480, 854, 480}, {360, 640, 360}}},
+		{"portrait.mp4", 720, 1280, true, true, []Rung{{720, 720, 1280}, {480, 480, 854}, {360, 360, 640}}},
+		{"noaudio.mp4", 640, 360, false, false, []Rung{{360, 640, 360}}},
+		{"odd.mp4", 641, 361, false, true, []Rung{{360, 640, 360}}},
+		{"onesecond.mp4", 854, 480, false, true, []Rung{{480, 854, 480}, {360, 640, 360}}},
+		{"anamorphic.mp4", 1024, 576, false, false, []Rung{{480, 854, 480}, {360, 640, 360}}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.TrimSuffix(tt.clip, ".mp4"), func(t *testing.T) {
+			in := clip(t, tt.clip)
+			src := probeOutput(t, in)
+			assert.Equal(t, tt.width, src.Width)
+			assert.Equal(t, tt.height, src.Height)
+			assert.Equal(t, tt.rotation, src.Rotation != 0)
+			assert.Equal(t, tt.audio, src.HasAudio)
+
+			outDir := t.TempDir()
+			out, err := tools.Encode(context.Background(), in, outDir)
+			require.NoError(t, err)
+			require.Equal(t, tt.rungs, out.Plan.Rungs)
+
+			master := readFile(t, filepath.Join(outDir, MasterPlaylist))
+			for i, r := range out.Renditions {
+				assert.Equal(t, tt.rungs[i], r.Rung)
+				mp4 := filepath.Join(outDir, r.Name)
+				p := probeOutput(t, mp4)
+				assert.Equal(t, r.Width, p.Width, r.Name)
+				assert.Equal(t, r.Height, p.Height, r.Name)
+				assert.Zero(t, p.Rotation, "rotation is applied to the pixels, not left to players")
+				assert.Equal(t, "h264", p.VideoCodec)
+				assert.Equal(t, tt.audio, p.HasAudio, r.Name)
+				assert.InDelta(t, src.DurationS, p.DurationS, 0.25, r.Name)
+				assert.Equal(t, fileSize(t, mp4), r.Bytes)
+				data := readFile(t, mp4)
+				assert.Less(t, strings.Index(data, "moov"), strings.Index(data, "mdat"), "%s: fast start puts the index first", r.Name)
+
+				assert.Contains(t, master, "RESOLUTION="+itoa(r.Width)+"x"+itoa(r.Height))
+				assert.Contains(t, master, itoa(r.Label)+"p/index.m3u8")
+				playlist := readFile(t, filepath.Join(outDir, PlaylistName(r.Rung)))
+				assert.Contains(t, playlist, "#EXT-X-ENDLIST")
+				segments := regexp.MustCompile(`(?m)^segment_\d+\.ts$`).FindAllString(playlist, -1)
+				require.NotEmpty(t, segments)
+				seg := probeOutput(t, filepath.Join(outDir, "hls", itoa(r.Label)+"p", segments[0]))
+				assert.Equal(t, r.Width, seg.Width)
+				assert.Equal(t, tt.audio, seg.HasAudio)
+				assert.Contains(t, out.Files, "hls/"+itoa(r.Label)+"p/"+segments[0])
+			}
+			if tt.audio {
+				assert.Contains(t, master, "mp4a.40.2")
+			}
+			poster, err := jpeg.DecodeConfig(bytes.NewReader([]byte(readFile(t, filepath.Join(outDir, PosterName)))))
+			require.NoError(t, err)
+			assert.Equal(t, tt.rungs[0].Width, poster.Width)
+			assert.Equal(t, tt.rungs[0].Height, poster.Height)
+			assert.Equal(t, MasterPlaylist, out.Files[len(out.Files)-1], "the master playlist is published last")
+		})
+	}
+}
+
+func TestEncodeRejectsWithAReason(t *testing.T) {
+	tests := []struct {
+		clip    string
+		limits  Limits
+		message string
+	}{
+		{"notavideo.mp4", Limits{}, "not a decodable video: moov atom not found; Invalid data found when processing input"},
+		{"watermark.png", Limits{}, "not a video"},
+		{"truncated.mp4", Limits{}, "not a decodable video: moov atom not found"},
+		{"truncated-faststart.mp4", Limits{}, "original is truncated or damaged"},
+		{"landscape1080.mp4", Limits{MaxDurationS: 1}, "video too long: 2 s, the limit is 1 s"},
+		{"portrait.mp4", Limits{MaxDimension: 1000}, "resolution too high: 720x1280"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.clip+" "+tt.message, func(t *testing.T) {
+			opts := tools
+			opts.Limits = tt.limits
+			dir := t.TempDir()
+			_, err := opts.Encode(context.Background(), clip(t, tt.clip), dir)
+			require.Error(t, err)
+			assert.True(t, IsPermanent(err), "%v must not be retried", err)
+			assert.Contains(t, err.Error(), tt.message)
+			assert.NotContains(t, err.Error(), clip(t, tt.clip), "temp paths mean nothing to the owner")
+		})
+	}
+	err := Limits{MaxBytes: 100}.CheckSize(101)
+	assert.True(t, IsPermanent(err))
+	assert.EqualError(t, err, "file too large: 101 bytes, the limit is 100 bytes")
+	assert.NoError(t, Limits{MaxBytes: 100}.CheckSize(100))
+}
+
+func TestEncodeStopsAtTheDeadline(t *testing.T) {
+	in := clip(t, "landscape1080.mp4")
+	opts := tools
+	opts.Preset = "veryslow" // sure to outlast the deadline
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	started := time.Now()
+	_, err := opts.Encode(ctx, in, t.TempDir())
+	require.Error(t, err)
+	assert.False(t, IsPermanent(err), "a deadline is no fault of the video")
+	assert.ErrorIs(t, err, ErrDeadline)
+	var te *TransientError
+	assert.True(t, errors.As(err, &te))
+	assert.Less(t, time.Since(started), 3*time.Second, "ffmpeg is killed, not waited for")
+}
+
+func TestWatermarkIsOverlaid(t *testing.T) {
+	opts := tools
+	opts.WatermarkPath = clip(t, "watermark.png")
+	outDir := t.TempDir()
+	_, err := opts.Encode(context.Background(), clip(t, "black.mp4"), outDir)
+	require.NoError(t, err)
+	f, err := os.Open(filepath.Join(outDir, PosterName))
+	require.NoError(t, err)
+	defer f.Close()
+	img, err := jpeg.Decode(f)
+	require.NoError(t, err)
+	b := img.Bounds()
+	red := func(x, y int) bool {
+		r, g, bl, _ := img.At(x, y).RGBA()
+		return r > 0xb000 && g < 0x5000 && bl < 0x5000
+	}
+	assert.True(t, red(b.Max.X-b.Dx()/40-b.Dx()/12, b.Max.Y-b.Dy()/40-b.Dx()/12), "the watermark sits bottom right")
+	assert.False(t, red(b.Dx()/2, b.Dy()/2), "and nowhere else")
+	assert.False(t, red(10, 10))
+}
+
+func TestFindToolPrefersTheEnvironment(t *testing.T) {
+	t.Setenv("FFMPEG_PATH", tools.FFprobe)
+	p, err := FindTool("ffmpeg", "FFMPEG_PATH")
+	require.NoError(t, err)
+	assert.Equal(t, tools.FFprobe, p)
+	t.Setenv("FFMPEG_PATH", filepath.Join(t.TempDir(), "missing"))
+	_, err = FindTool("ffmpeg", "FFMPEG_PATH")
+	assert.ErrorContains(t, err, "FFMPEG_PATH=")
+	t.Setenv("FFMPEG_PATH", "")
+	t.Setenv("PATH", t.TempDir())
+	if _, err := os.Stat(LayerBinDir + "/ffmpeg"); err != nil {
+		_, err = FindTool("ffmpeg", "FFMPEG_PATH")
+		assert.ErrorContains(t, err, "apt-get install -y ffmpeg")
+	}
+}
+
+func readFile(t testing.TB, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return string(data)
+}
+
+func fileSize(t testing.TB, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	return fi.Size()
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
