@@ -1,0 +1,249 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/api"
+	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/auth"
+	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/auth/authtest"
+	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/store"
+	"github.com/mediastack/terraform-aws-mediastack/test/emulator"
+	"github.com/mediastack/terraform-aws-mediastack/test/postgres"
+)
+
+// The shared emulator and PostgreSQL server are stopped here; each test takes a namespace
+// and a database of its own.
+func TestMain(m *testing.M) { os.Exit(postgresRunMain(m)) }
+
+func postgresRunMain(m *testing.M) int {
+	code := emulator.RunMain(m)
+	pgMu.Lock()
+	defer pgMu.Unlock()
+	if pgServer != nil {
+		_ = pgServer.Stop()
+	}
+	return code
+}
+
+var (
+	pgMu     sync.Mutex
+	pgServer *postgres.Server
+)
+
+func sharedPostgres(t testing.TB) *postgres.Server {
+	t.Helper()
+	pgMu.Lock()
+	defer pgMu.Unlock()
+	if pgServer == nil {
+		s, err := postgres.Start(context.Background())
+		require.NoError(t, err)
+		pgServer = s
+	}
+	return pgServer
+}
+
+// env is one API under test: its own bucket, database, issuer and server.
+type env struct {
+	t        testing.TB
+	cfg      api.Config
+	store    *store.Store
+	s3       *s3.Client
+	issuer   *authtest.Issuer
+	server   *httptest.Server
+	client   *http.Client // trusts the emulator, for presigned URLs
+	logs     *syncBuffer
+	deps     api.Deps
+	database postgres.Database
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func newEnv(t testing.TB, mutate ...func(*api.Config, *api.Deps)) *env {
+	t.Helper()
+	ctx := context.Background()
+	e := emulator.Shared(t)
+	ns := e.NamespaceT(t)
+	s3c, err := ns.S3Client(ctx)
+	require.NoError(t, err)
+	bucket := ns.ID + "-originals"
+	_, err = s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket})
+	require.NoError(t, err)
+
+	pg := sharedPostgres(t)
+	db := pg.DatabaseT(t)
+	st := openStore(t, db)
+
+	iss := authtest.NewIssuer(t)
+	verifier, err := auth.NewVerifier(auth.Config{Issuer: iss.URL, Audiences: []string{authtest.ClientID}})
+	require.NoError(t, err)
+
+	vars := map[string]string{
+		"AWS_REGION": ns.Region, "ORIGINALS_BUCKET": bucket,
+		"DB_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:db", "DB_HOST": db.Host, "DB_NAME": db.Name,
+		"CDN_BASE_URL": "https://d111111abcdef8.cloudfront.net", "JWT_ISSUER": iss.URL, "JWT_AUDIENCE": authtest.ClientID,
+		"AWS_ENDPOINT_URL": ns.Endpoint,
+	}
+	cfg, err := api.LoadConfig(func(k string) string { return vars[k] })
+	require.NoError(t, err)
+	logs := &syncBuffer{}
+	deps := api.Deps{
+		Store:     st,
+		Bucket:    s3c,
+		Presigner: s3.NewPresignClient(s3c),
+		Verifier:  verifier,
+		Logger:    slog.New(slog.NewJSONHandler(logs, nil)),
+	}
+	for _, m := range mutate {
+		m(&cfg, &deps)
+	}
+	srv, err := api.New(cfg, deps)
+	require.NoError(t, err)
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return &env{t: t, cfg: cfg, store: st, s3: s3c, issuer: iss, server: ts, client: e.CA().HTTPClient(), logs: logs, deps: deps, database: db}
+}
+
+func openStore(t testing.TB, db postgres.Database) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Config{Host: db.Host, Port: db.Port, Database: db.Name, User: db.User, Password: db.Password, SSLMode: "disable"})
+	require.NoError(t, err)
+	t.Cleanup(st.Close)
+	require.NoError(t, st.Migrate(ctx))
+	return st
+}
+
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r response) JSON(t testing.TB, v any) {
+	t.Helper()
+	require.NoError(t, json.Unmarshal(r.Body, v), "body: %s", r.Body)
+}
+
+func (r response) Error(t testing.TB) (msg, requestID string) {
+	t.Helper()
+	var body struct {
+		Error     string `json:"error"`
+		RequestID string `json:"request_id"`
+	}
+	r.JSON(t, &body)
+	require.NotEmpty(t, body.Error, "an error body names the problem")
+	require.Equal(t, r.Header.Get("X-Request-Id"), body.RequestID, "an error body carries the request id")
+	require.Equal(t, "application/json", r.Header.Get("Content-Type"))
+	return body.Error, body.RequestID
+}
+
+// do sends a request to the API as subject (no token when subject is empty).
+func (e *env) do(method, path, subject string, body any) response {
+	e.t.Helper()
+	token := ""
+	if subject != "" {
+		token = e.issuer.IDToken(e.t, subject)
+	}
+	return e.doToken(method, path, token, body, nil)
+}
+
+func (e *env) doToken(method, path, token string, body any, header http.Header) response {
+	e.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = bytes.NewBufferString(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		require.NoError(e.t, err)
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, e.server.URL+path, rd)
+	require.NoError(e.t, err)
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(e.t, err)
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	require.NoError(e.t, err)
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+}
+
+// createUpload asks for an upload and returns the answer.
+func (e *env) createUpload(subject, filename string, size int64) api.CreateUploadResponse {
+	e.t.Helper()
+	r := e.do(http.MethodPost, "/v1/uploads", subject, map[string]any{
+		"filename": filename, "content_type": "video/mp4", "size_bytes": size, "title": "clip " + filename,
+	})
+	require.Equal(e.t, http.StatusCreated, r.Status, "body: %s", r.Body)
+	var out api.CreateUploadResponse
+	r.JSON(e.t, &out)
+	return out
+}
+
+// put sends body to a presigned URL with the headers the API asked for.
+func (e *env) put(url string, headers map[string]string, body []byte) *http.Response {
+	e.t.Helper()
+	req, err := http.NewRequest(http.MethodPut, url, bytes.NewReader(body))
+	require.NoError(e.t, err)
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	req.ContentLength = int64(len(body))
+	resp, err := e.client.Do(req)
+	require.NoError(e.t, err)
+	resp.Body.Close()
+	return resp
+}
+
+func (e *env) head(key string) *s3.HeadObjectOutput {
+	e.t.Helper()
+	out, err := e.s3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: &e.cfg.OriginalsBucket, Key: aws.String(key)})
+	require.NoError(e.t, err, "object %s must exist", key)
+	return out
+}
+
+func within(t testing.TB, want, got time.Time, d time.Duration) {
+	t.Helper()
+	require.WithinDuration(t, want, got, d)
+}

@@ -1,0 +1,170 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/auth"
+	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/store"
+)
+
+// MediaResponse is a media item as the API shows it. Fields that are not known yet (before
+// the transcoder ran) are null rather than zero, so that a client can tell the difference.
+type MediaResponse struct {
+	MediaID     string              `json:"media_id"`
+	Owner       string              `json:"owner"`
+	Title       string              `json:"title"`
+	Filename    string              `json:"filename"`
+	ContentType string              `json:"content_type"`
+	SizeBytes   int64               `json:"size_bytes"`
+	Status      store.Status        `json:"status"`
+	Error       *string             `json:"error"`
+	DurationS   *float64            `json:"duration_s"`
+	Width       *int                `json:"width"`
+	Height      *int                `json:"height"`
+	Renditions  []RenditionResponse `json:"renditions"`
+	HLSURL      *string             `json:"hls_url"`
+	PosterURL   *string             `json:"poster_url"`
+	UploadedAt  *time.Time          `json:"uploaded_at"`
+	CreatedAt   time.Time           `json:"created_at"`
+	UpdatedAt   time.Time           `json:"updated_at"`
+}
+
+// RenditionResponse is one MP4 of the ladder.
+type RenditionResponse struct {
+	Height int    `json:"height"`
+	Width  int    `json:"width"`
+	URL    string `json:"url"`
+	Bytes  int64  `json:"bytes"`
+}
+
+// MediaListResponse is a page of the caller's media, newest first.
+type MediaListResponse struct {
+	Items      []MediaResponse `json:"items"`
+	NextCursor *string         `json:"next_cursor"`
+}
+
+func (s *Server) getMedia(w http.ResponseWriter, r *http.Request, claims auth.Claims) {
+	id := r.PathValue("id")
+	addLogAttrs(r.Context(), slog.String("media_id", id))
+	// Someone else's media answers exactly like none at all, so ids cannot be probed.
+	m, err := s.deps.Store.GetForOwner(r.Context(), claims.Subject, id)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, r, http.StatusNotFound, "media %s not found", id)
+		return
+	}
+	if err != nil {
+		s.internalError(w, r, "read the media", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.mediaResponse(m))
+}
+
+func (s *Server) listMedia(w http.ResponseWriter, r *http.Request, claims auth.Claims) {
+	q := r.URL.Query()
+	limit := store.DefaultPageSize
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > store.MaxPageSize {
+			writeError(w, r, http.StatusBadRequest, "limit must be an integer from 1 to %d", store.MaxPageSize)
+			return
+		}
+		limit = n
+	}
+	items, next, err := s.deps.Store.ListByOwner(r.Context(), claims.Subject, q.Get("cursor"), limit)
+	if errors.Is(err, store.ErrInvalidCursor) {
+		writeError(w, r, http.StatusBadRequest, "cursor is not one this API issued: pass next_cursor of the previous page")
+		return
+	}
+	if err != nil {
+		s.internalError(w, r, "list the media", err)
+		return
+	}
+	resp := MediaListResponse{Items: make([]MediaResponse, 0, len(items))}
+	for _, m := range items {
+		resp.Items = append(resp.Items, s.mediaResponse(m))
+	}
+	if next != "" {
+		resp.NextCursor = &next
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) mediaResponse(m store.Media) MediaResponse {
+	expires := s.deps.Now().Add(s.cfg.CDNURLTTL)
+	resp := MediaResponse{
+		MediaID:     m.ID,
+		Owner:       m.Owner,
+		Title:       m.Title,
+		Filename:    m.Filename,
+		ContentType: m.ContentType,
+		SizeBytes:   m.SizeBytes,
+		Status:      m.Status,
+		Renditions:  make([]RenditionResponse, 0, len(m.Renditions)),
+		UploadedAt:  m.UploadedAt,
+		CreatedAt:   m.CreatedAt,
+		UpdatedAt:   m.UpdatedAt,
+	}
+	if m.Error != "" {
+		resp.Error = &m.Error
+	}
+	if m.DurationS > 0 {
+		resp.DurationS = &m.DurationS
+	}
+	if m.Width > 0 && m.Height > 0 {
+		resp.Width, resp.Height = &m.Width, &m.Height
+	}
+	for _, rd := range m.Renditions {
+		if u := s.cdnURL(rd.Key, expires); u != nil {
+			resp.Renditions = append(resp.Renditions, RenditionResponse{Height: rd.Height, Width: rd.Width, URL: *u, Bytes: rd.Bytes})
+		}
+	}
+	resp.HLSURL = s.cdnURL(m.HLSKey, expires)
+	resp.PosterURL = s.cdnURL(m.PosterKey, expires)
+	return resp
+}
+
+// cdnURL is the CDN URL of a derivative key, signed when the stack trusts a key group; nil
+// when there is no key (not transcoded yet) or it cannot be signed.
+func (s *Server) cdnURL(key string, expires time.Time) *string {
+	if key == "" {
+		return nil
+	}
+	u := s.cfg.CDNBaseURL + "/" + escapeKey(key)
+	if s.deps.Signer != nil {
+		signed, err := s.deps.Signer.Sign(u, expires)
+		if err != nil {
+			s.deps.Logger.Error("sign CDN URL", "key", key, "error", err)
+			return nil
+		}
+		u = signed
+	}
+	return &u
+}
+
+// escapeKey escapes each segment of an object key for a URL path, keeping the slashes.
+func escapeKey(key string) string {
+	segments := strings.Split(strings.TrimPrefix(key, "/"), "/")
+	for i, seg := range segments {
+		segments[i] = pathEscape(seg)
+	}
+	return strings.Join(segments, "/")
+}
+
+func pathEscape(s string) string {
+	const unreserved = "-._~"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(unreserved, c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteString("%" + strings.ToUpper(strconv.FormatInt(int64(c)|0x100, 16)[1:]))
+	}
+	return b.String()
+}

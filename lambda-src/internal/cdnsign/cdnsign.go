@@ -1,0 +1,163 @@
+// Package cdnsign makes CloudFront signed URLs with a canned policy, for distributions that
+// trust a key group.
+//
+// CloudFront's format: the policy
+//
+//	{"Statement":[{"Resource":"<url>","Condition":{"DateLessThan":{"AWS:EpochTime":<unix>}}}]}
+//
+// (exactly this JSON, no white space) is signed with RSA-SHA1 (PKCS #1 v1.5); the URL gets
+// Expires, Signature and Key-Pair-Id, the signature in CloudFront's URL-safe base64 (+ → -,
+// = → _, / → ~).
+package cdnsign
+
+import (
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Signer signs URLs with one key pair of a trusted key group.
+type Signer struct {
+	keyPairID string
+	key       *rsa.PrivateKey
+}
+
+// New returns a Signer for the public key keyPairID, whose private key is key.
+func New(keyPairID string, key *rsa.PrivateKey) (*Signer, error) {
+	if keyPairID == "" || key == nil {
+		return nil, errors.New("cdnsign: key pair id and private key are required")
+	}
+	return &Signer{keyPairID: keyPairID, key: key}, nil
+}
+
+// ParsePrivateKey reads an RSA private key in PEM, PKCS #1 or PKCS #8. A JSON object with a
+// "private_key" member holding the PEM is accepted too, since Secrets Manager secrets are
+// often written that way.
+func ParsePrivateKey(data []byte) (*rsa.PrivateKey, error) {
+	trimmed := strings.TrimSpace(string(data))
+	if strings.HasPrefix(trimmed, "{") {
+		var wrapped struct {
+			PrivateKey string `json:"private_key"`
+		}
+		if err := json.Unmarshal([]byte(trimmed), &wrapped); err != nil || wrapped.PrivateKey == "" {
+			return nil, errors.New("cdnsign: a JSON secret must hold the PEM in \"private_key\"")
+		}
+		trimmed = wrapped.PrivateKey
+	}
+	block, _ := pem.Decode([]byte(trimmed))
+	if block == nil {
+		return nil, errors.New("cdnsign: no PEM block in the private key")
+	}
+	switch block.Type {
+	case "RSA PRIVATE KEY":
+		return x509.ParsePKCS1PrivateKey(block.Bytes)
+	case "PRIVATE KEY":
+		k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("cdnsign: %w", err)
+		}
+		rk, ok := k.(*rsa.PrivateKey)
+		if !ok {
+			return nil, fmt.Errorf("cdnsign: CloudFront needs an RSA key, got %T", k)
+		}
+		return rk, nil
+	}
+	return nil, fmt.Errorf("cdnsign: PEM block %q is not a private key", block.Type)
+}
+
+// CannedPolicy is the policy CloudFront reconstructs from a canned-policy URL.
+func CannedPolicy(resource string, expires time.Time) string {
+	// CloudFront compares the literal URL, so & < > must not become \u0026 and friends.
+	var res strings.Builder
+	enc := json.NewEncoder(&res)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(resource) // a string always encodes
+	return `{"Statement":[{"Resource":` + strings.TrimSuffix(res.String(), "\n") +
+		`,"Condition":{"DateLessThan":{"AWS:EpochTime":` + strconv.FormatInt(expires.Unix(), 10) + `}}}]}`
+}
+
+// Sign returns rawURL with a canned-policy signature valid until expires.
+func (s *Signer) Sign(rawURL string, expires time.Time) (string, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "", fmt.Errorf("cdnsign: %w", err)
+	}
+	// SHA-1 because CloudFront's canned policy is defined with it; it is not our choice.
+	digest := sha1.Sum([]byte(CannedPolicy(rawURL, expires)))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, s.key, crypto.SHA1, digest[:])
+	if err != nil {
+		return "", fmt.Errorf("cdnsign: sign: %w", err)
+	}
+	q := "Expires=" + strconv.FormatInt(expires.Unix(), 10) +
+		"&Signature=" + Encode(sig) +
+		"&Key-Pair-Id=" + url.QueryEscape(s.keyPairID)
+	if u.RawQuery != "" {
+		return rawURL + "&" + q, nil
+	}
+	return rawURL + "?" + q, nil
+}
+
+var cfReplacer = strings.NewReplacer("+", "-", "=", "_", "/", "~")
+
+// Encode is CloudFront's URL-safe base64.
+func Encode(b []byte) string { return cfReplacer.Replace(base64.StdEncoding.EncodeToString(b)) }
+
+// Decode reverses Encode.
+func Decode(s string) ([]byte, error) {
+	return base64.StdEncoding.DecodeString(strings.NewReplacer("-", "+", "_", "=", "~", "/").Replace(s))
+}
+
+// Verify checks a URL made by Sign against the public key, as CloudFront does for a canned
+// policy: the signature covers the URL without the three signing parameters.
+func Verify(signedURL string, pub *rsa.PublicKey, keyPairID string, now time.Time) error {
+	base, query, ok := strings.Cut(signedURL, "?")
+	if !ok {
+		return errors.New("cdnsign: URL is not signed")
+	}
+	var kept []string
+	var expires, sig, kp string
+	for _, part := range strings.Split(query, "&") {
+		name, value, _ := strings.Cut(part, "=")
+		switch name {
+		case "Expires":
+			expires = value
+		case "Signature":
+			sig = value
+		case "Key-Pair-Id":
+			kp, _ = url.QueryUnescape(value)
+		default:
+			kept = append(kept, part)
+		}
+	}
+	if kp != keyPairID {
+		return fmt.Errorf("cdnsign: key pair id %q, want %q", kp, keyPairID)
+	}
+	exp, err := strconv.ParseInt(expires, 10, 64)
+	if err != nil {
+		return errors.New("cdnsign: bad Expires")
+	}
+	if !now.Before(time.Unix(exp, 0)) {
+		return errors.New("cdnsign: URL has expired")
+	}
+	resource := base
+	if len(kept) > 0 {
+		resource += "?" + strings.Join(kept, "&")
+	}
+	raw, err := Decode(sig)
+	if err != nil {
+		return fmt.Errorf("cdnsign: bad Signature: %w", err)
+	}
+	digest := sha1.Sum([]byte(CannedPolicy(resource, time.Unix(exp, 0))))
+	return rsa.VerifyPKCS1v15(pub, crypto.SHA1, digest[:], raw)
+}
