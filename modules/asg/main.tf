@@ -104,8 +104,9 @@ resource "aws_vpc_security_group_ingress_rule" "service" {
 }
 
 resource "aws_vpc_security_group_egress_rule" "cidr" {
-  # One rule per destination and port: a port range would open everything in between.
-  for_each = { for pair in setproduct(local.egress_cidrs, var.egress_ports) : "${pair[0]}:${pair[1]}" => pair }
+  # One rule per destination and port: a port range would open everything in between. Keyed
+  # by position, since the default destination (the VPC's range) is unknown until apply.
+  for_each = { for pair in setproduct(range(length(local.egress_cidrs)), var.egress_ports) : "${pair[0]}:${pair[1]}" => [local.egress_cidrs[pair[0]], pair[1]] }
 
   security_group_id = aws_security_group.this.id
   description       = "Port ${each.value[1]} (HTTPS or a service dependency)"

