@@ -193,6 +193,24 @@ func (e *Emulator) AdminCredentials() (creds aws.Credentials, ok bool) {
 	return e.admin.Credentials, true
 }
 
+// serviceAccessKeys are the access keys the emulator takes for an AWS service principal
+// (moto_server.py's SERVICE_ACCESS_KEYS).
+var serviceAccessKeys = map[string]string{"cloudfront.amazonaws.com": "AKIASERVICECLOUDFRONT"}
+
+// ServiceCredentials returns the credentials with which a request to S3 on the emulator is
+// made by the AWS service principal service (e.g. cloudfront.amazonaws.com), as the local
+// cloud's stand-ins for those services make them: only bucket policy statements naming
+// {"Service": service} let it in, with aws:SourceArn and aws:SourceAccount taken from the
+// signed X-Amz-Source-Arn and X-Amz-Source-Account headers. ok is false for a service the
+// emulator does not stand in for.
+func ServiceCredentials(service string) (creds aws.Credentials, ok bool) {
+	key, ok := serviceAccessKeys[service]
+	if !ok {
+		return aws.Credentials{}, false
+	}
+	return aws.Credentials{AccessKeyID: key, SecretAccessKey: "service-principal", Source: "mediastack emulator"}, true
+}
+
 var (
 	shared     *Emulator
 	sharedErr  error

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -129,4 +131,54 @@ func TestBucketPoliciesSeeTheRequest(t *testing.T) {
 	assert.Error(t, err, "a PUT without the required storage class must be refused")
 	_, err = client.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("ia"), Body: strings.NewReader("x"), StorageClass: s3types.StorageClassStandardIa})
 	assert.Error(t, err, "a PUT in another storage class must be refused")
+}
+
+// TestServicePrincipalsReachBucketsThroughTheirPolicy checks the emulator's stand-in for
+// AWS service principals: a request signed as CloudFront for one distribution reads a bucket
+// whose policy allows that distribution, and nothing else does it as CloudFront.
+func TestServicePrincipalsReachBucketsThroughTheirPolicy(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := emulator.Shared(t)
+	ns := e.NamespaceT(t)
+	owner, err := ns.S3Client(ctx)
+	require.NoError(t, err)
+	bucket := ns.ID + "-oac"
+	_, err = owner.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket})
+	require.NoError(t, err)
+	_, err = owner.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("m/720p.mp4"), Body: strings.NewReader("rendition")})
+	require.NoError(t, err)
+	distribution := "arn:aws:cloudfront::" + ns.AccountID + ":distribution/E2EXAMPLE"
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"cloudfront.amazonaws.com"},
+	  "Action":"s3:GetObject","Resource":"arn:aws:s3:::B/*","Condition":{"StringEquals":{"AWS:SourceArn":"D"}}}]}`
+	policy = strings.NewReplacer(":::B", ":::"+bucket, `"D"`, `"`+distribution+`"`).Replace(policy)
+	_, err = owner.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: &bucket, Policy: &policy})
+	require.NoError(t, err)
+
+	creds, ok := emulator.ServiceCredentials("cloudfront.amazonaws.com")
+	require.True(t, ok)
+	cfg, err := ns.AWSConfig(ctx)
+	require.NoError(t, err)
+	asCloudFront := func(sourceARN string) *s3.Client {
+		return s3.NewFromConfig(cfg, pathStyle, func(o *s3.Options) {
+			o.Credentials = credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, "")
+			o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+				// Added before signing, so the header is signed as CloudFront signs it.
+				return stack.Build.Add(middleware.BuildMiddlewareFunc("SourceArn", func(ctx context.Context, in middleware.BuildInput, next middleware.BuildHandler) (middleware.BuildOutput, middleware.Metadata, error) {
+					if req, ok := in.Request.(*smithyhttp.Request); ok && sourceARN != "" {
+						req.Header.Set("X-Amz-Source-Arn", sourceARN)
+					}
+					return next.HandleBuild(ctx, in)
+				}), middleware.After)
+			})
+		})
+	}
+	_, err = asCloudFront(distribution).GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: aws.String("m/720p.mp4")})
+	assert.NoError(t, err, "the distribution the policy names may read")
+	_, err = asCloudFront(distribution+"OTHER").GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: aws.String("m/720p.mp4")})
+	assert.Error(t, err, "another distribution may not")
+	_, err = asCloudFront("").GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: aws.String("m/720p.mp4")})
+	assert.Error(t, err, "CloudFront without a source ARN may not")
+	_, err = owner.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: aws.String("m/720p.mp4")})
+	assert.NoError(t, err, "the owner's own access is unchanged")
 }

@@ -1,4 +1,5 @@
-"""moto_server with S3 bucket policies evaluated the way S3 evaluates them.
+"""moto_server with S3 bucket policies evaluated the way S3 evaluates them, and SQS event
+source mappings left to the local cloud.
 
 moto enforces bucket policies but ignores their conditions (it supports only StringEquals,
 without request context), so a bucket with the usual TLS-only statement
@@ -9,16 +10,51 @@ the bucket's policy check with one that evaluates conditions against the request
 principal other than "*", an operator it does not know) are left out, as moto leaves them out:
 the identity side is moto's IAM enforcement.
 
+Without Docker moto cannot run a function, yet on every SendMessage it receives the batch for
+each SQS event source mapping, fails to invoke, and puts the messages back: every message's
+receive count grows before anything really consumed it, and redrive to the DLQ comes early.
+Here mappings are kept (the Lambda API lists and updates them) but never attached to their
+queue, so the local cloud's poller is the only consumer, as Lambda's pollers are on AWS.
+
+AWS services reach buckets through bucket policies that name them as principals: CloudFront's
+origin access control, for one. A request signed with SERVICE_ACCESS_KEYS's keys is that
+service: statements naming {"Service": ...} apply to it, its signed X-Amz-Source-Arn and
+X-Amz-Source-Account headers are the aws:SourceArn and aws:SourceAccount condition values,
+nothing but the bucket policy lets it in, and IAM enforcement does not look it up. And a role
+that trusts only a service principal can be assumed (moto fails such trust policies with a
+500): the local cloud assumes roles on behalf of Lambda and EC2, as those services do. Under
+IAM enforcement, bodyless GET/HEAD/DELETE requests are checked against what was signed.
+
 Run as: python3 moto_server.py -H 127.0.0.1 -p PORT -c CERT -k KEY
 """
 
 import fnmatch
 import json
+import re
 import sys
 
-from moto.iam.access_control import PermissionResult
+from moto.core.responses import ActionAuthenticatorMixin
+from botocore.awsrequest import AWSRequest
+from moto.iam.access_control import IAMPolicyStatement, IAMRequestBase, PermissionResult
 from moto.s3 import models as s3_models
+from moto.sqs import models as sqs_models
 from moto.server import main
+
+
+# Access keys that stand for an AWS service principal (see the module comment). Kept in step
+# with emulator.ServiceCredentials.
+SERVICE_ACCESS_KEYS = {"AKIASERVICECLOUDFRONT": "cloudfront.amazonaws.com"}
+
+
+def _signing(headers, args):
+    """The access key and the signed header names of a SigV4 request (header or query)."""
+    auth = headers.get("Authorization", "")
+    credential = re.search(r"Credential=([^/,\s]+)", auth)
+    signed = re.search(r"SignedHeaders=([^,\s]+)", auth)
+    if credential:
+        return credential.group(1), set((signed.group(1) if signed else "").lower().split(";"))
+    credential = args.get("X-Amz-Credential", "")
+    return credential.split("/")[0], set(args.get("X-Amz-SignedHeaders", "").lower().split(";"))
 
 
 def _request_context():
@@ -30,9 +66,24 @@ def _request_context():
             name = name.lower()
             if name.startswith("x-amz-"):
                 context["s3:" + name] = value
+        access_key, signed = _signing(request.headers, request.args)
+        service = SERVICE_ACCESS_KEYS.get(access_key)
+        if service:
+            context["service"] = service
+            for header, key in (("x-amz-source-arn", "aws:sourcearn"), ("x-amz-source-account", "aws:sourceaccount")):
+                if header in signed and request.headers.get(header):
+                    context[key] = request.headers[header]
         return context
     except RuntimeError:  # outside a request
         return {"aws:securetransport": "true"}
+
+
+def _principal_matches(principal, context):
+    if principal in ("*", {"AWS": "*"}):
+        return True
+    if isinstance(principal, dict) and set(principal) == {"Service"}:
+        return context.get("service") in _as_list(principal["Service"])
+    return False
 
 
 def _as_list(value):
@@ -79,8 +130,7 @@ def _condition_holds(operator, key, wanted, context):
 
 
 def _statement_applies(statement, action, resource, context):
-    principal = statement.get("Principal")
-    if principal not in ("*", {"AWS": "*"}):
+    if not _principal_matches(statement.get("Principal"), context):
         return False
     if "NotAction" in statement:
         if any(_like(a, action) for a in _as_list(statement["NotAction"])):
@@ -104,11 +154,12 @@ def _statement_applies(statement, action, resource, context):
 
 
 def get_permission(self, action, resource):
-    if self.policy is None:
-        return PermissionResult.NEUTRAL
-    policy = json.loads(self.policy)
     context = _request_context()
-    result = PermissionResult.NEUTRAL
+    # A service has no identity policy: only the bucket policy can let it in.
+    result = PermissionResult.DENIED if "service" in context else PermissionResult.NEUTRAL
+    if self.policy is None:
+        return result
+    policy = json.loads(self.policy)
     for statement in _as_list(policy.get("Statement", [])):
         if _statement_applies(statement, action, resource, context):
             if statement.get("Effect") == "Deny":
@@ -118,6 +169,67 @@ def get_permission(self, action, resource):
 
 
 s3_models.FakeBucket.get_permission = get_permission
+
+_authorize_s3 = ActionAuthenticatorMixin._authenticate_and_authorize_s3_action
+
+
+def _authorize_s3_unless_service(self, *args, **kwargs):
+    from flask import request
+
+    access_key, _ = _signing(request.headers, request.args)
+    if access_key in SERVICE_ACCESS_KEYS:
+        return None  # the bucket policy alone decides, in get_permission
+    return _authorize_s3(self, *args, **kwargs)
+
+
+ActionAuthenticatorMixin._authenticate_and_authorize_s3_action = _authorize_s3_unless_service
+
+_check_principal = IAMPolicyStatement._check_principal
+
+
+def _check_principal_or_service(self, principal):
+    expected = self._statement.get("Principal")
+    if isinstance(expected, dict) and "AWS" not in expected and "Service" in expected:
+        return True  # the local cloud assumes the role as the trusted service would
+    return _check_principal(self, principal)
+
+
+IAMPolicyStatement._check_principal = _check_principal_or_service
+
+
+def _create_aws_request_bodyless(self):
+    """moto rebuilds a bodyless GET/HEAD/DELETE with its parsed parameters as the body, so
+    the signature of every such request (Lambda's GetFunction, say) fails to match under IAM
+    enforcement; sign what was sent: the path with its query, and an empty body."""
+    if self._method in ("GET", "HEAD", "DELETE") and not self._body:
+        signed = self._get_string_between("SignedHeaders=", ",", self._headers["Authorization"]).split(";")
+        headers = self._create_headers_for_aws_request(signed, self._headers)
+        request = AWSRequest(method=self._method, url=self._path, data=b"", headers=headers)
+        request.context["timestamp"] = headers["X-Amz-Date"]
+        return request
+    return _create_aws_request(self)
+
+
+_create_aws_request = IAMRequestBase._create_aws_request
+IAMRequestBase._create_aws_request = _create_aws_request_bodyless
+
+
+class _DetachedMappings(dict):
+    """A queue's event source mappings, never filled: nothing invokes from SendMessage."""
+
+    def __setitem__(self, key, value):
+        pass
+
+
+_queue_init = sqs_models.Queue.__init__
+
+
+def _queue_init_detached(self, *args, **kwargs):
+    _queue_init(self, *args, **kwargs)
+    self.lambda_event_source_mappings = _DetachedMappings()
+
+
+sqs_models.Queue.__init__ = _queue_init_detached
 
 if __name__ == "__main__":
     sys.exit(main())
