@@ -1,7 +1,6 @@
 package fleet
 
 import (
-	"archive/zip"
 	"bufio"
 	"bytes"
 	"context"
@@ -12,7 +11,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -26,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/mediastack/terraform-aws-mediastack/test/localcloud/unpack"
 	"github.com/mediastack/terraform-aws-mediastack/test/procs"
 )
 
@@ -191,7 +190,7 @@ func (f *Fleet) install(ctx context.Context, artifact string, creds aws.Credenti
 	if err != nil {
 		return fmt.Errorf("download %s: %w", artifact, err)
 	}
-	if err := unzip(data, dir); err != nil {
+	if err := unpack.Zip(bytes.NewReader(data), int64(len(data)), dir); err != nil {
 		return fmt.Errorf("unpack %s: %w", artifact, err)
 	}
 	// As the user data does: the artifact must carry a bootstrap, which is made executable.
@@ -199,54 +198,6 @@ func (f *Fleet) install(ctx context.Context, artifact string, creds aws.Credenti
 		return fmt.Errorf("the artifact %s has no bootstrap: %w", artifact, err)
 	}
 	return nil
-}
-
-// unzip extracts data under dir; os.Root refuses entries that would land outside it.
-func unzip(data []byte, dir string) error {
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		return err
-	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return err
-	}
-	defer root.Close()
-	for _, zf := range zr.File {
-		name := path.Clean(zf.Name)
-		if zf.FileInfo().IsDir() {
-			if err := root.MkdirAll(name, 0o755); err != nil {
-				return err
-			}
-			continue
-		}
-		if d := path.Dir(name); d != "." {
-			if err := root.MkdirAll(d, 0o755); err != nil {
-				return err
-			}
-		}
-		if err := extract(root, zf, name); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func extract(root *os.Root, zf *zip.File, name string) error {
-	src, err := zf.Open()
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	dst, err := root.OpenFile(name, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, zf.Mode().Perm()|0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		dst.Close()
-		return err
-	}
-	return dst.Close()
 }
 
 // instanceEnv is the service's environment as the user data's EnvironmentFile gives it,

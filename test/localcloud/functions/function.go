@@ -18,16 +18,12 @@
 package functions
 
 import (
-	"archive/zip"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -35,6 +31,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/uuid"
 
+	"github.com/mediastack/terraform-aws-mediastack/test/localcloud/unpack"
 	"github.com/mediastack/terraform-aws-mediastack/test/procs"
 )
 
@@ -127,7 +124,7 @@ func New(spec Spec) (*Function, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := unzip(spec.CodeZip, dir); err != nil {
+	if err := unpack.ZipFile(spec.CodeZip, dir); err != nil {
 		remove()
 		return nil, fmt.Errorf("function %s: unpack code: %w", spec.Name, err)
 	}
@@ -297,55 +294,6 @@ func traceID() string {
 	rand.Read(b)
 	h := hex.EncodeToString(b)
 	return fmt.Sprintf("Root=1-%08x-%s;Parent=%s;Sampled=0", time.Now().Unix(), h[:24], h[24:])
-}
-
-// unzip extracts the code zip into dir, keeping file modes (bootstrap must stay executable).
-func unzip(zipPath, dir string) error {
-	r, err := zip.OpenReader(zipPath)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	for _, zf := range r.File {
-		if !filepath.IsLocal(zf.Name) {
-			return fmt.Errorf("zip entry %q leaves the code folder", zf.Name)
-		}
-		dst := filepath.Join(dir, zf.Name)
-		if zf.FileInfo().IsDir() {
-			if err := os.MkdirAll(dst, 0o755); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return err
-		}
-		if err := extract(zf, dst); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func extract(zf *zip.File, dst string) error {
-	src, err := zf.Open()
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	mode := zf.Mode().Perm()
-	if mode == 0 {
-		mode = 0o644
-	}
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, src); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 func sanitize(name string) string {
