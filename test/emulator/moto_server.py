@@ -33,7 +33,7 @@ import json
 import re
 import sys
 
-from moto.core.responses import ActionAuthenticatorMixin
+from moto.core.responses import ActionAuthenticatorMixin, BaseResponse
 from botocore.awsrequest import AWSRequest
 from moto.iam.access_control import IAMPolicyStatement, IAMRequestBase, PermissionResult
 from moto.s3 import models as s3_models
@@ -230,6 +230,21 @@ def _queue_init_detached(self, *args, **kwargs):
 
 
 sqs_models.Queue.__init__ = _queue_init_detached
+
+_get_access_key = BaseResponse.get_access_key
+
+
+def _get_access_key_sigv4_query(self):
+    """moto finds the access key of a presigned request only in SigV2's AWSAccessKeyId, so a
+    SigV4 presigned PUT runs as the default account: its bucket is still found (buckets are
+    looked up across accounts) but its S3 notifications go to that account's queues, which
+    do not exist, and are dropped. Take the key from X-Amz-Credential as well."""
+    key = _get_access_key(self)
+    credential = self.querystring.get("X-Amz-Credential") if key == "AKIAEXAMPLE" else None
+    return credential[0].split("/")[0] if credential else key
+
+
+BaseResponse.get_access_key = _get_access_key_sigv4_query
 
 if __name__ == "__main__":
     sys.exit(main())
