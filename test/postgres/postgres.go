@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -244,20 +245,34 @@ func (s *Server) NewDatabase(ctx context.Context) (Database, error) {
 	if err != nil {
 		return Database{}, err
 	}
-	db := Database{Host: s.Host, Port: s.Port, Name: "db_" + id, User: "user_" + id, Password: password}
+	return s.CreateDatabase(ctx, "db_"+id, "user_"+id, password)
+}
+
+// CreateDatabase creates the login role user with password and the database name it owns,
+// as RDS does for an instance's DBName and master user. The names are taken as they are
+// (quoted), so that a client connects with exactly what RDS reported.
+func (s *Server) CreateDatabase(ctx context.Context, name, user, password string) (Database, error) {
+	if name == "" || user == "" || password == "" {
+		return Database{}, errors.New("create database: name, user and password are required")
+	}
+	if user == superuser {
+		return Database{}, fmt.Errorf("create database: %q is the cluster's own superuser", user)
+	}
 	conn, err := s.connect(ctx, superuser)
 	if err != nil {
 		return Database{}, err
 	}
 	defer conn.Close(ctx)
-	role := pgx.Identifier{db.User}.Sanitize()
-	if _, err := conn.Exec(ctx, fmt.Sprintf("CREATE ROLE %s LOGIN PASSWORD '%s'", role, password)); err != nil {
-		return Database{}, fmt.Errorf("create role: %w", err)
+	role := pgx.Identifier{user}.Sanitize()
+	// CREATE ROLE takes no bind parameters: the password is a quoted literal.
+	literal := "'" + strings.ReplaceAll(password, "'", "''") + "'"
+	if _, err := conn.Exec(ctx, fmt.Sprintf("CREATE ROLE %s LOGIN PASSWORD %s", role, literal)); err != nil {
+		return Database{}, fmt.Errorf("create role %s: %w", user, err)
 	}
-	if _, err := conn.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s OWNER %s", pgx.Identifier{db.Name}.Sanitize(), role)); err != nil {
-		return Database{}, fmt.Errorf("create database: %w", err)
+	if _, err := conn.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s OWNER %s", pgx.Identifier{name}.Sanitize(), role)); err != nil {
+		return Database{}, fmt.Errorf("create database %s: %w", name, err)
 	}
-	return db, nil
+	return Database{Host: s.Host, Port: s.Port, Name: name, User: user, Password: password}, nil
 }
 
 // DatabaseT is NewDatabase for a test.

@@ -62,3 +62,22 @@ func TestStopRemovesServerAndData(t *testing.T) {
 	assert.NoDirExists(t, s.Dir())
 	assert.NoError(t, s.Stop(), "a second Stop does nothing")
 }
+
+// TestCreateDatabaseAsRDSDescribes: the names RDS reports are used as they are, and a
+// password with quotes in it is a password, not SQL.
+func TestCreateDatabaseAsRDSDescribes(t *testing.T) {
+	ctx := context.Background()
+	s := Shared(t)
+	db, err := s.CreateDatabase(ctx, "media_"+t.Name()[4:10], "admin", `p'a"ss\word`)
+	require.NoError(t, err)
+	conn, err := pgx.Connect(ctx, db.URL())
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	var who, name string
+	require.NoError(t, conn.QueryRow(ctx, "SELECT current_user, current_database()").Scan(&who, &name))
+	assert.Equal(t, "admin", who)
+	assert.Equal(t, db.Name, name)
+
+	_, err = s.CreateDatabase(ctx, "other", "postgres", "x")
+	assert.ErrorContains(t, err, "superuser")
+}

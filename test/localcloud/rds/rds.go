@@ -1,0 +1,194 @@
+// Package rds is the local cloud's data plane for RDS: moto records DB instances but has no
+// database behind them. For each PostgreSQL instance the emulator reports, Start runs a real
+// PostgreSQL server with the instance's database (DBName) and master user, whose password is
+// read from the RDS-managed secret (MasterUserSecret) as the stack's programs read it, and
+// maps the instance's endpoint to the server in the names resolver.
+//
+// One server per instance, as on RDS: instances do not share roles, connections or
+// failures. The server listens on a free loopback port; clients reach it by the endpoint's
+// name through the resolver (Go clients) or through an environment rewritten by
+// names.Resolver.RewriteEnv (processes).
+package rds
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsrds "github.com/aws/aws-sdk-go-v2/service/rds"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/mediastack/terraform-aws-mediastack/test/localcloud/names"
+	"github.com/mediastack/terraform-aws-mediastack/test/postgres"
+)
+
+// Instance is a served DB instance.
+type Instance struct {
+	Identifier string
+	Region     string
+	Host       string // the endpoint's address as RDS reports it
+	Port       int    // the endpoint's port as RDS reports it
+	// Database is the local server's database: host and port are where it really listens.
+	Database postgres.Database
+}
+
+// Endpoint is the instance's host:port as clients name it.
+func (i Instance) Endpoint() string { return net.JoinHostPort(i.Host, strconv.Itoa(i.Port)) }
+
+// Options configure Start.
+type Options struct {
+	// Include selects instances by identifier; nil selects all of the account and region.
+	Include func(identifier string) bool
+	// Names receives an entry per instance endpoint; nil maps nothing.
+	Names *names.Resolver
+	// Logf receives one line per instance started; nil discards it.
+	Logf func(format string, args ...any)
+}
+
+// Databases are the servers of one account and region; Stop ends them.
+type Databases struct {
+	mu        sync.Mutex
+	instances []Instance
+	servers   []*postgres.Server
+	names     *names.Resolver
+	stopOnce  sync.Once
+	stopErr   error
+}
+
+// masterSecret is the JSON RDS stores in a managed master user secret.
+type masterSecret struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// Start reads the DB instances of cfg's account and region and serves every PostgreSQL one.
+// An instance of another engine, or one without a managed secret, fails Start: the stack's
+// programs could not connect to it either.
+func Start(ctx context.Context, cfg aws.Config, opts Options) (_ *Databases, err error) {
+	d := &Databases{names: opts.Names}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, d.Stop())
+		}
+	}()
+	logf := opts.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	secrets := secretsmanager.NewFromConfig(cfg)
+	pages := awsrds.NewDescribeDBInstancesPaginator(awsrds.NewFromConfig(cfg), &awsrds.DescribeDBInstancesInput{})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describe DB instances in %s: %w", cfg.Region, err)
+		}
+		for _, db := range page.DBInstances {
+			id := aws.ToString(db.DBInstanceIdentifier)
+			if opts.Include != nil && !opts.Include(id) {
+				continue
+			}
+			inst, err := d.serve(ctx, cfg.Region, db, secrets)
+			if err != nil {
+				return nil, fmt.Errorf("DB instance %s: %w", id, err)
+			}
+			logf("rds: %s (%s) served by postgres at %s:%d", id, inst.Endpoint(), inst.Database.Host, inst.Database.Port)
+		}
+	}
+	return d, nil
+}
+
+func (d *Databases) serve(ctx context.Context, region string, db rdstypes.DBInstance, secrets *secretsmanager.Client) (Instance, error) {
+	engine := aws.ToString(db.Engine)
+	if !strings.HasPrefix(engine, "postgres") {
+		return Instance{}, fmt.Errorf("engine %q: the local cloud serves PostgreSQL only", engine)
+	}
+	if db.Endpoint == nil || aws.ToString(db.Endpoint.Address) == "" {
+		return Instance{}, errors.New("no endpoint yet")
+	}
+	name := aws.ToString(db.DBName)
+	if name == "" {
+		name = "postgres" // RDS creates no database then; clients use the default one
+	}
+	if db.MasterUserSecret == nil || aws.ToString(db.MasterUserSecret.SecretArn) == "" {
+		return Instance{}, errors.New("no RDS-managed master user secret (manage_master_user_password): no password to give the database")
+	}
+	arn := aws.ToString(db.MasterUserSecret.SecretArn)
+	out, err := secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &arn})
+	if err != nil {
+		return Instance{}, fmt.Errorf("read master user secret: %w", err)
+	}
+	var secret masterSecret
+	if err := json.Unmarshal([]byte(aws.ToString(out.SecretString)), &secret); err != nil {
+		return Instance{}, fmt.Errorf("master user secret %s is not RDS's JSON: %w", arn, err)
+	}
+	if secret.Username == "" {
+		secret.Username = aws.ToString(db.MasterUsername)
+	}
+	if secret.Password == "" {
+		return Instance{}, fmt.Errorf("master user secret %s holds no password", arn)
+	}
+
+	server, err := postgres.Start(ctx)
+	if err != nil {
+		return Instance{}, err
+	}
+	d.mu.Lock()
+	d.servers = append(d.servers, server)
+	d.mu.Unlock()
+	local, err := server.CreateDatabase(ctx, name, secret.Username, secret.Password)
+	if err != nil {
+		return Instance{}, err
+	}
+	inst := Instance{
+		Identifier: aws.ToString(db.DBInstanceIdentifier),
+		Region:     region,
+		Host:       aws.ToString(db.Endpoint.Address),
+		Port:       int(aws.ToInt32(db.Endpoint.Port)),
+		Database:   local,
+	}
+	if inst.Port == 0 {
+		inst.Port = 5432
+	}
+	if d.names != nil {
+		if err := d.names.Add(names.Entry{Host: inst.Host, Port: inst.Port, Addr: net.JoinHostPort(local.Host, strconv.Itoa(local.Port))}); err != nil {
+			return Instance{}, err
+		}
+	}
+	d.mu.Lock()
+	d.instances = append(d.instances, inst)
+	d.mu.Unlock()
+	return inst, nil
+}
+
+// Instances returns the served instances.
+func (d *Databases) Instances() []Instance {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]Instance(nil), d.instances...)
+}
+
+// Stop removes the endpoints from the resolver and stops every server, removing its data.
+func (d *Databases) Stop() error {
+	d.stopOnce.Do(func() {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		var errs []error
+		for _, inst := range d.instances {
+			if d.names != nil {
+				d.names.Remove(inst.Host, inst.Port)
+			}
+		}
+		for _, s := range d.servers {
+			errs = append(errs, s.Stop())
+		}
+		d.stopErr = errors.Join(errs...)
+	})
+	return d.stopErr
+}
