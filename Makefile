@@ -39,6 +39,15 @@ demo: ## Deploy the stack on the local emulator and follow an upload (DEMO_FLAGS
 	@MEDIASTACK_SKIP_TOOLS=1 scripts/setup
 	@go run ./test/cmd/demo $(DEMO_FLAGS)
 
+.PHONY: up
+up: ## Keep the stack running locally for manual use; writes .local/endpoints.json
+	@MEDIASTACK_SKIP_TOOLS=1 scripts/setup
+	@go run ./test/cmd/localcloud up
+
+.PHONY: down
+down: ## Tear down what make up started
+	@go run ./test/cmd/localcloud down
+
 .PHONY: test
 test: setup lint go-test ## Everything CI runs
 

@@ -1,14 +1,16 @@
-// Command demo deploys the root stack on the local emulator and follows an upload through
-// it, printing each stage with its timing; then it tears everything down, or with -keep
-// waits for Ctrl-C first. It is what `make demo` runs.
+// Command demo deploys the root stack on this machine (the emulator plus the local cloud),
+// signs in a demo user, uploads a video it makes through the upload API, and shows each
+// stage live with its timing until the renditions are served by the CDN; then it tears
+// everything down, or with -keep waits for Ctrl-C first. It is what `make demo` runs.
 package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -16,13 +18,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/hashicorp/terraform-exec/tfexec"
-
-	"github.com/mediastack/terraform-aws-mediastack/test/emulator"
+	"github.com/mediastack/terraform-aws-mediastack/test/localcloud"
+	"github.com/mediastack/terraform-aws-mediastack/test/localcloud/functions"
+	"github.com/mediastack/terraform-aws-mediastack/test/localstack"
+	"github.com/mediastack/terraform-aws-mediastack/test/mediaclient"
 	"github.com/mediastack/terraform-aws-mediastack/test/procs"
-	"github.com/mediastack/terraform-aws-mediastack/test/target"
 )
 
 func main() {
@@ -37,157 +37,148 @@ func main() {
 	}
 }
 
-// stackVars are the root stack's variables on the local target: the built artifacts, and
-// plain HTTP at the load balancer, since the local cloud has no certificate authority AWS
-// trusts.
-func stackVars(root, dir string, tg *target.Target) ([]*tfexec.VarOption, error) {
-	extra := map[string]any{"allow_plain_http": true}
-	for variable, artifact := range map[string]string{"upload_api_zip_path": "upload-api.zip", "transcoder_zip_path": "transcoder.zip"} {
-		path := filepath.Join(root, "build", artifact)
-		if _, err := os.Stat(path); err != nil {
-			return nil, fmt.Errorf("%s is missing: run scripts/setup (or make setup) to build it", path)
-		}
-		extra[variable] = path
-	}
-	vars, err := tg.Vars(dir, extra)
-	if err != nil {
-		return nil, err
-	}
-	return target.VarOptions(vars)
-}
+var start = time.Now()
 
 // stage prints a stage's name, runs it, and prints how long it took.
 func stage(name string, fn func() error) error {
 	fmt.Printf("==> %s\n", name)
-	start := time.Now()
+	began := time.Now()
 	if err := fn(); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	fmt.Printf("    done in %s\n", time.Since(start).Round(100*time.Millisecond))
+	fmt.Printf("    done in %s\n", time.Since(began).Round(100*time.Millisecond))
 	return nil
 }
 
+// event prints a live event with the time since the demo started.
+func event(format string, args ...any) {
+	fmt.Printf("    [%6.1fs] %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
+}
+
 func run(ctx context.Context, keep bool) (err error) {
-	root, err := target.RepoRoot()
+	stack, err := localstack.Up(ctx, localstack.Options{
+		Stage: stage,
+		Cloud: localcloud.Options{OnBatch: func(function string, b functions.Batch) {
+			outcome := fmt.Sprintf("%d deleted", b.Deleted)
+			if b.Err != nil {
+				outcome = "failed, left for retry: " + b.Err.Error()
+			} else if len(b.Failed) > 0 {
+				outcome += fmt.Sprintf(", %d left for retry", len(b.Failed))
+			}
+			event("%s ran a batch of %d message(s) in %s: %s", function, len(b.MessageIDs), b.Duration.Round(100*time.Millisecond), outcome)
+		}},
+	})
 	if err != nil {
 		return err
 	}
-	cliConfig, err := target.CLIConfigFile(root)
-	if err != nil {
-		return err
-	}
+	defer func() { err = errors.Join(err, stack.Down(context.WithoutCancel(ctx))) }()
+	ep := stack.Endpoints
+	fmt.Printf("    upload API: %s\n    CDN:        %s\n", ep.UploadAPIURL, ep.CDNBaseURL)
 
-	var emu *emulator.Emulator
-	if err := stage("start the local AWS emulator", func() error {
-		emu, err = emulator.Start(ctx, emulator.Options{})
-		return err
-	}); err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, emu.Stop()) }()
-	fmt.Printf("    %s\n", emu.URL())
-
-	ns, err := emu.NewNamespace(ctx)
-	if err != nil {
-		return err
-	}
-	tg, err := target.NewLocal(ctx, ns)
-	if err != nil {
-		return err
-	}
 	work, removeWork, err := procs.MkdirTemp("mediastack-demo-*")
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, removeWork()) }()
-	dir, err := tg.PrepareFolder(root, work, ".")
-	if err != nil {
+	clip := filepath.Join(work, "clip.mp4")
+	if err := stage("make a 3-second 720p test video with ffmpeg", func() error { return makeClip(ctx, clip) }); err != nil {
 		return err
-	}
-	tf, err := tg.TfexecIn(dir, cliConfig)
-	if err != nil {
-		return err
-	}
-	vars, err := stackVars(root, dir, tg)
-	if err != nil {
-		return err
-	}
-	applyOpts := []tfexec.ApplyOption{tfexec.Parallelism(20)}
-	destroyOpts := []tfexec.DestroyOption{tfexec.Parallelism(20)}
-	for _, v := range vars {
-		applyOpts = append(applyOpts, v)
-		destroyOpts = append(destroyOpts, v)
 	}
 
-	if err := stage("terraform apply (the root stack)", func() error {
-		if err := tf.Init(ctx, tfexec.Backend(false)); err != nil {
-			return err
-		}
-		return tf.Apply(ctx, applyOpts...)
+	client := &mediaclient.Client{BaseURL: ep.UploadAPIURL, Token: ep.IDToken, API: stack.Cloud.HTTPClient(), Storage: stack.Target.HTTPClient()}
+	var up mediaclient.Upload
+	if err := stage("POST /v1/uploads as "+localcloud.DemoUser, func() error {
+		up, err = client.CreateUpload(ctx, clip, "video/mp4", "Demo clip")
+		return err
 	}); err != nil {
 		return err
 	}
-	defer func() {
-		destroyErr := stage("terraform destroy", func() error {
-			return tf.Destroy(context.WithoutCancel(ctx), destroyOpts...)
-		})
-		err = errors.Join(err, destroyErr)
-	}()
-
-	outputs, err := tf.Output(ctx)
-	if err != nil {
+	fmt.Printf("    media %s, presigned %s until %s\n", up.MediaID, up.Upload.Method, up.Upload.ExpiresAt.Format(time.RFC3339))
+	if err := stage("PUT the video to the presigned URL (originals bucket)", func() error {
+		return client.PutFile(ctx, up, clip)
+	}); err != nil {
 		return err
 	}
-	var regions map[string]struct {
-		OriginalsBucketID   string `json:"originals_bucket_id"`
-		DerivativesBucketID string `json:"derivatives_bucket_id"`
-	}
-	if err := json.Unmarshal(outputs["regions"].Value, &regions); err != nil {
-		return fmt.Errorf("read outputs: %w", err)
-	}
-	originals, derivatives := regions[tg.Region].OriginalsBucketID, regions[tg.Region].DerivativesBucketID
-	fmt.Printf("    originals:   s3://%s\n    derivatives: s3://%s\n", originals, derivatives)
+	event("uploaded; S3 notifies the transcode queue")
 
-	clip := filepath.Join(work, "clip.mp4")
-	if err := stage("make a 3-second test video with ffmpeg", func() error {
-		out, err := exec.CommandContext(ctx, "ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi",
-			"-i", "testsrc2=size=1280x720:rate=30:duration=3", "-f", "lavfi", "-i", "sine=frequency=440:duration=3",
-			"-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", "-y", clip).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("%w: %s", err, out)
+	var media mediaclient.Media
+	if err := stage("follow the media until it is ready", func() error {
+		followCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+		defer cancel()
+		media, err = client.Follow(followCtx, up.MediaID, 250*time.Millisecond, func(m mediaclient.Media) {
+			event("status %s", m.Status)
+		})
+		if err == nil && media.Status != "ready" {
+			err = fmt.Errorf("media ended %s: %s", media.Status, deref(media.Error))
+		}
+		return err
+	}); err != nil {
+		return err
+	}
+	fmt.Printf("    %d renditions, %.1f s, poster %s\n", len(media.Renditions), deref(media.DurationS), deref(media.PosterURL))
+
+	if err := stage("fetch through the CDN (twice: a miss, then a hit)", func() error {
+		urls := []string{deref(media.HLSURL)}
+		for _, r := range media.Renditions {
+			urls = append(urls, r.URL)
+		}
+		for _, u := range urls {
+			for range 2 {
+				cache, n, err := fetch(ctx, stack.Cloud.HTTPClient(), u)
+				if err != nil {
+					return err
+				}
+				event("%-22s %8d bytes  %s", cache, n, u)
+			}
 		}
 		return nil
 	}); err != nil {
 		return err
 	}
 
-	key := "uploads/demo-user/" + tg.RunID + "/clip.mp4"
-	client := tg.S3Client()
-	if err := stage("upload it to the originals bucket", func() error {
-		f, err := os.Open(clip)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		_, err = client.PutObject(ctx, &s3.PutObjectInput{Bucket: &originals, Key: &key, Body: f, ContentType: aws.String("video/mp4")})
-		return err
-	}); err != nil {
-		return err
-	}
-	head, err := client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &originals, Key: &key})
-	if err != nil {
-		return err
-	}
-	class := string(head.StorageClass)
-	if class == "" {
-		class = "STANDARD"
-	}
-	fmt.Printf("    s3://%s/%s: %d bytes, %s, encryption %s, version %s\n",
-		originals, key, aws.ToInt64(head.ContentLength), class, head.ServerSideEncryption, aws.ToString(head.VersionId))
-
 	if keep {
-		fmt.Printf("\nThe stack is up. Emulator: %s (CA: %s)\nPress Ctrl-C to tear it down.\n", emu.URL(), emu.CABundle())
+		fmt.Printf("\nThe stack is up. Upload API %s, CDN %s, proxy %s, DNS %s.\n", ep.UploadAPIURL, ep.CDNBaseURL, ep.HTTPProxy, ep.DNSServer)
+		fmt.Printf("Try: curl -x %s %s\nPress Ctrl-C to tear it down.\n", ep.HTTPProxy, deref(media.HLSURL))
 		<-ctx.Done()
 	}
 	return nil
+}
+
+func makeClip(ctx context.Context, path string) error {
+	out, err := exec.CommandContext(ctx, "ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi",
+		"-i", "testsrc2=size=1280x720:rate=30:duration=3", "-f", "lavfi", "-i", "sine=frequency=440:duration=3",
+		"-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", "-y", path).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%w: %s", err, out)
+	}
+	return nil
+}
+
+// fetch GETs url and returns its X-Cache header and length.
+func fetch(ctx context.Context, client *http.Client, url string) (string, int64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", 0, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", 0, err
+	}
+	defer resp.Body.Close()
+	n, err := io.Copy(io.Discard, resp.Body)
+	if err != nil {
+		return "", 0, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", 0, fmt.Errorf("GET %s: HTTP %d", url, resp.StatusCode)
+	}
+	return resp.Header.Get("X-Cache"), n, nil
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }

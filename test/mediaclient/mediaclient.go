@@ -1,0 +1,188 @@
+// Package mediaclient is a client of the upload API's contract (lambda-src/README.md), as an
+// application would write one: the demo and the end-to-end suite upload and follow media
+// with it, through whatever HTTP client reaches the stack on the target.
+package mediaclient
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Client calls the upload API at BaseURL as the holder of Token.
+type Client struct {
+	BaseURL string
+	Token   string
+	// API reaches the upload API (and the CDN); Storage reaches presigned upload URLs.
+	API, Storage *http.Client
+}
+
+// Upload is the answer to POST /v1/uploads.
+type Upload struct {
+	MediaID string `json:"media_id"`
+	Upload  struct {
+		Type      string            `json:"type"`
+		Method    string            `json:"method"`
+		URL       string            `json:"url"`
+		Headers   map[string]string `json:"headers"`
+		ExpiresAt time.Time         `json:"expires_at"`
+	} `json:"upload"`
+}
+
+// Rendition is one rendition of ready media.
+type Rendition struct {
+	Height int    `json:"height"`
+	Width  int    `json:"width"`
+	URL    string `json:"url"`
+	Bytes  int64  `json:"bytes"`
+}
+
+// Media is the answer to GET /v1/media/{id}.
+type Media struct {
+	MediaID    string      `json:"media_id"`
+	Owner      string      `json:"owner"`
+	Title      string      `json:"title"`
+	Status     string      `json:"status"`
+	Error      *string     `json:"error"`
+	DurationS  *float64    `json:"duration_s"`
+	Width      *int        `json:"width"`
+	Height     *int        `json:"height"`
+	Renditions []Rendition `json:"renditions"`
+	HLSURL     *string     `json:"hls_url"`
+	PosterURL  *string     `json:"poster_url"`
+	CreatedAt  time.Time   `json:"created_at"`
+	UpdatedAt  time.Time   `json:"updated_at"`
+}
+
+// Terminal reports whether the media reached a final status.
+func (m Media) Terminal() bool { return m.Status == "ready" || m.Status == "failed" }
+
+// StatusError is a non-2xx answer of the API.
+type StatusError struct {
+	Code int
+	Body string
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("HTTP %d: %s", e.Code, strings.TrimSpace(e.Body))
+}
+
+func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
+	var reader io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		reader = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(c.BaseURL, "/")+path, reader)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.Token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.API.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode/100 != 2 {
+		return &StatusError{Code: resp.StatusCode, Body: string(data)}
+	}
+	return json.Unmarshal(data, out)
+}
+
+// CreateUpload asks for a presigned upload of the file at path.
+func (c *Client) CreateUpload(ctx context.Context, path, contentType, title string) (Upload, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return Upload{}, err
+	}
+	var up Upload
+	err = c.do(ctx, http.MethodPost, "/v1/uploads", map[string]any{
+		"filename": filepath.Base(path), "content_type": contentType, "size_bytes": info.Size(), "title": title,
+	}, &up)
+	return up, err
+}
+
+// PutFile sends the file at path to a single presigned upload, with the headers it was
+// signed with.
+func (c *Client) PutFile(ctx context.Context, up Upload, path string) error {
+	if up.Upload.Type != "single" {
+		return fmt.Errorf("upload type %q: only single presigned uploads are sent by PutFile", up.Upload.Type)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, up.Upload.Method, up.Upload.URL, f)
+	if err != nil {
+		return err
+	}
+	req.ContentLength = info.Size()
+	for k, v := range up.Upload.Headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.Storage.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return &StatusError{Code: resp.StatusCode, Body: string(body)}
+	}
+	return nil
+}
+
+// Media reads GET /v1/media/{id}.
+func (c *Client) Media(ctx context.Context, id string) (Media, error) {
+	var m Media
+	err := c.do(ctx, http.MethodGet, "/v1/media/"+id, nil, &m)
+	return m, err
+}
+
+// Follow polls the media every interval until it is ready or failed, calling onChange with
+// each status it sees for the first time.
+func (c *Client) Follow(ctx context.Context, id string, interval time.Duration, onChange func(Media)) (Media, error) {
+	last := ""
+	for {
+		m, err := c.Media(ctx, id)
+		if err != nil {
+			return m, err
+		}
+		if m.Status != last {
+			last = m.Status
+			if onChange != nil {
+				onChange(m)
+			}
+		}
+		if m.Terminal() {
+			return m, nil
+		}
+		select {
+		case <-ctx.Done():
+			return m, fmt.Errorf("media %s still %s: %w", id, m.Status, ctx.Err())
+		case <-time.After(interval):
+		}
+	}
+}
