@@ -32,6 +32,7 @@ import fnmatch
 import json
 import re
 import sys
+from urllib.parse import quote, unquote
 
 from moto.core.responses import ActionAuthenticatorMixin, BaseResponse
 from botocore.awsrequest import AWSRequest
@@ -197,6 +198,20 @@ def _check_principal_or_service(self, principal):
 IAMPolicyStatement._check_principal = _check_principal_or_service
 
 
+def _encoded_query(path):
+    """The path with its query encoded as SigV4 canonicalises it: moto hands the query
+    decoded (CloudFront's ?Resource=arn:...:distribution/ID), and botocore takes a query
+    as already encoded."""
+    base, _, query = path.partition("?")
+    if not query:
+        return path
+    pairs = []
+    for pair in query.split("&"):
+        key, _, value = pair.partition("=")
+        pairs.append(quote(unquote(key), safe="-_.~") + "=" + quote(unquote(value), safe="-_.~"))
+    return base + "?" + "&".join(pairs)
+
+
 def _create_aws_request_bodyless(self):
     """moto rebuilds a bodyless GET/HEAD/DELETE with its parsed parameters as the body, so
     the signature of every such request (Lambda's GetFunction, say) fails to match under IAM
@@ -204,7 +219,7 @@ def _create_aws_request_bodyless(self):
     if self._method in ("GET", "HEAD", "DELETE") and not self._body:
         signed = self._get_string_between("SignedHeaders=", ",", self._headers["Authorization"]).split(";")
         headers = self._create_headers_for_aws_request(signed, self._headers)
-        request = AWSRequest(method=self._method, url=self._path, data=b"", headers=headers)
+        request = AWSRequest(method=self._method, url=_encoded_query(self._path), data=b"", headers=headers)
         request.context["timestamp"] = headers["X-Amz-Date"]
         return request
     return _create_aws_request(self)
