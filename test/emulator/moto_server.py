@@ -198,13 +198,14 @@ def _check_principal_or_service(self, principal):
 IAMPolicyStatement._check_principal = _check_principal_or_service
 
 
-def _encoded_query(path):
-    """The path with its query encoded as SigV4 canonicalises it: moto hands the query
-    decoded (CloudFront's ?Resource=arn:...:distribution/ID), and botocore takes a query
-    as already encoded."""
+def _encoded(path):
+    """The path and query as the client sent them, encoded: moto hands them decoded (Lambda's
+    /tags/arn:aws:lambda:..., CloudFront's ?Resource=arn:...:distribution/ID), and botocore
+    canonicalises a request URL as already encoded."""
     base, _, query = path.partition("?")
+    base = quote(unquote(base), safe="/~")
     if not query:
-        return path
+        return base
     pairs = []
     for pair in query.split("&"):
         key, _, value = pair.partition("=")
@@ -219,7 +220,7 @@ def _create_aws_request_bodyless(self):
     if self._method in ("GET", "HEAD", "DELETE") and not self._body:
         signed = self._get_string_between("SignedHeaders=", ",", self._headers["Authorization"]).split(";")
         headers = self._create_headers_for_aws_request(signed, self._headers)
-        request = AWSRequest(method=self._method, url=_encoded_query(self._path), data=b"", headers=headers)
+        request = AWSRequest(method=self._method, url=self._path, data=b"", headers=headers)
         request.context["timestamp"] = headers["X-Amz-Date"]
         return request
     return _create_aws_request(self)
@@ -227,6 +228,16 @@ def _create_aws_request_bodyless(self):
 
 _create_aws_request = IAMRequestBase._create_aws_request
 IAMRequestBase._create_aws_request = _create_aws_request_bodyless
+
+_iam_request_init = IAMRequestBase.__init__
+
+
+def _iam_request_init_encoded(self, *args, **kwargs):
+    _iam_request_init(self, *args, **kwargs)
+    self._path = _encoded(self._path)
+
+
+IAMRequestBase.__init__ = _iam_request_init_encoded
 
 
 class _DetachedMappings(dict):

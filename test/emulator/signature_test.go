@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -34,5 +36,12 @@ func TestSignedGetsUnderIAMEnforcement(t *testing.T) {
 	assert.NoError(t, err, "a GET whose query holds an ARN")
 	_, err = cf.GetDistribution(ctx, &cloudfront.GetDistributionInput{Id: out.Distribution.Id})
 	assert.NoError(t, err, "a GET without a query")
+
+	// An ARN in the path: Lambda's ListTags of a resource.
+	_, err = lambda.NewFromConfig(cfg).ListTags(ctx, &lambda.ListTagsInput{Resource: aws.String("arn:aws:lambda:" + ns.Region + ":" + ns.AccountID + ":function:missing")})
+	var apiErr smithy.APIError
+	if assert.ErrorAs(t, err, &apiErr, "a missing function is reported as such") {
+		assert.Equal(t, "ResourceNotFoundException", apiErr.ErrorCode(), "not a signature mismatch: %v", err)
+	}
 
 }
