@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
@@ -84,6 +85,23 @@ func TestIAMEnforcement(t *testing.T) {
 	nobody.Credentials = credentials.NewStaticCredentialsProvider(aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey), "")
 	_, err = s3.NewFromConfig(nobody, pathStyle).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(ns.ID + "-denied")})
 	assert.Equal(t, "AccessDenied", apiErrorCode(err), "a user without a policy must be denied, got %v", err)
+
+	// A least-privilege statement naming a resource's ARN applies to calls on that resource
+	// and on no other (moto authorised most services against "*").
+	sm := secretsmanager.NewFromConfig(cfg)
+	mine, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(ns.ID + "-mine"), SecretString: aws.String("s1")})
+	require.NoError(t, err)
+	theirs, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(ns.ID + "-theirs"), SecretString: aws.String("s2")})
+	require.NoError(t, err)
+	_, err = iamc.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(ns.ID + "-nobody"), PolicyName: aws.String("one-secret"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"` + aws.ToString(mine.ARN) + `"}]}`)})
+	require.NoError(t, err)
+	reader := secretsmanager.NewFromConfig(nobody)
+	got, err := reader.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: mine.ARN})
+	require.NoError(t, err, "the statement names this secret")
+	assert.Equal(t, "s1", aws.ToString(got.SecretString))
+	_, err = reader.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: theirs.ARN})
+	assert.Error(t, err, "another secret is not in the statement")
 
 	// Unknown keys are not accepted at all.
 	stranger := cfg.Copy()

@@ -23,7 +23,8 @@ X-Amz-Source-Account headers are the aws:SourceArn and aws:SourceAccount conditi
 nothing but the bucket policy lets it in, and IAM enforcement does not look it up. And a role
 that trusts only a service principal can be assumed (moto fails such trust policies with a
 500): the local cloud assumes roles on behalf of Lambda and EC2, as those services do. Under
-IAM enforcement, bodyless GET/HEAD/DELETE requests are checked against what was signed.
+IAM enforcement, requests are checked against the path and query as signed, and actions
+against the resource their parameters name.
 
 Run as: python3 moto_server.py -H 127.0.0.1 -p PORT -c CERT -k KEY
 """
@@ -238,6 +239,28 @@ def _iam_request_init_encoded(self, *args, **kwargs):
 
 
 IAMRequestBase.__init__ = _iam_request_init_encoded
+
+# Parameters that name the resource an action acts on, by ARN.
+_RESOURCE_PARAMS = ("SecretId", "TopicArn", "TargetArn", "ResourceArn", "KeyId", "FunctionName", "Resource")
+
+
+def _determine_resource_from_params(self):
+    """moto authorises most services' actions against resource "*", so under IAM enforcement
+    a least-privilege statement naming its ARN never applies and every call is denied (the
+    upload API's GetSecretValue on the database secret, say). Take the resource from the
+    request, as IAM does."""
+    for name in _RESOURCE_PARAMS:
+        try:
+            value = self._get_param(name)
+        except Exception:  # a body this service does not parse as parameters
+            return "*"
+        if isinstance(value, str) and value.startswith("arn:"):
+            return value
+    return "*"
+
+
+if not hasattr(BaseResponse, "_determine_resource"):
+    BaseResponse._determine_resource = _determine_resource_from_params
 
 
 class _DetachedMappings(dict):
