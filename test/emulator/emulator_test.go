@@ -103,6 +103,18 @@ func TestIAMEnforcement(t *testing.T) {
 	_, err = reader.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: theirs.ARN})
 	assert.Error(t, err, "another secret is not in the statement")
 
+	// HeadBucket is authorised as s3:ListBucket, as S3 does.
+	bucket := ns.ID + "-listed"
+	_, err = s3.NewFromConfig(cfg, pathStyle).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket})
+	require.NoError(t, err)
+	_, err = s3.NewFromConfig(nobody, pathStyle).HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &bucket})
+	assert.Error(t, err, "no statement lists the bucket yet")
+	_, err = iamc.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(ns.ID + "-nobody"), PolicyName: aws.String("list"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::` + bucket + `"}]}`)})
+	require.NoError(t, err)
+	_, err = s3.NewFromConfig(nobody, pathStyle).HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &bucket})
+	assert.NoError(t, err, "s3:ListBucket allows HeadBucket")
+
 	// Unknown keys are not accepted at all.
 	stranger := cfg.Copy()
 	stranger.Credentials = credentials.NewStaticCredentialsProvider("AKIAUNKNOWNUNKNOWN00", "secret", "")

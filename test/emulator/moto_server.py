@@ -39,6 +39,7 @@ from moto.core.responses import ActionAuthenticatorMixin, BaseResponse
 from botocore.awsrequest import AWSRequest
 from moto.iam.access_control import IAMPolicyStatement, IAMRequestBase, PermissionResult
 from moto.s3 import models as s3_models
+from moto.s3 import responses as s3_responses
 from moto.sqs import models as sqs_models
 from moto.server import main
 
@@ -258,6 +259,10 @@ def _determine_resource_from_params(self):
             return value
     return "*"
 
+
+# S3 authorises HeadBucket as s3:ListBucket; moto asks for s3:HeadBucket, an action no
+# policy grants, so a readiness check on a bucket failed under IAM enforcement.
+s3_responses.ACTION_MAP["BUCKET"]["HEAD"]["DEFAULT"] = "ListBucket"
 
 if not hasattr(BaseResponse, "_determine_resource"):
     BaseResponse._determine_resource = _determine_resource_from_params
