@@ -2,12 +2,18 @@ package emulator_test
 
 import (
 	"context"
+	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -44,4 +50,54 @@ func TestSignedGetsUnderIAMEnforcement(t *testing.T) {
 		assert.Equal(t, "ResourceNotFoundException", apiErr.ErrorCode(), "not a signature mismatch: %v", err)
 	}
 
+}
+
+// TestPresignedRequestsUnderIAMEnforcement checks the emulator's reading of presigned
+// requests under IAM enforcement (moto failed them with a 500): the signer's permissions
+// decide, and an expired URL is refused.
+func TestPresignedRequestsUnderIAMEnforcement(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := emulator.StartT(t, emulator.Options{EnforceIAM: true})
+	ns := e.NamespaceT(t)
+	admin, err := ns.S3Client(ctx)
+	require.NoError(t, err)
+	bucket := ns.ID + "-presigned"
+	_, err = admin.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket})
+	require.NoError(t, err)
+	put := func(client *s3.Client, key string, expires time.Duration) int {
+		req, err := s3.NewPresignClient(client).PresignPutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key},
+			s3.WithPresignExpires(expires))
+		require.NoError(t, err)
+		r, err := http.NewRequestWithContext(ctx, req.Method, req.URL, strings.NewReader("bytes"))
+		require.NoError(t, err)
+		r.Header = req.SignedHeader.Clone()
+		resp, err := e.CA().HTTPClient().Do(r)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	assert.Equal(t, http.StatusOK, put(admin, "allowed", time.Minute), "the admin may put")
+
+	cfg, err := ns.AWSConfig(ctx)
+	require.NoError(t, err)
+	iamc := iam.NewFromConfig(cfg)
+	_, err = iamc.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(ns.ID + "-reader")})
+	require.NoError(t, err)
+	key, err := iamc.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(ns.ID + "-reader")})
+	require.NoError(t, err)
+	reader := cfg.Copy()
+	reader.Credentials = credentials.NewStaticCredentialsProvider(aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey), "")
+	assert.Equal(t, http.StatusForbidden, put(s3.NewFromConfig(reader, pathStyle), "denied", time.Minute), "a user without s3:PutObject may not")
+
+	req, err := s3.NewPresignClient(admin).PresignPutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("late")},
+		func(o *s3.PresignOptions) { o.Expires = time.Second })
+	require.NoError(t, err)
+	time.Sleep(2 * time.Second) // the URL must really have expired
+	r, err := http.NewRequestWithContext(ctx, req.Method, req.URL, strings.NewReader("bytes"))
+	require.NoError(t, err)
+	resp, err := e.CA().HTTPClient().Do(r)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "an expired URL is refused")
 }
