@@ -245,6 +245,8 @@ def _iam_request_init_encoded(self, account_id, method, path, data, body, header
         headers["Authorization"] = "AWS4-HMAC-SHA256 Credential={}, SignedHeaders={}, Signature={}".format(
             query["X-Amz-Credential"], query.get("X-Amz-SignedHeaders", "host"), query.get("X-Amz-Signature", ""))
         headers.setdefault("X-Amz-Date", query.get("X-Amz-Date", ""))
+        if "X-Amz-Security-Token" in query:  # temporary credentials (an assumed role)
+            headers.setdefault("X-Amz-Security-Token", query["X-Amz-Security-Token"])
     _iam_request_init(self, account_id, method, path, data, body, headers, action)
     self._path = _encoded(self._path)
     self._presigned_query = query if presigned else None

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -89,6 +90,22 @@ func TestPresignedRequestsUnderIAMEnforcement(t *testing.T) {
 	reader := cfg.Copy()
 	reader.Credentials = credentials.NewStaticCredentialsProvider(aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey), "")
 	assert.Equal(t, http.StatusForbidden, put(s3.NewFromConfig(reader, pathStyle), "denied", time.Minute), "a user without s3:PutObject may not")
+
+	// Temporary credentials (the upload API's instance role) carry their session token in
+	// the query.
+	roleName := ns.ID + "-uploader"
+	created, err := iamc.CreateRole(ctx, &iam.CreateRoleInput{RoleName: &roleName,
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
+	require.NoError(t, err)
+	_, err = iamc.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: &roleName, PolicyName: aws.String("put"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::` + bucket + `/*"}]}`)})
+	require.NoError(t, err)
+	session, err := sts.NewFromConfig(cfg).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: created.Role.Arn, RoleSessionName: aws.String("i-0123456789")})
+	require.NoError(t, err)
+	asRole := cfg.Copy()
+	asRole.Credentials = credentials.NewStaticCredentialsProvider(aws.ToString(session.Credentials.AccessKeyId),
+		aws.ToString(session.Credentials.SecretAccessKey), aws.ToString(session.Credentials.SessionToken))
+	assert.Equal(t, http.StatusOK, put(s3.NewFromConfig(asRole, pathStyle), "from-the-role", time.Minute), "the role may put")
 
 	req, err := s3.NewPresignClient(admin).PresignPutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("late")},
 		func(o *s3.PresignOptions) { o.Expires = time.Second })
