@@ -265,9 +265,15 @@ func (c *Cloud) startEdges(ctx context.Context) error {
 		}
 		for _, d := range page.DistributionList.Items {
 			if c.opts.Include != nil {
-				match := c.opts.Include(aws.ToString(d.Comment))
-				if d.Origins != nil {
-					for _, o := range d.Origins.Items {
+				// moto's list leaves out comments and origins; the distribution's own
+				// configuration has them.
+				got, err := cloudfront.NewFromConfig(cfg).GetDistributionConfig(ctx, &cloudfront.GetDistributionConfigInput{Id: d.Id})
+				if err != nil {
+					return fmt.Errorf("distribution %s: %w", aws.ToString(d.Id), err)
+				}
+				match := c.opts.Include(aws.ToString(got.DistributionConfig.Comment))
+				if got.DistributionConfig.Origins != nil {
+					for _, o := range got.DistributionConfig.Origins.Items {
 						match = match || c.opts.Include(aws.ToString(o.DomainName))
 					}
 				}
