@@ -1,0 +1,288 @@
+// Package e2e is the mission's core assertion, end to end: a user signs in, uploads a video
+// through the API's presigned URL, and its renditions and HLS playlist come out of the CDN,
+// announced on the media events topic. It talks only to the stack's outputs and public
+// endpoints; on the local target the local cloud is their data plane.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	mdns "github.com/miekg/dns"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mediastack/terraform-aws-mediastack/test/localcloud"
+	"github.com/mediastack/terraform-aws-mediastack/test/mediaclient"
+)
+
+// Bounds of the asynchronous stages: a 2-second clip transcodes in seconds here.
+const (
+	eventTimeout = 2 * time.Minute
+	durationTol  = 0.5 // seconds
+)
+
+// TestUploadToCDN is the core assertion with the emulator's default (non-enforcing) IAM.
+func TestUploadToCDN(t *testing.T) {
+	t.Parallel()
+	runUploadToCDN(t, deployStack(t, false))
+}
+
+// TestUploadToCDNEnforcingIAM runs the same flow with moto's IAM enforcement on: every
+// function and server acts with its own role, so a missing permission fails it.
+func TestUploadToCDNEnforcingIAM(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("a second emulator and deployment")
+	}
+	runUploadToCDN(t, deployStack(t, true))
+}
+
+func runUploadToCDN(t *testing.T, s *stack) {
+	ctx := context.Background()
+	events := startInbox(t, s)
+	pool, appClient := s.output(t, "user_pool_id"), s.output(t, "user_pool_client_id")
+	alice, err := localcloud.SignIn(ctx, s.tg.AWSConfig(), pool, appClient, "alice@example.com", "Alice-password-1!")
+	require.NoError(t, err)
+	api := s.output(t, "api_url")
+	client := &mediaclient.Client{BaseURL: api, Token: alice, API: s.http, Storage: s.http}
+	clip := makeVideo(t)
+	broken := filepath.Join(t.TempDir(), "broken.mp4")
+	require.NoError(t, os.WriteFile(broken, randomBytes(t, 64<<10), 0o644))
+
+	// The corrupt upload goes first and runs alongside, so both wait at once.
+	corruptID := upload(t, client, broken)
+	started := time.Now()
+	id := upload(t, client, clip)
+
+	var ready mediaEvent
+	t.Run("ready event", func(t *testing.T) {
+		ready = events.wait(t, id, eventTimeout)
+		t.Logf("ready event %s after upload", time.Since(started).Round(100*time.Millisecond))
+		assert.Equal(t, "ready", ready.Status, "error: %s", ready.Error)
+		assert.NotEmpty(t, ready.HLSURL)
+		assert.Len(t, ready.Renditions, 2, "854x480 makes 480p and 360p")
+	})
+	if ready.Status != "ready" {
+		diagnose(t, s, id)
+		t.FailNow()
+	}
+
+	var media mediaclient.Media
+	t.Run("media is ready", func(t *testing.T) {
+		var err error
+		media, err = client.Media(ctx, id)
+		require.NoError(t, err)
+		assert.Equal(t, "ready", media.Status)
+		require.Len(t, media.Renditions, 2)
+		require.NotNil(t, media.HLSURL)
+		require.NotNil(t, media.DurationS)
+		assert.InDelta(t, 2.0, *media.DurationS, durationTol)
+	})
+
+	cdnBase := s.output(t, "cdn_base_url")
+	t.Run("renditions through the CDN", func(t *testing.T) {
+		for _, r := range media.Renditions {
+			assert.True(t, strings.HasPrefix(r.URL, cdnBase+"/"), "%s is served by the CDN", r.URL)
+			file, cache := fetch(t, s, r.URL)
+			assert.Equal(t, "Miss from cloudfront", cache)
+			p := probe(t, s, file)
+			assert.Equal(t, "h264", p.video().CodecName)
+			assert.Equal(t, r.Width, p.video().Width)
+			assert.Equal(t, r.Height, p.video().Height)
+			assert.InDelta(t, 2.0, p.duration(t), durationTol)
+			_, cache = fetch(t, s, r.URL)
+			assert.Equal(t, "Hit from cloudfront", cache, "a second fetch is served from the edge's cache")
+		}
+	})
+
+	t.Run("HLS through the CDN", func(t *testing.T) {
+		// An unmodified client follows the playlist, its variants and segments through the
+		// proxy (on AWS, straight to CloudFront).
+		p := probe(t, s, *media.HLSURL)
+		assert.Equal(t, "h264", p.video().CodecName)
+		assert.Equal(t, 854, p.video().Width, "the master playlist offers the best rung first")
+		assert.InDelta(t, 2.0, p.duration(t), durationTol)
+	})
+
+	t.Run("storage classes", func(t *testing.T) {
+		s3c := s.tg.S3Client()
+		derivatives, originals := s.output(t, "derivatives_bucket_id"), s.output(t, "originals_bucket_id")
+		for _, key := range []string{id + "/480p.mp4", id + "/360p.mp4", id + "/hls/master.m3u8", id + "/poster.jpg"} {
+			head, err := s3c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &derivatives, Key: aws.String(key)})
+			require.NoError(t, err, key)
+			assert.Equal(t, s3types.StorageClassReducedRedundancy, head.StorageClass, "%s is reproducible: stored REDUCED_REDUNDANCY", key)
+		}
+		head, err := s3c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &originals, Key: aws.String("uploads/" + media.Owner + "/" + id + "/original")})
+		require.NoError(t, err)
+		assert.Contains(t, []s3types.StorageClass{"", s3types.StorageClassStandard}, head.StorageClass, "originals are STANDARD")
+	})
+
+	t.Run("latency DNS", func(t *testing.T) {
+		if s.cloud == nil {
+			t.Skip("the local cloud's DNS server; on AWS the record is checked by TestComplete")
+		}
+		fqdn := s.output(t, "api_fqdn")
+		m := new(mdns.Msg)
+		m.SetQuestion(mdns.Fqdn(fqdn), mdns.TypeA)
+		in, err := mdns.Exchange(m, s.cloud.DNSAddr())
+		require.NoError(t, err)
+		require.Equal(t, mdns.RcodeSuccess, in.Rcode)
+		require.Len(t, in.Answer, 1)
+		alb := strings.TrimPrefix(strings.TrimPrefix(s.output(t, "api_url"), "http://"), "https://")
+		want, ok := s.cloud.Resolver().IP(alb)
+		require.True(t, ok)
+		assert.Equal(t, want.String(), in.Answer[0].(*mdns.A).A.String(), "the record of the client's region (%s): its load balancer", s.tg.Region)
+	})
+
+	t.Run("corrupt upload fails", func(t *testing.T) {
+		e := events.wait(t, corruptID, eventTimeout)
+		assert.Equal(t, "failed", e.Status)
+		assert.NotEmpty(t, e.Error, "the failed event says why")
+		m, err := client.Media(ctx, corruptID)
+		require.NoError(t, err)
+		assert.Equal(t, "failed", m.Status)
+		require.NotNil(t, m.Error)
+		t.Logf("corrupt upload: %s", *m.Error)
+	})
+
+	t.Run("another user's media is not found", func(t *testing.T) {
+		bob, err := localcloud.SignIn(ctx, s.tg.AWSConfig(), pool, appClient, "bob@example.com", "Bob-password-1!")
+		require.NoError(t, err)
+		_, err = (&mediaclient.Client{BaseURL: api, Token: bob, API: s.http}).Media(ctx, id)
+		var status *mediaclient.StatusError
+		require.ErrorAs(t, err, &status)
+		assert.Equal(t, http.StatusNotFound, status.Code, "%s", status.Body)
+	})
+
+	t.Run("announced exactly once", func(t *testing.T) {
+		assert.Len(t, events.of(id), 1)
+		assert.Len(t, events.of(corruptID), 1)
+	})
+}
+
+// upload creates an upload of the file at path and PUTs it to the presigned URL, returning
+// the media id.
+func upload(t *testing.T, client *mediaclient.Client, path string) string {
+	t.Helper()
+	ctx := context.Background()
+	up, err := client.CreateUpload(ctx, path, "video/mp4", filepath.Base(path))
+	require.NoError(t, err)
+	require.NoError(t, client.PutFile(ctx, up, path), "PUT to the presigned URL")
+	return up.MediaID
+}
+
+// fetch GETs url as an unmodified client would (through the proxy) into a temp file and
+// returns its path and X-Cache.
+func fetch(t *testing.T, s *stack, url string) (string, string) {
+	t.Helper()
+	resp, err := s.viaCDN.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, url)
+	f, err := os.CreateTemp(t.TempDir(), "*"+filepath.Ext(url))
+	require.NoError(t, err)
+	defer f.Close()
+	_, err = io.Copy(f, resp.Body)
+	require.NoError(t, err)
+	return f.Name(), resp.Header.Get("X-Cache")
+}
+
+type probeResult struct {
+	Streams []struct {
+		CodecType string `json:"codec_type"`
+		CodecName string `json:"codec_name"`
+		Width     int    `json:"width"`
+		Height    int    `json:"height"`
+	} `json:"streams"`
+	Format struct {
+		Duration string `json:"duration"`
+	} `json:"format"`
+}
+
+func (p probeResult) video() (v struct {
+	CodecType string `json:"codec_type"`
+	CodecName string `json:"codec_name"`
+	Width     int    `json:"width"`
+	Height    int    `json:"height"`
+}) {
+	for _, st := range p.Streams {
+		if st.CodecType == "video" {
+			return st
+		}
+	}
+	return v
+}
+
+func (p probeResult) duration(t *testing.T) float64 {
+	d, err := strconv.ParseFloat(p.Format.Duration, 64)
+	require.NoError(t, err, "duration %q", p.Format.Duration)
+	return d
+}
+
+// probe runs ffprobe on a file or URL, with the proxy in its environment.
+func probe(t *testing.T, s *stack, input string) probeResult {
+	t.Helper()
+	args := []string{"-v", "error", "-print_format", "json", "-show_streams", "-show_format"}
+	if strings.HasPrefix(input, "http") {
+		// ffprobe refuses protocols it was not told to follow; httpproxy is the proxy tunnel.
+		args = append(args, "-protocol_whitelist", "file,http,https,httpproxy,tcp,tls,crypto")
+	}
+	cmd := exec.Command("ffprobe", append(args, input)...)
+	cmd.Env = s.toolEnv
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "ffprobe %s: %s", input, stderr.String())
+	var p probeResult
+	require.NoError(t, json.Unmarshal(out, &p))
+	return p
+}
+
+func randomBytes(t *testing.T, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	_, err := rand.Read(b)
+	require.NoError(t, err)
+	return b
+}
+
+// diagnose logs where an upload that was not announced got to.
+func diagnose(t *testing.T, s *stack, id string) {
+	ctx := context.Background()
+	sqsc := sqs.NewFromConfig(s.tg.AWSConfig())
+	for _, q := range []string{"transcode_queue_url", "transcode_dlq_url"} {
+		url := s.output(t, q)
+		a, err := sqsc.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &url, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameAll}})
+		if err != nil {
+			t.Logf("%s: %v", q, err)
+			continue
+		}
+		t.Logf("%s: visible %s, in flight %s", q, a.Attributes["ApproximateNumberOfMessages"], a.Attributes["ApproximateNumberOfMessagesNotVisible"])
+	}
+	originals := s.output(t, "originals_bucket_id")
+	out, err := s.tg.S3Client().ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &originals})
+	if err != nil {
+		t.Logf("list originals: %v", err)
+		return
+	}
+	for _, o := range out.Contents {
+		t.Logf("original %s (%d bytes), media %s", aws.ToString(o.Key), aws.ToInt64(o.Size), id)
+	}
+}

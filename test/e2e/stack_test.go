@@ -1,0 +1,191 @@
+package e2e
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/gruntwork-io/terratest/modules/terraform"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mediastack/terraform-aws-mediastack/test/emulator"
+	"github.com/mediastack/terraform-aws-mediastack/test/localcloud"
+	"github.com/mediastack/terraform-aws-mediastack/test/target"
+)
+
+func TestMain(m *testing.M) { os.Exit(emulator.RunMain(m)) }
+
+// stack is examples/complete deployed on the test's target, with the local cloud running
+// when the target is local. Everything a check does goes through its outputs and public
+// endpoints.
+type stack struct {
+	tg      *target.Target
+	cloud   *localcloud.Cloud // nil on targets with a data plane of their own
+	out     map[string]any
+	http    *http.Client // the API, presigned URLs and CDN URLs, by their AWS names
+	viaCDN  *http.Client // through the local cloud's proxy, as unmodified clients go
+	toolEnv []string     // environment of ffprobe and friends
+}
+
+// deployStack deploys examples/complete. enforceIAM runs it on an emulator of its own with
+// IAM enforcement, so that a missing permission of a role fails the test.
+func deployStack(t *testing.T, enforceIAM bool) *stack {
+	t.Helper()
+	ctx := context.Background()
+	root, err := target.RepoRoot()
+	require.NoError(t, err)
+	name, err := target.FromEnv()
+	require.NoError(t, err)
+
+	s := &stack{http: http.DefaultClient, viaCDN: http.DefaultClient, toolEnv: os.Environ()}
+	var emu *emulator.Emulator
+	var ns *emulator.Namespace
+	switch {
+	case name == target.Local && enforceIAM:
+		emu = emulator.StartT(t, emulator.Options{EnforceIAM: true})
+	case name == target.Local:
+		emu = emulator.Shared(t)
+	case enforceIAM:
+		t.Skip("IAM enforcement is the emulator's; AWS enforces IAM in every run")
+	}
+	if emu != nil {
+		ns = emu.NamespaceT(t)
+		s.tg, err = target.NewLocal(ctx, ns)
+		require.NoError(t, err)
+	} else {
+		s.tg = target.New(t)
+	}
+
+	opts := s.tg.Deploy(t, "examples/complete", map[string]any{
+		"upload_api_zip_path": filepath.Join(root, "build", "upload-api.zip"),
+		"transcoder_zip_path": filepath.Join(root, "build", "transcoder.zip"),
+		"zone_name":           s.tg.RunID + ".media.example.com",
+	})
+	s.out = terraform.OutputAll(t, opts)
+
+	if emu != nil {
+		var include func(string) bool
+		if enforceIAM { // namespaces share the account: take only this run's resources
+			include = func(name string) bool { return strings.Contains(name, ns.ID) }
+		}
+		s.cloud = localcloud.StartT(t, localcloud.Options{Emulator: emu, Namespace: ns, Include: include})
+		s.http = s.cloud.HTTPClient()
+		proxy, err := url.Parse(s.cloud.Proxy().URL())
+		require.NoError(t, err)
+		s.viaCDN = &http.Client{Timeout: time.Minute, Transport: &http.Transport{
+			Proxy:           http.ProxyURL(proxy),
+			TLSClientConfig: &tls.Config{RootCAs: emu.CA().CertPool(), MinVersion: tls.VersionTLS12},
+		}}
+		s.toolEnv = append(s.toolEnv, s.cloud.Proxy().Env()...)
+	}
+	return s
+}
+
+func (s *stack) output(t *testing.T, name string) string {
+	t.Helper()
+	v, ok := s.out[name].(string)
+	require.True(t, ok, "output %s must be a string, got %#v", name, s.out[name])
+	return v
+}
+
+// mediaEvent is what the transcoder announces on the topic (lambda-src/README.md).
+type mediaEvent struct {
+	MediaID    string `json:"media_id"`
+	Owner      string `json:"owner"`
+	Status     string `json:"status"`
+	Error      string `json:"error"`
+	HLSURL     string `json:"hls_url"`
+	PosterURL  string `json:"poster_url"`
+	Renditions []struct {
+		Height, Width int
+		URL           string
+		Bytes         int64
+	} `json:"renditions"`
+}
+
+// inbox reads the subscriber queue in the background and keeps every event by media id, so
+// that checks running side by side each find their own.
+type inbox struct {
+	mu     sync.Mutex
+	events map[string][]mediaEvent
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func startInbox(t *testing.T, s *stack) *inbox {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	in := &inbox{events: map[string][]mediaEvent{}, cancel: cancel, done: make(chan struct{})}
+	client := sqs.NewFromConfig(s.tg.AWSConfig())
+	queue := s.output(t, "media_events_inbox_url")
+	go func() {
+		defer close(in.done)
+		for ctx.Err() == nil {
+			out, err := client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &queue, WaitTimeSeconds: 1, MaxNumberOfMessages: 10})
+			if err != nil {
+				if ctx.Err() == nil {
+					t.Logf("inbox: %v", err)
+					time.Sleep(200 * time.Millisecond)
+				}
+				continue
+			}
+			for _, m := range out.Messages {
+				var e mediaEvent
+				if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &e); err != nil {
+					t.Logf("inbox: not a media event: %s", aws.ToString(m.Body))
+				} else {
+					in.mu.Lock()
+					in.events[e.MediaID] = append(in.events[e.MediaID], e)
+					in.mu.Unlock()
+				}
+				_, _ = client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &queue, ReceiptHandle: m.ReceiptHandle})
+			}
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-in.done })
+	return in
+}
+
+// wait returns the first event of id, failing the test after timeout.
+func (in *inbox) wait(t *testing.T, id string, timeout time.Duration) mediaEvent {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if evs := in.of(id); len(evs) > 0 {
+			return evs[0]
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	require.FailNow(t, "no media event", "no event for media %s within %s", id, timeout)
+	return mediaEvent{}
+}
+
+func (in *inbox) of(id string) []mediaEvent {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return append([]mediaEvent(nil), in.events[id]...)
+}
+
+// makeVideo makes a small test video: 854x480 (two rungs of the ladder, 480p and 360p),
+// 2 seconds, with sound.
+func makeVideo(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "clip.mp4")
+	out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error",
+		"-f", "lavfi", "-i", "testsrc2=size=854x480:rate=15:duration=2",
+		"-f", "lavfi", "-i", "sine=frequency=440:duration=2",
+		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", "-y", path).CombinedOutput()
+	require.NoError(t, err, "ffmpeg: %s", out)
+	return path
+}
