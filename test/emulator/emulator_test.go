@@ -168,8 +168,18 @@ func TestBucketPoliciesSeeTheRequest(t *testing.T) {
 // whose policy allows that distribution, and nothing else does it as CloudFront.
 func TestServicePrincipalsReachBucketsThroughTheirPolicy(t *testing.T) {
 	t.Parallel()
+	t.Run("without IAM enforcement", func(t *testing.T) {
+		t.Parallel()
+		servicePrincipalsReachBuckets(t, emulator.Shared(t))
+	})
+	t.Run("with IAM enforcement", func(t *testing.T) {
+		t.Parallel()
+		servicePrincipalsReachBuckets(t, emulator.StartT(t, emulator.Options{EnforceIAM: true}))
+	})
+}
+
+func servicePrincipalsReachBuckets(t *testing.T, e *emulator.Emulator) {
 	ctx := context.Background()
-	e := emulator.Shared(t)
 	ns := e.NamespaceT(t)
 	owner, err := ns.S3Client(ctx)
 	require.NoError(t, err)
