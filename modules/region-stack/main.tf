@@ -135,7 +135,7 @@ module "database" {
   skip_final_snapshot        = var.force_destroy
   vpc_id                     = module.network.vpc_id
   subnet_ids                 = module.network.private_subnet_ids
-  allowed_security_group_ids = [module.upload_api.security_group_id, aws_security_group.transcoder.id]
+  allowed_security_group_ids = values(local.database_clients)
 
   tags = var.tags
 }
@@ -160,16 +160,6 @@ resource "aws_vpc_security_group_egress_rule" "transcoder_https" {
   to_port           = 443
   cidr_ipv4         = "0.0.0.0/0"
   tags              = var.tags
-}
-
-resource "aws_vpc_security_group_egress_rule" "transcoder_database" {
-  security_group_id            = aws_security_group.transcoder.id
-  description                  = "PostgreSQL to the metadata database"
-  ip_protocol                  = "tcp"
-  from_port                    = module.database.port
-  to_port                      = module.database.port
-  referenced_security_group_id = module.database.security_group_id
-  tags                         = var.tags
 }
 
 module "transcoder" {
@@ -288,8 +278,18 @@ module "upload_api" {
   tags = var.tags
 }
 
-resource "aws_vpc_security_group_egress_rule" "upload_api_database" {
-  security_group_id            = module.upload_api.security_group_id
+# The database's clients, named once: the database admits them and they may reach it.
+locals {
+  database_clients = {
+    transcoder = aws_security_group.transcoder.id
+    upload_api = module.upload_api.security_group_id
+  }
+}
+
+resource "aws_vpc_security_group_egress_rule" "database" {
+  for_each = local.database_clients
+
+  security_group_id            = each.value
   description                  = "PostgreSQL to the metadata database"
   ip_protocol                  = "tcp"
   from_port                    = module.database.port

@@ -157,7 +157,7 @@ run "defaults_wire_the_region" {
     error_message = "the database's RDS-managed secret is handed out"
   }
   assert {
-    condition     = aws_vpc_security_group_egress_rule.transcoder_https.from_port == 443 && aws_vpc_security_group_egress_rule.transcoder_database.from_port == 5432 && aws_vpc_security_group_egress_rule.upload_api_database.to_port == 5432
+    condition     = aws_vpc_security_group_egress_rule.transcoder_https.from_port == 443 && aws_vpc_security_group_egress_rule.database["transcoder"].from_port == 5432 && aws_vpc_security_group_egress_rule.database["upload_api"].to_port == 5432
     error_message = "the function and the fleet reach the database on its port only"
   }
   assert {
