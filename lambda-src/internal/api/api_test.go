@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -328,6 +331,101 @@ func TestMediaURLsAreSignedCDNURLs(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.Status)
 	r.JSON(t, &m)
 	assert.Equal(t, "https://d111111abcdef8.cloudfront.net/"+id+"/hls/master.m3u8", *m.HLSURL, "unsigned without a key pair")
+}
+
+// TestMediaCarriesCDNCookies: with a signer, media with derivatives carries CloudFront signed
+// cookies covering every derivative, the HLS variant playlists and segments included, which a
+// player fetches without the master playlist's query string.
+func TestMediaCarriesCDNCookies(t *testing.T) {
+	t.Parallel()
+	key := authtest.NewKey(t)
+	signer, err := cdnsign.New("KTESTKEYPAIR", key)
+	require.NoError(t, err)
+	signed := newEnv(t, func(c *api.Config, d *api.Deps) { d.Signer = signer; c.CDNKeyPairID = "KTESTKEYPAIR" })
+	owner := uuid.NewString()
+	id := makeReady(t, signed, owner)
+	pending := signed.createUpload(owner, "pending.mp4", 100).MediaID
+
+	r := signed.do(http.MethodGet, "/v1/media/"+id, owner, nil)
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+	var m api.MediaResponse
+	r.JSON(t, &m)
+	require.NotNil(t, m.CDNCookies, "body: %s", r.Body)
+	assert.ElementsMatch(t, []string{"CloudFront-Policy", "CloudFront-Signature", "CloudFront-Key-Pair-Id"}, slices.Collect(maps.Keys(m.CDNCookies)))
+	require.NotNil(t, m.HLSURL)
+	require.NotNil(t, m.PosterURL)
+	hls, _, _ := strings.Cut(*m.HLSURL, "?")
+	covered := []string{hls, strings.Replace(hls, "master.m3u8", "720p/index.m3u8", 1), strings.Replace(hls, "master.m3u8", "720p/segment_0.ts", 1)}
+	for _, rd := range m.Renditions {
+		u, _, _ := strings.Cut(rd.URL, "?")
+		covered = append(covered, u)
+	}
+	poster, _, _ := strings.Cut(*m.PosterURL, "?")
+	covered = append(covered, poster)
+	for _, u := range covered {
+		assert.NoError(t, cdnsign.VerifyCookies(m.CDNCookies, u, &key.PublicKey, "KTESTKEYPAIR", time.Now()), u)
+		assert.Error(t, cdnsign.VerifyCookies(m.CDNCookies, u, &key.PublicKey, "KTESTKEYPAIR", time.Now().Add(api.DefaultCDNURLTTL+time.Minute)), "expires after CDN_URL_TTL")
+	}
+	assert.Error(t, cdnsign.VerifyCookies(m.CDNCookies, "https://d111111abcdef8.cloudfront.net/"+pending+"/hls/master.m3u8", &key.PublicKey, "KTESTKEYPAIR", time.Now()), "another media's derivatives")
+
+	r = signed.do(http.MethodGet, "/v1/media/"+pending, owner, nil)
+	require.Equal(t, http.StatusOK, r.Status)
+	assert.Equal(t, "null", string(rawField(t, r, "cdn_cookies")), "nothing to grant before the transcoder ran")
+
+	r = signed.do(http.MethodGet, "/v1/media", owner, nil)
+	require.Equal(t, http.StatusOK, r.Status)
+	var list api.MediaListResponse
+	r.JSON(t, &list)
+	require.Len(t, list.Items, 2)
+	for _, item := range list.Items {
+		if item.MediaID == id {
+			assert.NoError(t, cdnsign.VerifyCookies(item.CDNCookies, hls, &key.PublicKey, "KTESTKEYPAIR", time.Now()), "listed")
+		} else {
+			assert.Nil(t, item.CDNCookies, "listed before the transcoder ran")
+		}
+	}
+
+	plain := newEnv(t)
+	id = makeReady(t, plain, owner)
+	r = plain.do(http.MethodGet, "/v1/media/"+id, owner, nil)
+	require.Equal(t, http.StatusOK, r.Status)
+	assert.Equal(t, "null", string(rawField(t, r, "cdn_cookies")), "no cookies without a key pair")
+}
+
+// TestCDNCookiesThatCannotBeSignedAreLeftOut: a signing failure is logged and the media is
+// still served, like a URL that cannot be signed.
+func TestCDNCookiesThatCannotBeSignedAreLeftOut(t *testing.T) {
+	t.Parallel()
+	signer, err := cdnsign.New("KTESTKEYPAIR", authtest.NewKey(t))
+	require.NoError(t, err)
+	e := newEnv(t, func(c *api.Config, d *api.Deps) { d.Signer = noCookies{signer}; c.CDNKeyPairID = "KTESTKEYPAIR" })
+	owner := uuid.NewString()
+	id := makeReady(t, e, owner)
+
+	r := e.do(http.MethodGet, "/v1/media/"+id, owner, nil)
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+	assert.Equal(t, "null", string(rawField(t, r, "cdn_cookies")))
+	var m api.MediaResponse
+	r.JSON(t, &m)
+	require.NotNil(t, m.HLSURL)
+	assert.Contains(t, *m.HLSURL, "&Signature=", "URLs are still signed")
+	assert.Contains(t, e.logs.String(), "sign CDN cookies")
+}
+
+// noCookies signs URLs but fails to make cookies.
+type noCookies struct{ *cdnsign.Signer }
+
+func (noCookies) Cookies(string, time.Time) (map[string]string, error) {
+	return nil, errors.New("no cookies today")
+}
+
+func rawField(t *testing.T, r response, name string) json.RawMessage {
+	t.Helper()
+	var fields map[string]json.RawMessage
+	r.JSON(t, &fields)
+	v, ok := fields[name]
+	require.True(t, ok, "%s is part of the response", name)
+	return v
 }
 
 func makeReady(t *testing.T, e *env, owner string) string {

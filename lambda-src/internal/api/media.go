@@ -14,6 +14,10 @@ import (
 
 // MediaResponse is a media item as the API shows it. Fields that are not known yet (before
 // the transcoder ran) are null rather than zero, so that a client can tell the difference.
+//
+// CDNCookies are CloudFront's signed cookies (name to value) for every derivative of the
+// media, when the stack signs: an HLS player requests the variant playlists and segments
+// without the master URL's query string, so only cookies get those through.
 type MediaResponse struct {
 	MediaID     string              `json:"media_id"`
 	Owner       string              `json:"owner"`
@@ -29,6 +33,7 @@ type MediaResponse struct {
 	Renditions  []RenditionResponse `json:"renditions"`
 	HLSURL      *string             `json:"hls_url"`
 	PosterURL   *string             `json:"poster_url"`
+	CDNCookies  map[string]string   `json:"cdn_cookies"`
 	UploadedAt  *time.Time          `json:"uploaded_at"`
 	CreatedAt   time.Time           `json:"created_at"`
 	UpdatedAt   time.Time           `json:"updated_at"`
@@ -125,7 +130,24 @@ func (s *Server) mediaResponse(m store.Media) MediaResponse {
 	}
 	resp.HLSURL = s.cdnURL(m.HLSKey, expires)
 	resp.PosterURL = s.cdnURL(m.PosterKey, expires)
+	if m.HLSKey != "" || m.PosterKey != "" || len(m.Renditions) > 0 {
+		resp.CDNCookies = s.cdnCookies(m.ID, expires)
+	}
 	return resp
+}
+
+// cdnCookies are the signed cookies for everything under the media's prefix; nil when the
+// stack does not sign or they cannot be signed.
+func (s *Server) cdnCookies(mediaID string, expires time.Time) map[string]string {
+	if s.deps.Signer == nil {
+		return nil
+	}
+	cookies, err := s.deps.Signer.Cookies(s.cfg.CDNBaseURL+"/"+pathEscape(mediaID)+"/*", expires)
+	if err != nil {
+		s.deps.Logger.Error("sign CDN cookies", "media_id", mediaID, "error", err)
+		return nil
+	}
+	return cookies
 }
 
 // cdnURL is the CDN URL of a derivative key, signed when the stack trusts a key group; nil

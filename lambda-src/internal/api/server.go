@@ -48,9 +48,10 @@ type TokenVerifier interface {
 	Verify(ctx context.Context, token string) (auth.Claims, error)
 }
 
-// URLSigner signs CDN URLs; *cdnsign.Signer is one.
+// URLSigner signs CDN URLs and makes CDN cookies; *cdnsign.Signer is one.
 type URLSigner interface {
 	Sign(rawURL string, expires time.Time) (string, error)
+	Cookies(resource string, expires time.Time) (map[string]string, error)
 }
 
 // Deps are the server's collaborators; Signer is nil when CDN URLs are not signed.

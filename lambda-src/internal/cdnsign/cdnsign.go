@@ -1,5 +1,5 @@
-// Package cdnsign makes CloudFront signed URLs with a canned policy, for distributions that
-// trust a key group.
+// Package cdnsign makes CloudFront signed URLs with a canned policy and signed cookies with a
+// custom policy, for distributions that trust a key group.
 //
 // CloudFront's format: the policy
 //
@@ -7,7 +7,9 @@
 //
 // (exactly this JSON, no white space) is signed with RSA-SHA1 (PKCS #1 v1.5); the URL gets
 // Expires, Signature and Key-Pair-Id, the signature in CloudFront's URL-safe base64 (+ → -,
-// = → _, / → ~).
+// = → _, / → ~). Cookies carry the policy itself (CloudFront-Policy), so its Resource may
+// hold wildcards and one set of cookies covers a whole HLS tree, whose relative playlist and
+// segment URLs a player requests without any query string.
 package cdnsign
 
 import (
@@ -22,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -77,7 +80,13 @@ func ParsePrivateKey(data []byte) (*rsa.PrivateKey, error) {
 }
 
 // CannedPolicy is the policy CloudFront reconstructs from a canned-policy URL.
-func CannedPolicy(resource string, expires time.Time) string {
+func CannedPolicy(resource string, expires time.Time) string { return policy(resource, expires) }
+
+// CustomPolicy is the policy of signed cookies. With only an expiry it has the canned shape;
+// what differs is that resource may hold wildcards: * for any characters, ? for one.
+func CustomPolicy(resource string, expires time.Time) string { return policy(resource, expires) }
+
+func policy(resource string, expires time.Time) string {
 	// CloudFront compares the literal URL, so & < > must not become \u0026 and friends.
 	var res strings.Builder
 	enc := json.NewEncoder(&res)
@@ -93,19 +102,63 @@ func (s *Signer) Sign(rawURL string, expires time.Time) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("cdnsign: %w", err)
 	}
-	// SHA-1 because CloudFront's canned policy is defined with it; it is not our choice.
-	digest := sha1.Sum([]byte(CannedPolicy(rawURL, expires)))
-	sig, err := rsa.SignPKCS1v15(rand.Reader, s.key, crypto.SHA1, digest[:])
+	sig, err := s.sign(CannedPolicy(rawURL, expires))
 	if err != nil {
-		return "", fmt.Errorf("cdnsign: sign: %w", err)
+		return "", err
 	}
 	q := "Expires=" + strconv.FormatInt(expires.Unix(), 10) +
-		"&Signature=" + Encode(sig) +
+		"&Signature=" + sig +
 		"&Key-Pair-Id=" + url.QueryEscape(s.keyPairID)
 	if u.RawQuery != "" {
 		return rawURL + "&" + q, nil
 	}
 	return rawURL + "?" + q, nil
+}
+
+// The names of CloudFront's signed cookies.
+const (
+	CookiePolicy    = "CloudFront-Policy"
+	CookieSignature = "CloudFront-Signature"
+	CookieKeyPairID = "CloudFront-Key-Pair-Id"
+)
+
+// Cookies returns CloudFront's signed cookies (by name) granting resource, which may end in a
+// * wildcard, until expires.
+func (s *Signer) Cookies(resource string, expires time.Time) (map[string]string, error) {
+	p := CustomPolicy(resource, expires)
+	sig, err := s.sign(p)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{
+		CookiePolicy:    Encode([]byte(p)),
+		CookieSignature: sig,
+		CookieKeyPairID: s.keyPairID,
+	}, nil
+}
+
+// sign returns the encoded signature of policy.
+func (s *Signer) sign(policy string) (string, error) {
+	// SHA-1 because CloudFront's policies are defined with it; it is not our choice.
+	digest := sha1.Sum([]byte(policy))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, s.key, crypto.SHA1, digest[:])
+	if err != nil {
+		return "", fmt.Errorf("cdnsign: sign: %w", err)
+	}
+	return Encode(sig), nil
+}
+
+// verifySignature checks an encoded signature of policy.
+func verifySignature(policy []byte, sig string, pub *rsa.PublicKey) error {
+	raw, err := Decode(sig)
+	if err != nil {
+		return fmt.Errorf("cdnsign: bad Signature: %w", err)
+	}
+	digest := sha1.Sum(policy)
+	if err := rsa.VerifyPKCS1v15(pub, crypto.SHA1, digest[:], raw); err != nil {
+		return fmt.Errorf("cdnsign: %w", err)
+	}
+	return nil
 }
 
 var cfReplacer = strings.NewReplacer("+", "-", "=", "_", "/", "~")
@@ -154,10 +207,51 @@ func Verify(signedURL string, pub *rsa.PublicKey, keyPairID string, now time.Tim
 	if len(kept) > 0 {
 		resource += "?" + strings.Join(kept, "&")
 	}
-	raw, err := Decode(sig)
-	if err != nil {
-		return fmt.Errorf("cdnsign: bad Signature: %w", err)
+	return verifySignature([]byte(CannedPolicy(resource, time.Unix(exp, 0))), sig, pub)
+}
+
+// VerifyCookies checks signed cookies made by Cookies against the public key, as CloudFront
+// does for a request of rawURL: the signature covers the policy as sent, and rawURL must
+// match its Resource.
+func VerifyCookies(cookies map[string]string, rawURL string, pub *rsa.PublicKey, keyPairID string, now time.Time) error {
+	if kp := cookies[CookieKeyPairID]; kp != keyPairID {
+		return fmt.Errorf("cdnsign: key pair id %q, want %q", kp, keyPairID)
 	}
-	digest := sha1.Sum([]byte(CannedPolicy(resource, time.Unix(exp, 0))))
-	return rsa.VerifyPKCS1v15(pub, crypto.SHA1, digest[:], raw)
+	p, err := Decode(cookies[CookiePolicy])
+	if err != nil {
+		return fmt.Errorf("cdnsign: bad %s: %w", CookiePolicy, err)
+	}
+	// The signature first: nothing in an unsigned policy is worth reading.
+	if err := verifySignature(p, cookies[CookieSignature], pub); err != nil {
+		return err
+	}
+	var parsed struct {
+		Statement []struct {
+			Resource  string `json:"Resource"`
+			Condition struct {
+				DateLessThan struct {
+					EpochTime int64 `json:"AWS:EpochTime"`
+				} `json:"DateLessThan"`
+			} `json:"Condition"`
+		} `json:"Statement"`
+	}
+	if err := json.Unmarshal(p, &parsed); err != nil || len(parsed.Statement) != 1 {
+		return errors.New("cdnsign: policy is not one statement")
+	}
+	st := parsed.Statement[0]
+	if !now.Before(time.Unix(st.Condition.DateLessThan.EpochTime, 0)) {
+		return errors.New("cdnsign: cookies have expired")
+	}
+	if !matchResource(st.Resource, rawURL) {
+		return fmt.Errorf("cdnsign: %s is not covered by %s", rawURL, st.Resource)
+	}
+	return nil
+}
+
+// matchResource applies CloudFront's wildcards: * matches any characters (none included), ?
+// exactly one, everything else itself.
+func matchResource(resource, rawURL string) bool {
+	// QuoteMeta escapes * and ? as \* and \?; those become the regexp's own wildcards.
+	pattern := strings.NewReplacer(`\*`, `.*`, `\?`, `.`).Replace(regexp.QuoteMeta(resource))
+	return regexp.MustCompile(`^(?s:` + pattern + `)$`).MatchString(rawURL)
 }

@@ -68,6 +68,98 @@ func TestSignedURLVerifiesWithThePublicKey(t *testing.T) {
 	require.NoError(t, cdnsign.Verify(withQuery, &key.PublicKey, "K2JCJMDEHXQW5F", now))
 }
 
+func TestCustomPolicyIsCloudFrontsExactJSON(t *testing.T) {
+	t.Parallel()
+	got := cdnsign.CustomPolicy("https://d111111abcdef8.cloudfront.net/0b6f/*", time.Unix(1767225600, 0))
+	assert.Equal(t, `{"Statement":[{"Resource":"https://d111111abcdef8.cloudfront.net/0b6f/*","Condition":{"DateLessThan":{"AWS:EpochTime":1767225600}}}]}`, got)
+}
+
+func TestSignedCookiesVerifyWithThePublicKey(t *testing.T) {
+	t.Parallel()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	s, err := cdnsign.New("K2JCJMDEHXQW5F", key)
+	require.NoError(t, err)
+	now := time.Now()
+	expires := now.Add(time.Hour)
+	const base = "https://d111111abcdef8.cloudfront.net/0b6f"
+
+	cookies, err := s.Cookies(base+"/*", expires)
+	require.NoError(t, err)
+	assert.Len(t, cookies, 3)
+	assert.Equal(t, "K2JCJMDEHXQW5F", cookies["CloudFront-Key-Pair-Id"])
+	for _, name := range []string{"CloudFront-Policy", "CloudFront-Signature"} {
+		assert.NotContains(t, cookies[name], "+", "CloudFront's URL-safe alphabet")
+		assert.NotContains(t, cookies[name], "/")
+		assert.NotContains(t, cookies[name], "=")
+	}
+
+	// Independently of VerifyCookies: the policy cookie is the custom policy, and the
+	// signature is RSA-SHA1 over it.
+	policy, err := cdnsign.Decode(cookies["CloudFront-Policy"])
+	require.NoError(t, err)
+	assert.Equal(t, cdnsign.CustomPolicy(base+"/*", expires), string(policy))
+	raw, err := cdnsign.Decode(cookies["CloudFront-Signature"])
+	require.NoError(t, err)
+	digest := sha1.Sum(policy)
+	require.NoError(t, rsa.VerifyPKCS1v15(&key.PublicKey, crypto.SHA1, digest[:], raw))
+
+	for _, u := range []string{base + "/hls/master.m3u8", base + "/hls/720p/segment_3.ts", base + "/", base + "/720p.mp4?v=2"} {
+		assert.NoError(t, cdnsign.VerifyCookies(cookies, u, &key.PublicKey, "K2JCJMDEHXQW5F", now), u)
+	}
+	assert.ErrorContains(t, cdnsign.VerifyCookies(cookies, base+"/hls/master.m3u8", &key.PublicKey, "K2JCJMDEHXQW5F", expires), "expired")
+	assert.ErrorContains(t, cdnsign.VerifyCookies(cookies, "https://d111111abcdef8.cloudfront.net/0b6e/720p.mp4", &key.PublicKey, "K2JCJMDEHXQW5F", now), "not covered", "another media")
+	assert.ErrorContains(t, cdnsign.VerifyCookies(cookies, base, &key.PublicKey, "K2JCJMDEHXQW5F", now), "not covered", "the slash before * is literal")
+	assert.ErrorContains(t, cdnsign.VerifyCookies(cookies, base+"/x", &key.PublicKey, "KOTHER", now), "key pair id")
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	assert.Error(t, cdnsign.VerifyCookies(cookies, base+"/x", &other.PublicKey, "K2JCJMDEHXQW5F", now), "another key")
+
+	// A policy for a longer lifetime does not carry the signature over.
+	forged := map[string]string{}
+	for k, v := range cookies {
+		forged[k] = v
+	}
+	forged["CloudFront-Policy"] = cdnsign.Encode([]byte(cdnsign.CustomPolicy(base+"/*", expires.Add(24*time.Hour))))
+	assert.Error(t, cdnsign.VerifyCookies(forged, base+"/x", &key.PublicKey, "K2JCJMDEHXQW5F", now), "a longer lifetime")
+}
+
+func TestSignedCookieWildcards(t *testing.T) {
+	t.Parallel()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	s, err := cdnsign.New("K2JCJMDEHXQW5F", key)
+	require.NoError(t, err)
+	now := time.Now()
+	const host = "https://d111111abcdef8.cloudfront.net"
+
+	for _, tc := range []struct {
+		resource, url string
+		match         bool
+	}{
+		{host + "/a/*", host + "/a/", true},
+		{host + "/a/*", host + "/a/b/c.ts", true},
+		{host + "/a/*.ts", host + "/a/b/segment_1.ts", true},
+		{host + "/a/*.ts", host + "/a/b/index.m3u8", false},
+		{host + "/a/segment_?.ts", host + "/a/segment_7.ts", true},
+		{host + "/a/segment_?.ts", host + "/a/segment_.ts", false},
+		{host + "/a/segment_?.ts", host + "/a/segment_12.ts", false},
+		{host + "/a/b.ts", host + "/a/bxts", false}, // . is literal, not a regexp's any
+		{host + "/a/b.ts", host + "/a/b.ts", true},
+		{host + "/a/(b)+[c]", host + "/a/(b)+[c]", true},
+		{host + "/a/*", host + "/A/b", false},
+	} {
+		cookies, err := s.Cookies(tc.resource, now.Add(time.Minute))
+		require.NoError(t, err)
+		err = cdnsign.VerifyCookies(cookies, tc.url, &key.PublicKey, "K2JCJMDEHXQW5F", now)
+		if tc.match {
+			assert.NoError(t, err, "%s ~ %s", tc.resource, tc.url)
+		} else {
+			assert.Error(t, err, "%s !~ %s", tc.resource, tc.url)
+		}
+	}
+}
+
 func TestParsePrivateKey(t *testing.T) {
 	t.Parallel()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
