@@ -182,4 +182,6 @@ func New(ctx context.Context, c Config, awsCfg aws.Config, log *slog.Logger) (*P
 const (
 	DefaultLease          = 2 * time.Minute
 	DefaultDeadlineMargin = 20 * time.Second
+	// LeaseSlack is how long a claim made under a deadline outlives it.
+	LeaseSlack = 5 * time.Second
 )

@@ -325,3 +325,17 @@ func TestWorkerPollsDeletesAndStops(t *testing.T) {
 	}
 	assert.Equal(t, map[string]string{good: "ready", bad: "failed"}, statuses)
 }
+
+func TestLeaseEndsWithTheInvocation(t *testing.T) {
+	p := &Processor{}
+	assert.Equal(t, DefaultLease, p.lease(context.Background()), "a daemon's claim holds DefaultLease between renewals")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	assert.InDelta(t, (25*time.Second + LeaseSlack).Seconds(), p.lease(ctx).Seconds(), 1,
+		"a killed invocation's claim is free soon after its deadline, before SQS redelivers")
+
+	long, cancelLong := context.WithTimeout(context.Background(), time.Hour)
+	defer cancelLong()
+	assert.Equal(t, DefaultLease, p.lease(long), "never longer than the lease it would renew")
+}

@@ -62,6 +62,21 @@ func (p *Processor) Handle(ctx context.Context, body string) error {
 	return nil
 }
 
+// lease is how long a claim holds without renewal. Under a deadline (a Lambda invocation) it
+// ends shortly after the deadline: the sandbox is gone by then, whether it finished, timed
+// out or was killed, so the redelivery after the queue's visibility timeout (a multiple of
+// the function's timeout) always finds the claim free instead of waiting out a long lease.
+func (p *Processor) lease(ctx context.Context) time.Duration {
+	lease := p.Lease
+	if lease <= 0 {
+		lease = DefaultLease
+	}
+	if deadline, ok := ctx.Deadline(); ok {
+		lease = min(lease, time.Until(deadline)+LeaseSlack)
+	}
+	return lease
+}
+
 func (p *Processor) log() *slog.Logger {
 	if p.Log == nil {
 		return slog.Default()
@@ -81,10 +96,7 @@ func (p *Processor) handleUpload(ctx context.Context, u events.Upload) error {
 		return nil
 	}
 	log = log.With("media_id", id, "owner", owner)
-	lease := p.Lease
-	if lease <= 0 {
-		lease = DefaultLease
-	}
+	lease := p.lease(ctx)
 	claim, err := p.Store.Claim(ctx, store.ClaimRequest{ID: id, Owner: owner, OriginalKey: u.Key, SizeBytes: u.SizeBytes}, lease)
 	switch {
 	case errors.Is(err, store.ErrDone):
@@ -153,7 +165,9 @@ func (p *Processor) transcode(ctx context.Context, claim store.Claim, lease time
 	if deadline, ok := ctx.Deadline(); ok {
 		margin := p.DeadlineMargin
 		if margin <= 0 {
-			margin = DefaultDeadlineMargin
+			// A quarter of what is left, at most the default, so that a short function timeout
+			// leaves most of its time to ffmpeg.
+			margin = min(DefaultDeadlineMargin, time.Until(deadline)/4)
 		}
 		var stop context.CancelFunc
 		ctx, stop = context.WithDeadlineCause(ctx, deadline.Add(-margin), transcode.ErrDeadline)
