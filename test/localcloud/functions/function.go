@@ -233,6 +233,30 @@ func (f *Function) release(e *environment) {
 	}
 }
 
+// KillInvocations kills at once every environment whose runtime is working on an
+// invocation that match accepts, as a crash of the sandbox's host would end it mid-job.
+// Those invocations fail with Runtime.ExitError; the next invoke gets a fresh environment.
+// It returns how many it killed.
+func (f *Function) KillInvocations(match func(payload []byte) bool) int {
+	f.mu.Lock()
+	busy := make([]*environment, 0, len(f.busy))
+	for e := range f.busy {
+		busy = append(busy, e)
+	}
+	f.mu.Unlock()
+	killed := 0
+	for _, e := range busy {
+		e.mu.Lock()
+		inv := e.current
+		e.mu.Unlock()
+		if inv != nil && match(inv.payload) && e.alive() {
+			e.kill()
+			killed++
+		}
+	}
+	return killed
+}
+
 // Environments returns how many environments exist, idle or busy.
 func (f *Function) Environments() int {
 	f.mu.Lock()

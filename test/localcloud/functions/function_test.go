@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -80,6 +81,30 @@ func TestInvoke(t *testing.T) {
 		after, err := invoke(t, fn, "ok")
 		require.NoError(t, err)
 		assert.NotEqual(t, before.PID, after.PID)
+	})
+
+	t.Run("killed mid-invocation", func(t *testing.T) {
+		t.Parallel()
+		fn := newFunction(t, Spec{Timeout: 30 * time.Second})
+		failed := make(chan error, 1)
+		go func() {
+			_, err := invoke(t, fn, "sleep:20")
+			failed <- err
+		}()
+		isSleep := func(p []byte) bool { return strings.Contains(string(p), "sleep") }
+		require.Eventually(t, func() bool { return fn.KillInvocations(isSleep) == 1 }, 10*time.Second, 20*time.Millisecond,
+			"the runtime takes the invocation and is killed")
+		select {
+		case err := <-failed:
+			fe := functionError(t, err)
+			assert.Equal(t, "Runtime.ExitError", fe.Type)
+			assert.Regexp(t, `Runtime exited with error: signal: killed$`, fe.Message)
+		case <-time.After(10 * time.Second):
+			require.FailNow(t, "the killed invocation did not end")
+		}
+		assert.Zero(t, fn.KillInvocations(isSleep), "nothing else runs")
+		_, err := invoke(t, fn, "ok")
+		require.NoError(t, err, "a fresh environment takes the next invoke")
 	})
 
 	t.Run("memory limit kills the environment", func(t *testing.T) {
