@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
+	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -221,4 +223,32 @@ func servicePrincipalsReachBuckets(t *testing.T, e *emulator.Emulator) {
 	assert.Error(t, err, "CloudFront without a source ARN may not")
 	_, err = owner.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: aws.String("m/720p.mp4")})
 	assert.NoError(t, err, "the owner's own access is unchanged")
+}
+
+// TestKeyGroupsCanBeDeleted: moto lacks DeleteKeyGroup; without it a distribution that
+// requires signed URLs could not be destroyed.
+func TestKeyGroupsCanBeDeleted(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ns := emulator.Shared(t).NamespaceT(t)
+	cfg, err := ns.AWSConfig(ctx)
+	require.NoError(t, err)
+	cf := cloudfront.NewFromConfig(cfg)
+	key, err := cf.CreatePublicKey(ctx, &cloudfront.CreatePublicKeyInput{PublicKeyConfig: &cftypes.PublicKeyConfig{
+		CallerReference: aws.String(ns.ID), Name: aws.String(ns.ID + "-key"),
+		EncodedKey: aws.String("-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n"),
+	}})
+	require.NoError(t, err)
+	group, err := cf.CreateKeyGroup(ctx, &cloudfront.CreateKeyGroupInput{KeyGroupConfig: &cftypes.KeyGroupConfig{
+		Name: aws.String(ns.ID + "-group"), Items: []string{aws.ToString(key.PublicKey.Id)},
+	}})
+	require.NoError(t, err)
+
+	_, err = cf.DeleteKeyGroup(ctx, &cloudfront.DeleteKeyGroupInput{Id: group.KeyGroup.Id, IfMatch: group.ETag})
+	require.NoError(t, err)
+	groups, err := cf.ListKeyGroups(ctx, &cloudfront.ListKeyGroupsInput{})
+	require.NoError(t, err)
+	for _, g := range groups.KeyGroupList.Items {
+		assert.NotEqual(t, aws.ToString(group.KeyGroup.Id), aws.ToString(g.KeyGroup.Id), "the key group is gone")
+	}
 }

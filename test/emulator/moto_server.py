@@ -26,6 +26,9 @@ that trusts only a service principal can be assumed (moto fails such trust polic
 IAM enforcement, requests are checked against the path and query as signed, and actions
 against the resource their parameters name.
 
+moto creates CloudFront key groups but cannot delete them; DeleteKeyGroup is added so that a
+distribution requiring signed URLs can be destroyed.
+
 Run as: python3 moto_server.py -H 127.0.0.1 -p PORT -c CERT -k KEY
 """
 
@@ -36,7 +39,8 @@ import sys
 import datetime
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-from moto.core.responses import ActionAuthenticatorMixin, BaseResponse
+from moto.cloudfront import responses as cloudfront_responses
+from moto.core.responses import ActionAuthenticatorMixin, BaseResponse, EmptyResult
 from botocore.awsrequest import AWSRequest
 from moto.iam.access_control import IAMPolicyStatement, IAMRequestBase, PermissionResult
 from moto.s3 import models as s3_models
@@ -330,6 +334,18 @@ def _get_access_key_sigv4_query(self):
 
 
 BaseResponse.get_access_key = _get_access_key_sigv4_query
+
+
+
+def _delete_key_group(self):
+    """moto 5.2 creates CloudFront key groups but cannot delete them, so destroying a
+    distribution that requires signed URLs waited for DeleteKeyGroup until it timed out."""
+    self.backend.key_groups.pop(self._get_param("Id"), None)
+    return EmptyResult()
+
+
+if not hasattr(cloudfront_responses.CloudFrontResponse, "delete_key_group"):
+    cloudfront_responses.CloudFrontResponse.delete_key_group = _delete_key_group
 
 if __name__ == "__main__":
     sys.exit(main())
