@@ -251,10 +251,8 @@ func TestComplete(t *testing.T) {
 		require.NoError(t, err)
 		planFile := filepath.Join(opts.TerraformDir, "replan.tfplan")
 		planOpts := []tfexec.PlanOption{tfexec.Out(planFile)}
-		varOpts, err := target.VarOptions(opts.Vars)
-		require.NoError(t, err)
-		for _, v := range varOpts {
-			planOpts = append(planOpts, v)
+		for _, f := range opts.VarFiles {
+			planOpts = append(planOpts, tfexec.VarFile(f))
 		}
 		changed, err := tf.Plan(ctx, planOpts...)
 		require.NoError(t, err)

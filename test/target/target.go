@@ -376,6 +376,9 @@ func (tg *Target) TerraformEnv(cliConfig string) map[string]string {
 	return env
 }
 
+// VarFile is the variables file TerraformOptions writes into the copy of the folder.
+const VarFile = "mediastack-test.tfvars.json"
+
 // TerraformOptions returns terratest options for a private copy of folder (relative to the
 // repository root) on this target. vars are added to Vars' defaults.
 func (tg *Target) TerraformOptions(t testing.TB, folder string, vars map[string]any) *terraform.Options {
@@ -385,9 +388,19 @@ func (tg *Target) TerraformOptions(t testing.TB, folder string, vars map[string]
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
+	// A JSON variables file rather than terratest's -var flags, whose HCL rendering breaks
+	// multi-line strings such as a PEM key.
+	varFile := filepath.Join(dir, VarFile)
+	data, err := json.MarshalIndent(allVars, "", "  ")
+	if err == nil {
+		err = os.WriteFile(varFile, data, 0o600)
+	}
+	if err != nil {
+		t.Fatalf("write %s: %v", varFile, err)
+	}
 	return &terraform.Options{
 		TerraformDir: dir,
-		Vars:         allVars,
+		VarFiles:     []string{varFile},
 		EnvVars:      tg.TerraformEnv(cliConfig),
 		NoColor:      true,
 		// The AWS provider's waiters dominate apply time against an emulator; resources
