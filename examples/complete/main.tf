@@ -10,13 +10,17 @@ module "region" {
   certificate_arn      = var.certificate_arn
   allow_plain_http     = var.certificate_arn == null
   upload_api           = { zip_path = var.upload_api_zip_path, capacity = { min = 1, max = 3, desired = 1 } }
-  transcoder           = { zip_path = var.transcoder_zip_path, timeout = 300, maximum_concurrency = 5 }
+  transcoder           = { zip_path = var.transcoder_zip_path, timeout = var.transcoder_timeout, maximum_concurrency = 5 }
   identity             = { allow_password_auth = true }
   force_destroy        = var.force_destroy
   restrict_dlq_sources = var.restrict_dlq_sources
   cdn = {
     base_url          = "https://${module.cdn.domain_name}"
     distribution_arns = [module.cdn.distribution_arn]
+    signing = var.cdn_signing == null ? null : {
+      key_pair_id            = module.cdn.public_key_id
+      private_key_secret_arn = var.cdn_signing.private_key_secret_arn
+    }
   }
   media_event_subscriptions = {
     app = { protocol = "sqs", endpoint = module.media_events_inbox.queue_arn, raw_message_delivery = true }
@@ -31,6 +35,7 @@ module "cdn" {
   name                               = "${var.name_prefix}-media"
   origin_bucket_name                 = module.region.derivatives_bucket_id
   origin_bucket_regional_domain_name = module.region.derivatives_bucket_regional_domain_name
+  signing_public_key_pem             = try(var.cdn_signing.public_key_pem, null)
 
   tags = local.tags
 }

@@ -20,6 +20,21 @@ variable "transcoder_zip_path" {
   type        = string
 }
 
+variable "transcoder_timeout" {
+  description = "Seconds a transcode invocation may run; the transcode queue's visibility timeout is six times this, so it also bounds how soon a failed job is retried."
+  type        = number
+  default     = 300
+}
+
+variable "cdn_signing" {
+  description = "Require signed CDN URLs or cookies: the RSA public key PEM the distribution trusts and the Secrets Manager secret holding the private key PEM the API signs with (created outside Terraform, so that the key never enters state). Null serves unsigned."
+  type = object({
+    public_key_pem         = string
+    private_key_secret_arn = string
+  })
+  default = null
+}
+
 variable "certificate_arn" {
   description = "ACM certificate for the API's HTTPS listener. Null serves the API on plain HTTP (development only)."
   type        = string

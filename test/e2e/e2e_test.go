@@ -11,8 +11,10 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -38,25 +40,40 @@ const (
 	durationTol  = 0.5 // seconds
 )
 
-// TestUploadToCDN is the core assertion with the emulator's default (non-enforcing) IAM.
+// TestUploadToCDN is the core assertion with the emulator's default (non-enforcing) IAM
+// and an unsigned CDN.
 func TestUploadToCDN(t *testing.T) {
 	t.Parallel()
-	runUploadToCDN(t, deployStack(t, false))
+	runStack(t, deployStack(t, stackOptions{}))
 }
 
-// TestUploadToCDNEnforcingIAM runs the same flow with moto's IAM enforcement on: every
-// function and server acts with its own role, so a missing permission fails it.
+// TestUploadToCDNEnforcingIAM runs the same flows with moto's IAM enforcement on, so that
+// every function and server acting with its own role fails on a missing permission, and
+// with a CDN that refuses unsigned requests.
 func TestUploadToCDNEnforcingIAM(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
 		t.Skip("a second emulator and deployment")
 	}
-	runUploadToCDN(t, deployStack(t, true))
+	runStack(t, deployStack(t, stackOptions{enforceIAM: true, signedCDN: true}))
+}
+
+// runStack runs the flows side by side on one deployment; the stack is torn down when
+// both are over.
+func runStack(t *testing.T, s *stack) {
+	t.Run("upload to CDN", func(t *testing.T) {
+		t.Parallel()
+		runUploadToCDN(t, s)
+	})
+	t.Run("killed transcoder is retried", func(t *testing.T) {
+		t.Parallel()
+		runKilledTranscoder(t, s)
+	})
 }
 
 func runUploadToCDN(t *testing.T, s *stack) {
 	ctx := context.Background()
-	events := startInbox(t, s)
+	events := s.events
 	pool, appClient := s.output(t, "user_pool_id"), s.output(t, "user_pool_client_id")
 	alice, err := localcloud.SignIn(ctx, s.tg.AWSConfig(), pool, appClient, "alice@example.com", "Alice-password-1!")
 	require.NoError(t, err)
@@ -102,7 +119,7 @@ func runUploadToCDN(t *testing.T, s *stack) {
 			assert.True(t, strings.HasPrefix(r.URL, cdnBase+"/"), "%s is served by the CDN", r.URL)
 			file, cache := fetch(t, s, r.URL)
 			assert.Equal(t, "Miss from cloudfront", cache)
-			p := probe(t, s, file)
+			p := probe(t, s, file, "")
 			assert.Equal(t, "h264", p.video().CodecName)
 			assert.Equal(t, r.Width, p.video().Width)
 			assert.Equal(t, r.Height, p.video().Height)
@@ -115,10 +132,32 @@ func runUploadToCDN(t *testing.T, s *stack) {
 	t.Run("HLS through the CDN", func(t *testing.T) {
 		// An unmodified client follows the playlist, its variants and segments through the
 		// proxy (on AWS, straight to CloudFront).
-		p := probe(t, s, *media.HLSURL)
+		p := probe(t, s, *media.HLSURL, media.CookieHeader())
 		assert.Equal(t, "h264", p.video().CodecName)
 		assert.Equal(t, 854, p.video().Width, "the master playlist offers the best rung first")
 		assert.InDelta(t, 2.0, p.duration(t), durationTol)
+	})
+
+	t.Run("CDN signatures", func(t *testing.T) {
+		unsigned, _, _ := strings.Cut(media.Renditions[0].URL, "?")
+		if !s.signedCDN {
+			assert.Equal(t, unsigned, media.Renditions[0].URL, "an unsigned CDN gets plain URLs")
+			assert.Nil(t, media.CDNCookies)
+			return
+		}
+		assert.NotEqual(t, unsigned, media.Renditions[0].URL, "the API signs the URLs it hands out")
+		assert.Len(t, media.CDNCookies, 3, "and the cookies an HLS player needs")
+		for name, url := range map[string]string{
+			"an unsigned request":  unsigned,
+			"a tampered signature": strings.Replace(media.Renditions[0].URL, "Signature=", "Signature=AAAA", 1),
+			"another file's URL":   unsigned + "?" + strings.SplitN(media.Renditions[1].URL, "?", 2)[1],
+		} {
+			resp, err := s.viaCDN.Get(url)
+			require.NoError(t, err)
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			assert.Equal(t, http.StatusForbidden, resp.StatusCode, "%s is refused: %s", name, body)
+		}
 	})
 
 	t.Run("storage classes", func(t *testing.T) {
@@ -177,6 +216,43 @@ func runUploadToCDN(t *testing.T, s *stack) {
 	})
 }
 
+// runKilledTranscoder kills the transcoder's sandbox in the middle of a job, as a crashed
+// host would: SQS redelivers the message after the queue's visibility timeout, the retry
+// finds the dead sandbox's claim expired, and the media ends ready, announced once.
+func runKilledTranscoder(t *testing.T, s *stack) {
+	if s.cloud == nil {
+		t.Skip("killing a sandbox mid-job needs the local cloud; AWS offers no way to crash a running Lambda")
+	}
+	ctx := context.Background()
+	carol, err := localcloud.SignIn(ctx, s.tg.AWSConfig(), s.output(t, "user_pool_id"), s.output(t, "user_pool_client_id"),
+		"carol@example.com", "Carol-password-1!")
+	require.NoError(t, err)
+	client := &mediaclient.Client{BaseURL: s.output(t, "api_url"), Token: carol, API: s.http, Storage: s.http}
+	fn, ok := s.cloud.Function(s.output(t, "transcoder_function_name"))
+	require.True(t, ok, "the local cloud runs the transcoder")
+
+	id := upload(t, client, makeVideo(t))
+	require.Eventually(t, func() bool {
+		m, err := client.Media(ctx, id)
+		return err == nil && m.Status == "processing"
+	}, eventTimeout, 20*time.Millisecond, "the transcoder claims the upload")
+	killed := time.Now()
+	require.Equal(t, 1, fn.KillInvocations(func(payload []byte) bool { return bytes.Contains(payload, []byte(id)) }),
+		"the sandbox transcoding %s is killed mid-job", id)
+
+	redelivery := 6 * transcoderTimeout // the queue's visibility timeout
+	e := s.events.wait(t, id, redelivery+eventTimeout)
+	t.Logf("ready event %s after the kill", time.Since(killed).Round(100*time.Millisecond))
+	assert.Equal(t, "ready", e.Status, "error: %s", e.Error)
+	assert.GreaterOrEqual(t, time.Since(killed), redelivery-5*time.Second, "the retry is SQS redelivering after the visibility timeout")
+	m, err := client.Media(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, "ready", m.Status)
+	assert.Len(t, m.Renditions, 2)
+	time.Sleep(5 * time.Second) // room for a duplicate to show up
+	assert.Len(t, s.events.of(id), 1, "announced exactly once")
+}
+
 // upload creates an upload of the file at path and PUTs it to the presigned URL, returning
 // the media id.
 func upload(t *testing.T, client *mediaclient.Client, path string) string {
@@ -196,7 +272,9 @@ func fetch(t *testing.T, s *stack, url string) (string, string) {
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode, url)
-	f, err := os.CreateTemp(t.TempDir(), "*"+filepath.Ext(url))
+	u, err := neturl.Parse(url)
+	require.NoError(t, err)
+	f, err := os.CreateTemp(t.TempDir(), "*"+path.Ext(u.Path))
 	require.NoError(t, err)
 	defer f.Close()
 	_, err = io.Copy(f, resp.Body)
@@ -236,13 +314,17 @@ func (p probeResult) duration(t *testing.T) float64 {
 	return d
 }
 
-// probe runs ffprobe on a file or URL, with the proxy in its environment.
-func probe(t *testing.T, s *stack, input string) probeResult {
+// probe runs ffprobe on a file or URL, with the proxy in its environment and cookies, when
+// given, sent with every request (the HLS demuxer passes them on to playlists and segments).
+func probe(t *testing.T, s *stack, input, cookies string) probeResult {
 	t.Helper()
 	args := []string{"-v", "error", "-print_format", "json", "-show_streams", "-show_format"}
 	if strings.HasPrefix(input, "http") {
 		// ffprobe refuses protocols it was not told to follow; httpproxy is the proxy tunnel.
 		args = append(args, "-protocol_whitelist", "file,http,https,httpproxy,tcp,tls,crypto")
+	}
+	if cookies != "" {
+		args = append(args, "-headers", "Cookie: "+cookies+"\r\n")
 	}
 	cmd := exec.Command("ffprobe", append(args, input)...)
 	cmd.Env = s.toolEnv

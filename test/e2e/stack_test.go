@@ -2,8 +2,12 @@ package e2e
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"net/http"
 	"net/url"
 	"os"
@@ -15,8 +19,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/gruntwork-io/terratest/modules/terraform"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/mediastack/terraform-aws-mediastack/test/emulator"
@@ -30,17 +36,31 @@ func TestMain(m *testing.M) { os.Exit(emulator.RunMain(m)) }
 // when the target is local. Everything a check does goes through its outputs and public
 // endpoints.
 type stack struct {
+	stackOptions
 	tg      *target.Target
 	cloud   *localcloud.Cloud // nil on targets with a data plane of their own
 	out     map[string]any
+	events  *inbox
 	http    *http.Client // the API, presigned URLs and CDN URLs, by their AWS names
 	viaCDN  *http.Client // through the local cloud's proxy, as unmodified clients go
 	toolEnv []string     // environment of ffprobe and friends
 }
 
-// deployStack deploys examples/complete. enforceIAM runs it on an emulator of its own with
-// IAM enforcement, so that a missing permission of a role fails the test.
-func deployStack(t *testing.T, enforceIAM bool) *stack {
+type stackOptions struct {
+	// enforceIAM runs the stack on an emulator of its own with IAM enforcement, so that a
+	// missing permission of a role fails the test.
+	enforceIAM bool
+	// signedCDN makes the distribution trust a key group: unsigned requests are refused and
+	// the API hands out signed URLs and cookies.
+	signedCDN bool
+}
+
+// transcoderTimeout is the transcode function's timeout in the suite: a 2-second clip
+// needs a few seconds, and the queue redelivers a failed job after six times this.
+const transcoderTimeout = 15 * time.Second
+
+// deployStack deploys examples/complete with opts.
+func deployStack(t *testing.T, opts stackOptions) *stack {
 	t.Helper()
 	ctx := context.Background()
 	root, err := target.RepoRoot()
@@ -48,15 +68,15 @@ func deployStack(t *testing.T, enforceIAM bool) *stack {
 	name, err := target.FromEnv()
 	require.NoError(t, err)
 
-	s := &stack{http: http.DefaultClient, viaCDN: http.DefaultClient, toolEnv: os.Environ()}
+	s := &stack{stackOptions: opts, http: http.DefaultClient, viaCDN: http.DefaultClient, toolEnv: os.Environ()}
 	var emu *emulator.Emulator
 	var ns *emulator.Namespace
 	switch {
-	case name == target.Local && enforceIAM:
+	case name == target.Local && opts.enforceIAM:
 		emu = emulator.StartT(t, emulator.Options{EnforceIAM: true})
 	case name == target.Local:
 		emu = emulator.Shared(t)
-	case enforceIAM:
+	case opts.enforceIAM:
 		t.Skip("IAM enforcement is the emulator's; AWS enforces IAM in every run")
 	}
 	if emu != nil {
@@ -67,16 +87,21 @@ func deployStack(t *testing.T, enforceIAM bool) *stack {
 		s.tg = target.New(t)
 	}
 
-	opts := s.tg.Deploy(t, "examples/complete", map[string]any{
+	vars := map[string]any{
 		"upload_api_zip_path": filepath.Join(root, "build", "upload-api.zip"),
 		"transcoder_zip_path": filepath.Join(root, "build", "transcoder.zip"),
 		"zone_name":           s.tg.RunID + ".media.example.com",
-	})
-	s.out = terraform.OutputAll(t, opts)
+		"transcoder_timeout":  int(transcoderTimeout.Seconds()),
+	}
+	if opts.signedCDN {
+		vars["cdn_signing"] = signingKey(t, s.tg)
+	}
+	deployed := s.tg.Deploy(t, "examples/complete", vars)
+	s.out = terraform.OutputAll(t, deployed)
 
 	if emu != nil {
 		var include func(string) bool
-		if enforceIAM { // namespaces share the account: take only this run's resources
+		if opts.enforceIAM { // namespaces share the account: take only this run's resources
 			include = func(name string) bool { return strings.Contains(name, ns.ID) }
 		}
 		s.cloud = localcloud.StartT(t, localcloud.Options{Emulator: emu, Namespace: ns, Include: include})
@@ -89,7 +114,41 @@ func deployStack(t *testing.T, enforceIAM bool) *stack {
 		}}
 		s.toolEnv = append(s.toolEnv, s.cloud.Proxy().Env()...)
 	}
+	s.events = startInbox(t, s)
 	return s
+}
+
+// signingKey makes an RSA key pair for CloudFront and keeps the private key in a Secrets
+// Manager secret, as an operator would before applying: the key never enters Terraform's
+// state. It returns the value of examples/complete's cdn_signing variable.
+func signingKey(t *testing.T, tg *target.Target) map[string]any {
+	t.Helper()
+	ctx := context.Background()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	pub, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	require.NoError(t, err)
+	secrets := secretsmanager.NewFromConfig(tg.AWSConfig())
+	secret, err := secrets.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name:         aws.String(tg.RunID + "-cdn-signing-key"),
+		SecretString: aws.String(string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: mustPKCS8(t, key)}))),
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { // registered before Deploy's destroy, so it runs after it
+		_, err := secrets.DeleteSecret(context.Background(), &secretsmanager.DeleteSecretInput{SecretId: secret.ARN, ForceDeleteWithoutRecovery: aws.Bool(true)})
+		assert.NoError(t, err, "delete the signing key's secret")
+	})
+	return map[string]any{
+		"public_key_pem":         string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub})),
+		"private_key_secret_arn": aws.ToString(secret.ARN),
+	}
+}
+
+func mustPKCS8(t *testing.T, key *rsa.PrivateKey) []byte {
+	t.Helper()
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	require.NoError(t, err)
+	return der
 }
 
 func (s *stack) output(t *testing.T, name string) string {

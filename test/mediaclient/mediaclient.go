@@ -9,9 +9,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -57,8 +59,21 @@ type Media struct {
 	Renditions []Rendition `json:"renditions"`
 	HLSURL     *string     `json:"hls_url"`
 	PosterURL  *string     `json:"poster_url"`
-	CreatedAt  time.Time   `json:"created_at"`
-	UpdatedAt  time.Time   `json:"updated_at"`
+	// CDNCookies are CloudFront's signed cookies for the media's files when the CDN
+	// requires signatures: an HLS player sends them with every playlist and segment.
+	CDNCookies map[string]string `json:"cdn_cookies"`
+	CreatedAt  time.Time         `json:"created_at"`
+	UpdatedAt  time.Time         `json:"updated_at"`
+}
+
+// CookieHeader is CDNCookies as a Cookie request header value, "" when there are none.
+func (m Media) CookieHeader() string {
+	names := slices.Sorted(maps.Keys(m.CDNCookies))
+	pairs := make([]string, len(names))
+	for i, name := range names {
+		pairs[i] = name + "=" + m.CDNCookies[name]
+	}
+	return strings.Join(pairs, "; ")
 }
 
 // Terminal reports whether the media reached a final status.
