@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -291,10 +292,7 @@ func TestListIsPaginated(t *testing.T) {
 // that every derivative URL is on the CDN and carries a canned-policy signature.
 func TestMediaURLsAreSignedCDNURLs(t *testing.T) {
 	t.Parallel()
-	key := authtest.NewKey(t)
-	signer, err := cdnsign.New("KTESTKEYPAIR", key)
-	require.NoError(t, err)
-	signed := newEnv(t, func(c *api.Config, d *api.Deps) { d.Signer = signer; c.CDNKeyPairID = "KTESTKEYPAIR" })
+	signed, key := signedEnv(t)
 	owner := uuid.NewString()
 	id := makeReady(t, signed, owner)
 
@@ -338,10 +336,7 @@ func TestMediaURLsAreSignedCDNURLs(t *testing.T) {
 // player fetches without the master playlist's query string.
 func TestMediaCarriesCDNCookies(t *testing.T) {
 	t.Parallel()
-	key := authtest.NewKey(t)
-	signer, err := cdnsign.New("KTESTKEYPAIR", key)
-	require.NoError(t, err)
-	signed := newEnv(t, func(c *api.Config, d *api.Deps) { d.Signer = signer; c.CDNKeyPairID = "KTESTKEYPAIR" })
+	signed, key := signedEnv(t)
 	owner := uuid.NewString()
 	id := makeReady(t, signed, owner)
 	pending := signed.createUpload(owner, "pending.mp4", 100).MediaID
@@ -637,4 +632,14 @@ func TestConfigFromEnvironment(t *testing.T) {
 			assert.Contains(t, err.Error(), m)
 		}
 	}
+}
+
+// signedEnv is an environment whose server signs CDN URLs with key pair KTESTKEYPAIR,
+// whose private key it returns.
+func signedEnv(t *testing.T) (*env, *rsa.PrivateKey) {
+	t.Helper()
+	key := authtest.NewKey(t)
+	signer, err := cdnsign.New("KTESTKEYPAIR", key)
+	require.NoError(t, err)
+	return newEnv(t, func(c *api.Config, d *api.Deps) { d.Signer = signer; c.CDNKeyPairID = "KTESTKEYPAIR" }), key
 }

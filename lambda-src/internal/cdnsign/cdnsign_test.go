@@ -28,10 +28,7 @@ func TestCannedPolicyIsCloudFrontsExactJSON(t *testing.T) {
 
 func TestSignedURLVerifiesWithThePublicKey(t *testing.T) {
 	t.Parallel()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	require.NoError(t, err)
-	s, err := cdnsign.New("K2JCJMDEHXQW5F", key)
-	require.NoError(t, err)
+	s, key := newSigner(t)
 	now := time.Now()
 	expires := now.Add(time.Hour)
 	resource := "https://d111111abcdef8.cloudfront.net/0b6f/hls/master.m3u8"
@@ -76,10 +73,7 @@ func TestCustomPolicyIsCloudFrontsExactJSON(t *testing.T) {
 
 func TestSignedCookiesVerifyWithThePublicKey(t *testing.T) {
 	t.Parallel()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	require.NoError(t, err)
-	s, err := cdnsign.New("K2JCJMDEHXQW5F", key)
-	require.NoError(t, err)
+	s, key := newSigner(t)
 	now := time.Now()
 	expires := now.Add(time.Hour)
 	const base = "https://d111111abcdef8.cloudfront.net/0b6f"
@@ -126,10 +120,7 @@ func TestSignedCookiesVerifyWithThePublicKey(t *testing.T) {
 
 func TestSignedCookieWildcards(t *testing.T) {
 	t.Parallel()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	require.NoError(t, err)
-	s, err := cdnsign.New("K2JCJMDEHXQW5F", key)
-	require.NoError(t, err)
+	s, key := newSigner(t)
 	now := time.Now()
 	const host = "https://d111111abcdef8.cloudfront.net"
 
@@ -198,4 +189,14 @@ func mustInt(t *testing.T, s string) int64 {
 		n = n*10 + int64(c-'0')
 	}
 	return n
+}
+
+// newSigner returns a Signer of key pair K2JCJMDEHXQW5F and its new private key.
+func newSigner(t *testing.T) (*cdnsign.Signer, *rsa.PrivateKey) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	s, err := cdnsign.New("K2JCJMDEHXQW5F", key)
+	require.NoError(t, err)
+	return s, key
 }
