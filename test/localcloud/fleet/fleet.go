@@ -5,7 +5,8 @@
 //   - each Auto Scaling group runs DesiredCapacity processes of the `bootstrap` that its
 //     launch template's user data installs (the `# mediastack-service:` line modules/asg
 //     writes), downloaded from S3 with credentials of the instance profile's role, assumed
-//     through STS, and run with the service's environment and those credentials;
+//     through STS, and run with the service's environment, the role's credentials served
+//     the way SDKs refresh them (see package roles);
 //   - instances follow the group: they scale out and in with DesiredCapacity, and one whose
 //     process exits is terminated through the Auto Scaling API, which launches the
 //     replacement that the fleet then starts;
@@ -43,6 +44,8 @@ import (
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/mediastack/terraform-aws-mediastack/test/localcloud/roles"
 )
 
 // Options configure a Fleet. The zero value serves every group and load balancer the
@@ -71,6 +74,8 @@ type Fleet struct {
 	asg  *autoscaling.Client
 	elb  *elb.Client
 	iam  *iam.Client
+	// metadata serves each instance its role's credentials, as EC2's metadata service does.
+	metadata *roles.Endpoint
 
 	ctx      context.Context // the fleet's lifetime
 	cancel   context.CancelFunc
@@ -111,8 +116,13 @@ func Start(ctx context.Context, cfg aws.Config, opts Options) (*Fleet, error) {
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
 	}
+	metadata, err := roles.StartEndpoint()
+	if err != nil {
+		return nil, err
+	}
 	f := &Fleet{
 		cfg:       cfg,
+		metadata:  metadata,
 		opts:      opts,
 		ec2:       ec2.NewFromConfig(cfg),
 		asg:       autoscaling.NewFromConfig(cfg),
@@ -128,7 +138,7 @@ func Start(ctx context.Context, cfg aws.Config, opts Options) (*Fleet, error) {
 	f.ctx, f.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	firstCtx, stopFirst := context.WithCancel(f.ctx)
 	stopOnCtx := context.AfterFunc(ctx, stopFirst)
-	err := f.reconcile(firstCtx)
+	err = f.reconcile(firstCtx)
 	stopOnCtx()
 	stopFirst()
 	if err != nil {
@@ -419,6 +429,7 @@ func (f *Fleet) register(inst *instance, arns []string) {
 // retire takes an instance out of every target group and stops it in the background.
 func (f *Fleet) retire(inst *instance) {
 	f.register(inst, nil)
+	inst.revoke()
 	f.wg.Go(func() {
 		if err := errors.Join(inst.proc.Stop(), inst.removeDir()); err != nil {
 			f.opts.Logf("fleet: stop %s: %v", inst.id, err)
@@ -545,6 +556,9 @@ func (f *Fleet) Stop() {
 		f.retire(inst)
 	}
 	f.wg.Wait()
+	if err := f.metadata.Close(); err != nil {
+		f.opts.Logf("fleet: credentials endpoint: %v", err)
+	}
 }
 
 // LoadBalancer is a served ALB: its listeners' local addresses by the ALB's port.

@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/endpointcreds"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -66,9 +66,13 @@ func TestInstancesRunTheServiceAsTheInstanceRole(t *testing.T) {
 		assert.Equal(t, inst.Dir, echo.Dir, "the bootstrap runs in the unpacked artifact")
 		assert.FileExists(t, filepath.Join(inst.Dir, "bootstrap"))
 
-		// The credentials in its environment are the instance role's, issued for this instance.
+		// No keys in its environment: as on EC2, the SDK fetches (and refreshes) the instance
+		// role's credentials, issued for this instance, from where the environment says.
+		assert.Empty(t, env["AWS_ACCESS_KEY_ID"])
 		cfg := s.cfg.Copy()
-		cfg.Credentials = credentials.NewStaticCredentialsProvider(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], env["AWS_SESSION_TOKEN"])
+		cfg.Credentials = aws.NewCredentialsCache(endpointcreds.New(env["AWS_CONTAINER_CREDENTIALS_FULL_URI"], func(o *endpointcreds.Options) {
+			o.AuthorizationToken = env["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
+		}))
 		who, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		require.NoError(t, err)
 		assert.Contains(t, aws.ToString(who.Arn), ":assumed-role/"+s.role+"/"+inst.ID)

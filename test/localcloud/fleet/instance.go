@@ -17,13 +17,12 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/mediastack/terraform-aws-mediastack/test/localcloud/roles"
 	"github.com/mediastack/terraform-aws-mediastack/test/localcloud/unpack"
 	"github.com/mediastack/terraform-aws-mediastack/test/procs"
 )
@@ -124,23 +123,16 @@ type instance struct {
 	dir       string // where the artifact was unpacked, the process's working directory
 	proc      *procs.Process
 	removeDir func() error
+	revoke    func() // ends the instance's access to its role's credentials
 	tgARNs    []string
 }
 
 // launch does locally what the user data does on EC2, as the instance's role: download the
 // artifact, unpack it and run its bootstrap.
 func (f *Fleet) launch(ctx context.Context, group, id string, lc launchConfig) (_ *instance, err error) {
-	role, err := sts.NewFromConfig(f.cfg).AssumeRole(ctx, &sts.AssumeRoleInput{
-		RoleArn:         &lc.roleARN,
-		RoleSessionName: aws.String(id),
-	})
-	if err != nil {
+	creds := roles.Credentials(f.cfg, lc.roleARN, id)
+	if _, err := creds.Retrieve(ctx); err != nil {
 		return nil, fmt.Errorf("assume the instance role %s: %w", lc.roleARN, err)
-	}
-	creds := aws.Credentials{
-		AccessKeyID:     aws.ToString(role.Credentials.AccessKeyId),
-		SecretAccessKey: aws.ToString(role.Credentials.SecretAccessKey),
-		SessionToken:    aws.ToString(role.Credentials.SessionToken),
 	}
 	dir, removeDir, err := procs.MkdirTemp("mediastack-fleet-" + id + "-*")
 	if err != nil {
@@ -159,26 +151,28 @@ func (f *Fleet) launch(ctx context.Context, group, id string, lc launchConfig) (
 		return nil, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
+	metadata, revoke := f.metadata.Grant(creds)
 	p, err := procs.Start(procs.Spec{
 		Name: group + "-" + id,
 		Path: filepath.Join(dir, "bootstrap"),
-		Env:  f.instanceEnv(group, lc.service, port, creds),
+		Env:  f.instanceEnv(group, lc.service, port, metadata),
 		Dir:  dir,
 	})
 	if err != nil {
+		revoke()
 		return nil, err
 	}
-	return &instance{id: id, group: group, addr: addr, dir: dir, proc: p, removeDir: removeDir}, nil
+	return &instance{id: id, group: group, addr: addr, dir: dir, proc: p, removeDir: removeDir, revoke: revoke}, nil
 }
 
 // install downloads the s3:// artifact with the role's credentials and unpacks it into dir.
-func (f *Fleet) install(ctx context.Context, artifact string, creds aws.Credentials, dir string) error {
+func (f *Fleet) install(ctx context.Context, artifact string, creds aws.CredentialsProvider, dir string) error {
 	bucket, key, ok := strings.Cut(strings.TrimPrefix(artifact, "s3://"), "/")
 	if !ok || !strings.HasPrefix(artifact, "s3://") || key == "" {
 		return fmt.Errorf("artifact %q is not s3://bucket/key", artifact)
 	}
 	client := s3.NewFromConfig(f.cfg, func(o *s3.Options) {
-		o.Credentials = credentials.StaticCredentialsProvider{Value: creds}
+		o.Credentials = creds
 		o.UsePathStyle = true // moto serves buckets by path
 	})
 	obj, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
@@ -205,11 +199,12 @@ func (f *Fleet) install(ctx context.Context, artifact string, creds aws.Credenti
 //   - LISTEN_ADDR and PORT name the instance's own loopback port: every instance of every
 //     group shares one host, so the service's port (what the target group expects) is mapped
 //     to a free port per instance; the load balancer and health checks use that port;
-//   - the role's credentials and region, which an SDK on EC2 gets from the instance metadata;
+//   - the region and the role's credentials, which an SDK on EC2 gets from the instance
+//     metadata: here from the fleet's credentials endpoint (metadata holds its variables);
 //   - AWS_* variables of this process that are not set here are blanked, as a systemd
 //     service would not inherit them;
 //   - last, what the caller's Env hook adds (endpoint, CA bundle, proxy, host names).
-func (f *Fleet) instanceEnv(group string, svc Service, port int, creds aws.Credentials) []string {
+func (f *Fleet) instanceEnv(group string, svc Service, port int, metadata map[string]string) []string {
 	set := map[string]string{}
 	maps.Copy(set, svc.Environment)
 	maps.Copy(set, map[string]string{
@@ -217,11 +212,9 @@ func (f *Fleet) instanceEnv(group string, svc Service, port int, creds aws.Crede
 		"PORT":                      strconv.Itoa(port),
 		"AWS_REGION":                f.cfg.Region,
 		"AWS_DEFAULT_REGION":        f.cfg.Region,
-		"AWS_ACCESS_KEY_ID":         creds.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY":     creds.SecretAccessKey,
-		"AWS_SESSION_TOKEN":         creds.SessionToken,
 		"AWS_EC2_METADATA_DISABLED": "true",
 	})
+	maps.Copy(set, metadata)
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mediastack/terraform-aws-mediastack/test/emulator"
+	"github.com/mediastack/terraform-aws-mediastack/test/localcloud/roles"
 )
 
 // TestIAMEnforced: with moto's IAM enforcement on, the function and its poller act as the
@@ -35,7 +36,7 @@ func TestIAMEnforced(t *testing.T) {
 	// moto 5.2 checks the signature of a GET without query string against its headers, so
 	// Lambda's GetFunction and ListEventSourceMappings fail with SignatureDoesNotMatch when
 	// enforcing: the spec and mapping are built here as Load and LoadMappings would.
-	creds := RoleCredentials(d.cfg, d.roleARN, d.name)
+	creds := roles.Credentials(d.cfg, d.roleARN, d.name)
 	_, err := creds.Retrieve(context.Background())
 	require.NoError(t, err)
 	zipPath, _ := testFunction(t)

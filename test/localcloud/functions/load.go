@@ -10,15 +10,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
-)
 
-// RoleSessionDuration is how long the execution role's credentials last; Lambda's last
-// hours, and an environment is retired CredentialsRefreshWindow before they expire.
-const RoleSessionDuration = time.Hour
+	"github.com/mediastack/terraform-aws-mediastack/test/localcloud/roles"
+)
 
 // Artifact is one built zip as scripts/artifacts lists it in manifest.json.
 type Artifact struct {
@@ -100,7 +96,7 @@ func Load(ctx context.Context, cfg aws.Config, name string, manifest *Manifest) 
 
 	role := aws.ToString(c.Role)
 	// The session is named after the function, as Lambda names it.
-	creds := RoleCredentials(cfg, role, name)
+	creds := roles.Credentials(cfg, role, name)
 	// Fail here, not at the first invoke, when the role cannot be assumed.
 	if _, err := creds.Retrieve(ctx); err != nil {
 		return nil, fmt.Errorf("function %s: assume execution role %s: %w", name, role, err)
@@ -124,15 +120,6 @@ func Load(ctx context.Context, cfg aws.Config, name string, manifest *Manifest) 
 		spec.MaxConcurrency = int(*out.Concurrency.ReservedConcurrentExecutions)
 	}
 	return spec, nil
-}
-
-// RoleCredentials assumes roleARN through the STS of cfg, cached and refreshed before they
-// expire.
-func RoleCredentials(cfg aws.Config, roleARN, session string) aws.CredentialsProvider {
-	return aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), roleARN, func(o *stscreds.AssumeRoleOptions) {
-		o.RoleSessionName = session
-		o.Duration = RoleSessionDuration
-	}))
 }
 
 // RoleConfig returns cfg acting as the function's execution role, as Lambda's pollers do
