@@ -16,7 +16,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -31,6 +30,7 @@ import (
 
 	"github.com/mediastack/terraform-aws-mediastack/test/emulator"
 	"github.com/mediastack/terraform-aws-mediastack/test/postgres"
+	"github.com/mediastack/terraform-aws-mediastack/test/procs"
 )
 
 // The tests run this very binary as the server: with runAsMainEnv set, TestMain is main.
@@ -44,41 +44,22 @@ func TestMain(m *testing.M) {
 	os.Exit(emulator.RunMain(m))
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// start runs the server with env and returns its process and its log output.
-func start(t *testing.T, env []string) (*exec.Cmd, *syncBuffer, chan error) {
+// start runs the server with env, bound to the test binary's life (also when it is killed).
+func start(t *testing.T, env []string) *procs.Process {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append([]string{runAsMainEnv + "=1", "PATH=" + os.Getenv("PATH")}, env...)
-	logs := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	require.NoError(t, cmd.Start())
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-		if t.Failed() {
-			t.Logf("upload-api output:\n%s", logs.String())
-		}
-	})
-	return cmd, logs, done
+	return procs.StartT(t, procs.Spec{Name: "upload-api", Path: os.Args[0], Args: []string{"-test.run=^$"}, Env: append([]string{runAsMainEnv + "=1"}, env...)})
+}
+
+// exited waits for p to end by itself and returns its exit error.
+func exited(t *testing.T, p *procs.Process, within time.Duration) error {
+	t.Helper()
+	select {
+	case <-p.Done():
+		return p.ExitErr()
+	case <-time.After(within):
+		t.Fatalf("the server still runs after %s", within)
+		return nil
+	}
 }
 
 // TestServesFromTheEnvironmentAndStopsOnSIGTERM runs the real program against the emulator
@@ -138,7 +119,7 @@ func TestServesFromTheEnvironmentAndStopsOnSIGTERM(t *testing.T) {
 	accessToken := aws.ToString(signIn.AuthenticationResult.AccessToken)
 
 	addr := freeAddr(t)
-	cmd, logs, done := start(t, append(ns.Env(),
+	server := start(t, append(ns.Env(),
 		"ORIGINALS_BUCKET="+bucket,
 		"DERIVATIVES_BUCKET="+ns.ID+"-derivatives",
 		"DB_SECRET_ARN="+aws.ToString(dbSecret.ARN),
@@ -206,15 +187,9 @@ func TestServesFromTheEnvironmentAndStopsOnSIGTERM(t *testing.T) {
 	status = call(t, http.MethodGet, base+"/v1/media", "", "", nil)
 	assert.Equal(t, http.StatusUnauthorized, status)
 
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case err := <-done:
-		done <- err // for the cleanup
-		require.NoError(t, err, "a clean exit after SIGTERM")
-	case <-time.After(20 * time.Second):
-		t.Fatal("the server did not stop after SIGTERM")
-	}
-	out := logs.String()
+	require.NoError(t, syscall.Kill(server.PID(), syscall.SIGTERM))
+	require.NoError(t, exited(t, server, 20*time.Second), "a clean exit after SIGTERM")
+	out := string(server.Output())
 	var messages []string
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		var entry map[string]any
@@ -231,17 +206,12 @@ func TestServesFromTheEnvironmentAndStopsOnSIGTERM(t *testing.T) {
 
 func TestBadConfigurationExitsNamingTheVariables(t *testing.T) {
 	t.Parallel()
-	_, logs, done := start(t, []string{"DB_PORT=none", "AWS_REGION=us-east-1"})
-	select {
-	case err := <-done:
-		done <- err
-		var exit *exec.ExitError
-		require.True(t, errors.As(err, &exit), "got %v", err)
-		assert.Equal(t, 2, exit.ExitCode())
-	case <-time.After(20 * time.Second):
-		t.Fatal("the server must refuse to start")
-	}
-	out := logs.String()
+	server := start(t, []string{"DB_PORT=none", "AWS_REGION=us-east-1"})
+	var exit *exec.ExitError
+	err := exited(t, server, 20*time.Second)
+	require.True(t, errors.As(err, &exit), "the server must refuse to start; got %v", err)
+	assert.Equal(t, 2, exit.ExitCode())
+	out := string(server.Output())
 	for _, want := range []string{"ORIGINALS_BUCKET: is required", "DB_SECRET_ARN: is required", "DB_PORT: must be an integer from 1 to 65535", "JWT_ISSUER: is required", "JWT_AUDIENCE: is required", "CDN_BASE_URL: is required"} {
 		assert.Contains(t, out, want)
 	}
