@@ -79,7 +79,7 @@ func runUploadToCDN(t *testing.T, s *stack) {
 	require.NoError(t, err)
 	api := s.output(t, "api_url")
 	client := &mediaclient.Client{BaseURL: api, Token: alice, API: s.http, Storage: s.http}
-	clip := makeVideo(t)
+	clip := makeVideo(t, 2)
 	broken := filepath.Join(t.TempDir(), "broken.mp4")
 	require.NoError(t, os.WriteFile(broken, randomBytes(t, 64<<10), 0o644))
 
@@ -231,11 +231,12 @@ func runKilledTranscoder(t *testing.T, s *stack) {
 	fn, ok := s.cloud.Function(s.output(t, "transcoder_function_name"))
 	require.True(t, ok, "the local cloud runs the transcoder")
 
-	id := upload(t, client, makeVideo(t))
+	// Long enough to be caught mid-job, short enough for the suite's transcoder timeout.
+	id := upload(t, client, makeVideo(t, 5))
 	require.Eventually(t, func() bool {
 		m, err := client.Media(ctx, id)
 		return err == nil && m.Status == "processing"
-	}, eventTimeout, 20*time.Millisecond, "the transcoder claims the upload")
+	}, eventTimeout, 10*time.Millisecond, "the transcoder claims the upload")
 	killed := time.Now()
 	require.Equal(t, 1, fn.KillInvocations(func(payload []byte) bool { return bytes.Contains(payload, []byte(id)) }),
 		"the sandbox transcoding %s is killed mid-job", id)

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -237,13 +238,14 @@ func (in *inbox) of(id string) []mediaEvent {
 }
 
 // makeVideo makes a small test video: 854x480 (two rungs of the ladder, 480p and 360p),
-// 2 seconds, with sound.
-func makeVideo(t *testing.T) string {
+// seconds long, with sound.
+func makeVideo(t *testing.T, seconds int) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "clip.mp4")
+	d := strconv.Itoa(seconds)
 	out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error",
-		"-f", "lavfi", "-i", "testsrc2=size=854x480:rate=15:duration=2",
-		"-f", "lavfi", "-i", "sine=frequency=440:duration=2",
+		"-f", "lavfi", "-i", "testsrc2=size=854x480:rate=15:duration="+d,
+		"-f", "lavfi", "-i", "sine=frequency=440:duration="+d,
 		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", "-y", path).CombinedOutput()
 	require.NoError(t, err, "ffmpeg: %s", out)
 	return path
