@@ -90,25 +90,32 @@ docs-check: ## Fail when a module README's tables are out of date (fix: make doc
 	    { echo "$$d/README.md is out of date: run make docs"; exit 1; }; \
 	done
 
+# Terraform folders are independent: TF_JOBS of them are initialised, validated and tested
+# at once (make tf-test TF_JOBS=1 runs one at a time). tf_run prints a folder's output only
+# when it fails, so parallel runs do not interleave.
+TF_JOBS ?= 4
+
 .PHONY: tf-init
 tf-init: ## terraform init (no backend) in the root stack, every module and every example
-	@for d in $(TF_DIRS); do \
-	  $(call tf_run,$$d,init -backend=false -input=false -no-color); \
-	done
+	@$(MAKE) --no-print-directory -j$(TF_JOBS) $(addprefix tf-init/,$(TF_DIRS))
 
 .PHONY: tf-validate
 tf-validate: tf-init ## terraform validate everywhere
-	@for d in $(TF_DIRS); do \
-	  echo "== terraform validate $$d"; \
-	  $(call tf_run,$$d,validate -no-color); \
-	done
+	@$(MAKE) --no-print-directory -j$(TF_JOBS) $(addprefix tf-validate/,$(TF_DIRS))
 
 .PHONY: tf-test
 tf-test: tf-init ## terraform test (mock provider) in every module
-	@for d in $(TF_MODULES); do \
-	  echo "== terraform test $$d"; \
-	  $(call tf_run,$$d,test -no-color); \
-	done
+	@$(MAKE) --no-print-directory -j$(TF_JOBS) $(addprefix tf-test/,$(TF_MODULES))
+
+# One folder each: tf-init/modules/cdn, tf-validate/examples/complete, tf-test/modules/asg.
+tf-init/%:
+	@$(call tf_run,$*,init -backend=false -input=false -no-color)
+
+tf-validate/%:
+	@echo "== terraform validate $*"; $(call tf_run,$*,validate -no-color)
+
+tf-test/%:
+	@echo "== terraform test $*"; $(call tf_run,$*,test -no-color)
 
 .PHONY: tflint
 tflint: ## tflint over every Terraform folder
