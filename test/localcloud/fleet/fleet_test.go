@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials/endpointcreds"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -35,6 +34,7 @@ import (
 
 	"github.com/mediastack/terraform-aws-mediastack/test/emulator"
 	"github.com/mediastack/terraform-aws-mediastack/test/localcloud/fleet"
+	"github.com/mediastack/terraform-aws-mediastack/test/localcloud/roles"
 	"github.com/mediastack/terraform-aws-mediastack/test/procs"
 )
 
@@ -70,9 +70,7 @@ func TestInstancesRunTheServiceAsTheInstanceRole(t *testing.T) {
 		// role's credentials, issued for this instance, from where the environment says.
 		assert.Empty(t, env["AWS_ACCESS_KEY_ID"])
 		cfg := s.cfg.Copy()
-		cfg.Credentials = aws.NewCredentialsCache(endpointcreds.New(env["AWS_CONTAINER_CREDENTIALS_FULL_URI"], func(o *endpointcreds.Options) {
-			o.AuthorizationToken = env["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
-		}))
+		cfg.Credentials = roles.Fetched(env)
 		who, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		require.NoError(t, err)
 		assert.Contains(t, aws.ToString(who.Arn), ":assumed-role/"+s.role+"/"+inst.ID)

@@ -15,7 +15,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -23,8 +22,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/endpointcreds"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// The variables that point an SDK at a container credentials endpoint.
+const (
+	FullURIEnv = "AWS_CONTAINER_CREDENTIALS_FULL_URI"
+	TokenEnv   = "AWS_CONTAINER_AUTHORIZATION_TOKEN"
 )
 
 // SessionDuration is how long one set of a role's credentials lasts.
@@ -75,10 +81,7 @@ func (e *Endpoint) Grant(creds aws.CredentialsProvider) (env map[string]string, 
 	e.mu.Lock()
 	e.grants[token] = creds
 	e.mu.Unlock()
-	env = map[string]string{
-		"AWS_CONTAINER_CREDENTIALS_FULL_URI": e.url,
-		"AWS_CONTAINER_AUTHORIZATION_TOKEN":  token,
-	}
+	env = map[string]string{FullURIEnv: e.url, TokenEnv: token}
 	return env, func() {
 		e.mu.Lock()
 		delete(e.grants, token)
@@ -127,8 +130,13 @@ func (e *Endpoint) Close() error {
 	defer cancel()
 	err := e.server.Shutdown(ctx)
 	<-e.done
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
-	}
 	return err
+}
+
+// Fetched returns the credentials a process given env (Grant's) fetches from the endpoint,
+// as the SDKs do with those variables.
+func Fetched(env map[string]string) aws.CredentialsProvider {
+	return aws.NewCredentialsCache(endpointcreds.New(env[FullURIEnv], func(o *endpointcreds.Options) {
+		o.AuthorizationToken = env[TokenEnv]
+	}))
 }

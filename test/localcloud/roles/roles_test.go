@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials/endpointcreds"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/stretchr/testify/assert"
@@ -37,26 +36,24 @@ func TestEndpointServesTheRoleToTokenHolders(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, e.Close()) })
 	env, revoke := e.Grant(roles.Credentials(cfg, aws.ToString(role.Role.Arn), "i-0123456789abcdef0"))
-	require.Regexp(t, `^http://127\.0\.0\.1:\d+/`, env["AWS_CONTAINER_CREDENTIALS_FULL_URI"], "the SDKs accept plain HTTP only on loopback")
-	holder := func(token string) aws.Config {
+	require.Regexp(t, `^http://127\.0\.0\.1:\d+/`, env[roles.FullURIEnv], "the SDKs accept plain HTTP only on loopback")
+	holder := func(env map[string]string) aws.Config {
 		c := cfg.Copy()
-		c.Credentials = aws.NewCredentialsCache(endpointcreds.New(env["AWS_CONTAINER_CREDENTIALS_FULL_URI"], func(o *endpointcreds.Options) {
-			o.AuthorizationToken = token
-		}))
+		c.Credentials = roles.Fetched(env)
 		return c
 	}
 
-	creds, err := holder(env["AWS_CONTAINER_AUTHORIZATION_TOKEN"]).Credentials.Retrieve(ctx)
+	creds, err := holder(env).Credentials.Retrieve(ctx)
 	require.NoError(t, err)
 	assert.True(t, creds.CanExpire, "the SDK learns when to come back for fresh ones")
 	assert.WithinDuration(t, time.Now().Add(roles.SessionDuration), creds.Expires, time.Minute)
-	who, err := sts.NewFromConfig(holder(env["AWS_CONTAINER_AUTHORIZATION_TOKEN"])).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	who, err := sts.NewFromConfig(holder(env)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	require.NoError(t, err)
 	assert.Equal(t, "arn:aws:sts::"+ns.AccountID+":assumed-role/"+ns.ID+"-instance/i-0123456789abcdef0", aws.ToString(who.Arn))
 
-	_, err = holder("not-the-token").Credentials.Retrieve(ctx)
+	_, err = holder(map[string]string{roles.FullURIEnv: env[roles.FullURIEnv], roles.TokenEnv: "not-the-token"}).Credentials.Retrieve(ctx)
 	assert.ErrorContains(t, err, "unknown or revoked authorization token")
 	revoke()
-	_, err = holder(env["AWS_CONTAINER_AUTHORIZATION_TOKEN"]).Credentials.Retrieve(ctx)
+	_, err = holder(env).Credentials.Retrieve(ctx)
 	assert.Error(t, err, "a revoked grant serves nothing")
 }
