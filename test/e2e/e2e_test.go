@@ -30,7 +30,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mediastack/terraform-aws-mediastack/test/localcloud"
 	"github.com/mediastack/terraform-aws-mediastack/test/mediaclient"
 )
 
@@ -74,11 +73,7 @@ func runStack(t *testing.T, s *stack) {
 func runUploadToCDN(t *testing.T, s *stack) {
 	ctx := context.Background()
 	events := s.events
-	pool, appClient := s.output(t, "user_pool_id"), s.output(t, "user_pool_client_id")
-	alice, err := localcloud.SignIn(ctx, s.tg.AWSConfig(), pool, appClient, "alice@example.com", "Alice-password-1!")
-	require.NoError(t, err)
-	api := s.output(t, "api_url")
-	client := &mediaclient.Client{BaseURL: api, Token: alice, API: s.http, Storage: s.http}
+	client := s.signIn(t, "alice@example.com", "Alice-password-1!")
 	clip := makeVideo(t, 2)
 	broken := filepath.Join(t.TempDir(), "broken.mp4")
 	require.NoError(t, os.WriteFile(broken, randomBytes(t, 64<<10), 0o644))
@@ -202,9 +197,7 @@ func runUploadToCDN(t *testing.T, s *stack) {
 	})
 
 	t.Run("another user's media is not found", func(t *testing.T) {
-		bob, err := localcloud.SignIn(ctx, s.tg.AWSConfig(), pool, appClient, "bob@example.com", "Bob-password-1!")
-		require.NoError(t, err)
-		_, err = (&mediaclient.Client{BaseURL: api, Token: bob, API: s.http}).Media(ctx, id)
+		_, err := s.signIn(t, "bob@example.com", "Bob-password-1!").Media(ctx, id)
 		var status *mediaclient.StatusError
 		require.ErrorAs(t, err, &status)
 		assert.Equal(t, http.StatusNotFound, status.Code, "%s", status.Body)
@@ -224,10 +217,7 @@ func runKilledTranscoder(t *testing.T, s *stack) {
 		t.Skip("killing a sandbox mid-job needs the local cloud; AWS offers no way to crash a running Lambda")
 	}
 	ctx := context.Background()
-	carol, err := localcloud.SignIn(ctx, s.tg.AWSConfig(), s.output(t, "user_pool_id"), s.output(t, "user_pool_client_id"),
-		"carol@example.com", "Carol-password-1!")
-	require.NoError(t, err)
-	client := &mediaclient.Client{BaseURL: s.output(t, "api_url"), Token: carol, API: s.http, Storage: s.http}
+	client := s.signIn(t, "carol@example.com", "Carol-password-1!")
 	fn, ok := s.cloud.Function(s.output(t, "transcoder_function_name"))
 	require.True(t, ok, "the local cloud runs the transcoder")
 

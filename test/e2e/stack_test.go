@@ -28,6 +28,7 @@ import (
 
 	"github.com/mediastack/terraform-aws-mediastack/test/emulator"
 	"github.com/mediastack/terraform-aws-mediastack/test/localcloud"
+	"github.com/mediastack/terraform-aws-mediastack/test/mediaclient"
 	"github.com/mediastack/terraform-aws-mediastack/test/target"
 )
 
@@ -150,6 +151,14 @@ func mustPKCS8(t *testing.T, key *rsa.PrivateKey) []byte {
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	require.NoError(t, err)
 	return der
+}
+
+// signIn signs a user of the stack's pool in and returns an API client acting as them.
+func (s *stack) signIn(t *testing.T, email, password string) *mediaclient.Client {
+	t.Helper()
+	token, err := localcloud.SignIn(context.Background(), s.tg.AWSConfig(), s.output(t, "user_pool_id"), s.output(t, "user_pool_client_id"), email, password)
+	require.NoError(t, err)
+	return &mediaclient.Client{BaseURL: s.output(t, "api_url"), Token: token, API: s.http, Storage: s.http}
 }
 
 func (s *stack) output(t *testing.T, name string) string {
