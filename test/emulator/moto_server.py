@@ -336,7 +336,6 @@ def _get_access_key_sigv4_query(self):
 BaseResponse.get_access_key = _get_access_key_sigv4_query
 
 
-
 def _delete_key_group(self):
     """moto 5.2 creates CloudFront key groups but cannot delete them, so destroying a
     distribution that requires signed URLs waited for DeleteKeyGroup until it timed out."""
