@@ -159,8 +159,8 @@ func (p *Processor) handleUpload(ctx context.Context, u events.Upload) error {
 
 // transcode runs the job with the claim renewed meanwhile, and stopped DeadlineMargin
 // before ctx's deadline so that there is time to report.
-func (p *Processor) transcode(ctx context.Context, claim store.Claim, lease time.Duration, job transcode.Job) (transcode.Result, error) {
-	ctx, cancel := context.WithCancelCause(ctx)
+func (p *Processor) transcode(parent context.Context, claim store.Claim, lease time.Duration, job transcode.Job) (transcode.Result, error) {
+	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 	if deadline, ok := ctx.Deadline(); ok {
 		margin := p.DeadlineMargin
@@ -181,7 +181,8 @@ func (p *Processor) transcode(ctx context.Context, claim store.Claim, lease time
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if err := p.Store.Extend(ctx, claim, lease); errors.Is(err, store.ErrClaimLost) {
+				// Measured from now, so that a renewal never outlasts the invocation's deadline.
+				if err := p.Store.Extend(ctx, claim, p.lease(parent)); errors.Is(err, store.ErrClaimLost) {
 					cancel(err) // someone else owns the media now
 					return
 				}
