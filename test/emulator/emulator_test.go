@@ -1,8 +1,12 @@
 package emulator_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -16,6 +20,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
@@ -251,4 +256,98 @@ func TestKeyGroupsCanBeDeleted(t *testing.T) {
 	for _, g := range groups.KeyGroupList.Items {
 		assert.NotEqual(t, aws.ToString(group.KeyGroup.Id), aws.ToString(g.KeyGroup.Id), "the key group is gone")
 	}
+}
+
+// TestMultipartUploadsAsOnS3 checks two fixes to moto: parts (and objects) are taken whatever
+// their Content-Type, form types included, and a completed multipart upload is announced
+// once, as ObjectCreated:CompleteMultipartUpload.
+func TestMultipartUploadsAsOnS3(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := emulator.Shared(t)
+	ns := e.NamespaceT(t)
+	cfg, err := ns.AWSConfig(ctx)
+	require.NoError(t, err)
+	client, err := ns.S3Client(ctx)
+	require.NoError(t, err)
+	sqsc := sqs.NewFromConfig(cfg)
+	hc := e.CA().HTTPClient()
+	bucket := ns.ID + "-multipart"
+	_, err = client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket})
+	require.NoError(t, err)
+	queue, err := sqsc.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(ns.ID + "-created")})
+	require.NoError(t, err)
+	attrs, err := sqsc.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: queue.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	require.NoError(t, err)
+	_, err = client.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{Bucket: &bucket,
+		NotificationConfiguration: &s3types.NotificationConfiguration{QueueConfigurations: []s3types.QueueConfiguration{{
+			QueueArn: aws.String(attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]), Events: []s3types.Event{"s3:ObjectCreated:*"},
+		}}}})
+	require.NoError(t, err)
+
+	// Binary, not UTF-8, and larger than werkzeug's 500 KB form limit.
+	body := make([]byte, 5<<20+1)
+	for i := range body {
+		body[i] = byte(i*7 + 0x80)
+	}
+	key := "uploads/big"
+	created, err := client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &bucket, Key: &key})
+	require.NoError(t, err)
+	presigner := s3.NewPresignClient(client)
+	var parts []s3types.CompletedPart
+	for n, chunk := range [][]byte{body[:5<<20], body[5<<20:]} {
+		part, err := presigner.PresignUploadPart(ctx, &s3.UploadPartInput{Bucket: &bucket, Key: &key, UploadId: created.UploadId,
+			PartNumber: aws.Int32(int32(n + 1)), ContentLength: aws.Int64(int64(len(chunk)))})
+		require.NoError(t, err)
+		etag := putWithFormType(t, hc, part.URL, chunk)
+		parts = append(parts, s3types.CompletedPart{PartNumber: aws.Int32(int32(n + 1)), ETag: &etag})
+	}
+	_, err = client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: &bucket, Key: &key, UploadId: created.UploadId,
+		MultipartUpload: &s3types.CompletedMultipartUpload{Parts: parts}})
+	require.NoError(t, err)
+	got, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+	require.NoError(t, err)
+	data, err := io.ReadAll(got.Body)
+	got.Body.Close()
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(body, data), "the parts' bytes are the object's, as sent")
+
+	// A single presigned PUT with a form type keeps its bytes and its type.
+	single, err := presigner.PresignPutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("uploads/small")})
+	require.NoError(t, err)
+	putWithFormType(t, hc, single.URL, body[:1<<20])
+	head, err := client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: aws.String("uploads/small")})
+	require.NoError(t, err)
+	assert.Equal(t, int64(1<<20), aws.ToInt64(head.ContentLength))
+	assert.Equal(t, "application/x-www-form-urlencoded", aws.ToString(head.ContentType))
+
+	var events []string
+	for range 3 { // until the queue stays empty
+		out, err := sqsc.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+		require.NoError(t, err)
+		for _, m := range out.Messages {
+			var n struct{ Records []struct{ EventName string } }
+			require.NoError(t, json.Unmarshal([]byte(aws.ToString(m.Body)), &n))
+			for _, r := range n.Records {
+				events = append(events, r.EventName)
+			}
+		}
+	}
+	assert.ElementsMatch(t, []string{"ObjectCreated:CompleteMultipartUpload", "ObjectCreated:Put"}, events,
+		"one event for the multipart upload, one for the single PUT")
+}
+
+// putWithFormType PUTs body to a presigned URL as curl --data-binary does, with a form
+// Content-Type, and returns the ETag.
+func putWithFormType(t *testing.T, hc *http.Client, url string, body []byte) string {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPut, url, bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := hc.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(resp.Body)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", msg)
+	return resp.Header.Get("ETag")
 }

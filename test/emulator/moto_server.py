@@ -29,16 +29,25 @@ against the resource their parameters name.
 moto creates CloudFront key groups but cannot delete them; DeleteKeyGroup is added so that a
 distribution requiring signed URLs can be destroyed.
 
+S3 stores a PUT's body as object data whatever its Content-Type; moto, through Flask, parsed a
+form-typed body (curl --data-binary and Python's urllib send one by default) as a form and
+answered 413 past werkzeug's form limit, or lost it. And moto announced a completed multipart
+upload twice (ObjectCreated:Put, then ObjectCreated:CompleteMultipartUpload), where S3 sends
+the second alone: every large upload reached the transcoder twice.
+
 Run as: python3 moto_server.py -H 127.0.0.1 -p PORT -c CERT -k KEY
 """
 
+import datetime
 import fnmatch
+import io
 import json
 import re
 import sys
-import datetime
+import threading
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
+from flask import Request as FlaskRequest, current_app
 from moto.cloudfront import responses as cloudfront_responses
 from moto.core.responses import ActionAuthenticatorMixin, BaseResponse, EmptyResult
 from botocore.awsrequest import AWSRequest
@@ -46,6 +55,7 @@ from moto.iam.access_control import IAMPolicyStatement, IAMRequestBase, Permissi
 from moto.s3 import models as s3_models
 from moto.s3 import responses as s3_responses
 from moto.sqs import models as sqs_models
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.server import main
 
 
@@ -345,6 +355,66 @@ def _delete_key_group(self):
 
 if not hasattr(cloudfront_responses.CloudFrontResponse, "delete_key_group"):
     cloudfront_responses.CloudFrontResponse.delete_key_group = _delete_key_group
+
+_want_form_data_parsed = FlaskRequest.want_form_data_parsed
+
+
+def _want_form_data_parsed_unless_s3_put(self):
+    """An S3 PUT (PutObject, UploadPart) carries object data, never a form, whatever its
+    Content-Type says: S3 stores the body as it came (and the type as the object's)."""
+    if self.method == "PUT" and getattr(current_app, "service", None) == "s3":
+        return False
+    return _want_form_data_parsed.fget(self)
+
+
+FlaskRequest.want_form_data_parsed = property(_want_form_data_parsed_unless_s3_put)
+
+_FORM_TYPE = "application/x-www-form-urlencoded"
+_dispatcher_get_body = DomainDispatcherApplication._get_body
+
+
+def _get_body_keeping_it(self, environ):
+    """The dispatcher reads a form-typed body of an unsigned (presigned) request to find its
+    service, as text; a body that is not UTF-8 (a video part) was consumed and dropped. Read it
+    as bytes, always put it back, and answer text only where it is text."""
+    try:
+        size = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        size = 0
+    if not size or not environ.get("CONTENT_TYPE", "").startswith(_FORM_TYPE):
+        return _dispatcher_get_body(self, environ)
+    raw = environ["wsgi.input"].read(size)
+    environ["wsgi.input"] = io.BytesIO(raw)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+DomainDispatcherApplication._get_body = _get_body_keeping_it
+
+_completing_multipart = threading.local()
+_put_object = s3_models.S3Backend.put_object
+_complete_multipart_upload = s3_models.S3Backend.complete_multipart_upload
+
+
+def _put_object_quiet_while_completing(self, *args, **kwargs):
+    if getattr(_completing_multipart, "active", False):
+        kwargs["disable_notification"] = True  # the completion sends its own event
+    return _put_object(self, *args, **kwargs)
+
+
+def _complete_multipart_upload_once(self, *args, **kwargs):
+    """S3 announces a completed multipart upload once, as ObjectCreated:CompleteMultipartUpload."""
+    _completing_multipart.active = True
+    try:
+        return _complete_multipart_upload(self, *args, **kwargs)
+    finally:
+        _completing_multipart.active = False
+
+
+s3_models.S3Backend.put_object = _put_object_quiet_while_completing
+s3_models.S3Backend.complete_multipart_upload = _complete_multipart_upload_once
 
 if __name__ == "__main__":
     sys.exit(main())
