@@ -1,15 +1,20 @@
 package test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
+	tmtypes "github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/gruntwork-io/terratest/modules/terraform"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -60,8 +65,27 @@ func TestMediaBuckets(t *testing.T) {
 		StorageClass: s3types.StorageClassReducedRedundancy,
 	})
 	require.NoError(t, err, "a derivative in the configured class must be accepted")
-	_, err = s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: &derivatives, Key: aws.String("m/poster.jpg"), Body: strings.NewReader("poster")})
-	assert.Error(t, err, "a derivative in STANDARD must be refused by the bucket policy")
+	_, err = s3c.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: &derivatives, Key: aws.String("m/poster.jpg"), Body: strings.NewReader("poster"),
+		StorageClass: s3types.StorageClassStandard,
+	})
+	assert.Equal(t, http.StatusForbidden, httpStatus(err), "a derivative in STANDARD must be refused by the bucket policy, got %v", err)
+
+	// A rendition larger than one part goes multipart: the class is named once, by
+	// CreateMultipartUpload, and the parts, which carry none, must pass.
+	rendition := bytes.Repeat([]byte("rendition"), (6<<20)/9+1)
+	_, err = transfermanager.New(s3c, func(o *transfermanager.Options) { o.PartSizeBytes = 5 << 20 }).UploadObject(ctx, &transfermanager.UploadObjectInput{
+		Bucket: &derivatives, Key: aws.String("m/1080p.mp4"), Body: bytes.NewReader(rendition), StorageClass: tmtypes.StorageClassReducedRedundancy,
+	})
+	require.NoError(t, err, "a multipart upload in the configured class must be accepted")
+	head, err := s3c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &derivatives, Key: aws.String("m/1080p.mp4")})
+	require.NoError(t, err)
+	assert.Equal(t, s3types.StorageClassReducedRedundancy, head.StorageClass)
+	assert.Equal(t, int64(len(rendition)), aws.ToInt64(head.ContentLength))
+	_, err = s3c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+		Bucket: &derivatives, Key: aws.String("m/720p.mp4"), StorageClass: s3types.StorageClassStandard,
+	})
+	assert.Equal(t, http.StatusForbidden, httpStatus(err), "a multipart upload in STANDARD must be refused, got %v", err)
 
 	// An object in a bucket must not stop the teardown: force_destroy is set by the harness.
 	_, err = s3c.PutObject(ctx, &s3.PutObjectInput{
@@ -140,4 +164,13 @@ func (d bucketPolicyDoc) denies(key, value string) bool {
 		}
 	}
 	return false
+}
+
+// httpStatus is the HTTP status of a failed AWS call, 0 when err has none.
+func httpStatus(err error) int {
+	var resp *smithyhttp.ResponseError
+	if errors.As(err, &resp) {
+		return resp.HTTPStatusCode()
+	}
+	return 0
 }

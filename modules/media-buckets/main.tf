@@ -3,10 +3,7 @@
 # rebuildable from the originals).
 
 locals {
-  # A PUT without the storage-class header stores STANDARD. So for STANDARD the rule denies
-  # only a header naming another class; for any other class a missing header is denied too.
-  header_may_be_absent = var.derivatives_storage_class == "STANDARD"
-  derivatives_arn      = "arn:${data.aws_partition.current.partition}:s3:::${var.name_prefix}-derivatives"
+  derivatives_arn = "arn:${data.aws_partition.current.partition}:s3:::${var.name_prefix}-derivatives"
 }
 
 data "aws_partition" "current" {}
@@ -46,6 +43,11 @@ resource "aws_s3_bucket_notification" "originals" {
 # Derivatives
 ################################################################################
 
+# A write naming another storage class is refused. A write naming none is not: S3 authorises
+# every UploadPart as s3:PutObject, and a part never carries the header (the class is set
+# once, by CreateMultipartUpload), so denying an absent header refused every multipart
+# upload. The writers (the transcoder) name the class on every PutObject and
+# CreateMultipartUpload; the README says what this leaves to them.
 data "aws_iam_policy_document" "derivatives" {
   statement {
     sid       = "DenyOtherStorageClasses"
@@ -61,13 +63,10 @@ data "aws_iam_policy_document" "derivatives" {
       variable = "s3:x-amz-storage-class"
       values   = [var.derivatives_storage_class]
     }
-    dynamic "condition" {
-      for_each = local.header_may_be_absent ? [1] : []
-      content {
-        test     = "Null"
-        variable = "s3:x-amz-storage-class"
-        values   = ["false"]
-      }
+    condition {
+      test     = "Null"
+      variable = "s3:x-amz-storage-class"
+      values   = ["false"]
     }
   }
 

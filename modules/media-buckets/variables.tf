@@ -9,7 +9,7 @@ variable "name_prefix" {
 }
 
 variable "derivatives_storage_class" {
-  description = "Storage class every derivative must be written with; the derivatives bucket refuses writes in any other class. The default, REDUCED_REDUNDANCY, marks derivatives as reproducible from the originals (99.99% durability instead of eleven nines); note that AWS prices RRS above STANDARD in most regions today, so choose STANDARD or ONEZONE_IA when cost matters more than the marker."
+  description = "Storage class every derivative must be written with; the derivatives bucket refuses writes that name any other class (a write naming none is stored STANDARD: see the README). The default, REDUCED_REDUNDANCY, marks derivatives as reproducible from the originals (99.99% durability instead of eleven nines); note that AWS prices RRS above STANDARD in most regions today, so choose STANDARD or ONEZONE_IA when cost matters more than the marker."
   type        = string
   default     = "REDUCED_REDUNDANCY"
 

@@ -53,15 +53,24 @@ data "aws_iam_policy_document" "this" {
     resources = ["${var.originals_bucket_arn}/${var.originals_prefix}*"]
   }
 
+  # IfExists: a multipart upload names its class once, in CreateMultipartUpload; its parts
+  # (also s3:PutObject) carry no storage-class header, and StringEquals would refuse them.
   statement {
     sid       = "WriteDerivativesInOneStorageClass"
     actions   = ["s3:PutObject"]
     resources = ["${var.derivatives_bucket_arn}/*"]
     condition {
-      test     = "StringEquals"
+      test     = "StringEqualsIfExists"
       variable = "s3:x-amz-storage-class"
       values   = [var.derivatives_storage_class]
     }
+  }
+
+  # A failed multipart upload is aborted at once rather than left to the bucket's lifecycle.
+  statement {
+    sid       = "AbortDerivativeUploads"
+    actions   = ["s3:AbortMultipartUpload"]
+    resources = ["${var.derivatives_bucket_arn}/*"]
   }
 
   # Reading back what it wrote lets a retried job find finished renditions (idempotency).

@@ -122,6 +122,32 @@ func TestIAMEnforcement(t *testing.T) {
 	_, err = s3.NewFromConfig(nobody, pathStyle).HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &bucket})
 	assert.NoError(t, err, "s3:ListBucket allows HeadBucket")
 
+	// Conditions on what an S3 request carries apply to identity policies too. As on S3, a
+	// statement requiring the storage-class header refuses a multipart upload's parts, which
+	// carry none; one that checks the header only where it exists takes them.
+	classBucket := ns.ID + "-classes"
+	_, err = s3.NewFromConfig(cfg, pathStyle).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &classBucket})
+	require.NoError(t, err)
+	writer := s3.NewFromConfig(nobody, pathStyle)
+	for _, operator := range []string{"StringEquals", "StringEqualsIfExists"} {
+		_, err = iamc.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(ns.ID + "-nobody"), PolicyName: aws.String("write-rrs"),
+			PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::` + classBucket +
+				`/*","Condition":{"` + operator + `":{"s3:x-amz-storage-class":"REDUCED_REDUNDANCY"}}}]}`)})
+		require.NoError(t, err)
+		_, err = writer.PutObject(ctx, &s3.PutObjectInput{Bucket: &classBucket, Key: aws.String("rrs"), Body: strings.NewReader("x"), StorageClass: s3types.StorageClassReducedRedundancy})
+		assert.NoError(t, err, "%s: the class the statement names", operator)
+		_, err = writer.PutObject(ctx, &s3.PutObjectInput{Bucket: &classBucket, Key: aws.String("standard"), Body: strings.NewReader("x"), StorageClass: s3types.StorageClassStandard})
+		assert.Equal(t, "AccessDenied", apiErrorCode(err), "%s: another class is refused, got %v", operator, err)
+		created, err := writer.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &classBucket, Key: aws.String("parts"), StorageClass: s3types.StorageClassReducedRedundancy})
+		require.NoError(t, err, "%s: a multipart upload in the class the statement names", operator)
+		_, err = writer.UploadPart(ctx, &s3.UploadPartInput{Bucket: &classBucket, Key: aws.String("parts"), UploadId: created.UploadId, PartNumber: aws.Int32(1), Body: strings.NewReader("part")})
+		if operator == "StringEquals" {
+			assert.Equal(t, "AccessDenied", apiErrorCode(err), "a part carries no storage-class header, so StringEquals refuses it, got %v", err)
+		} else {
+			assert.NoError(t, err, "IfExists takes a part without the header")
+		}
+	}
+
 	// Unknown keys are not accepted at all.
 	stranger := cfg.Copy()
 	stranger.Credentials = credentials.NewStaticCredentialsProvider("AKIAUNKNOWNUNKNOWN00", "secret", "")
@@ -168,6 +194,8 @@ func TestBucketPoliciesSeeTheRequest(t *testing.T) {
 	assert.Error(t, err, "a PUT without the required storage class must be refused")
 	_, err = client.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("ia"), Body: strings.NewReader("x"), StorageClass: s3types.StorageClassStandardIa})
 	assert.Error(t, err, "a PUT in another storage class must be refused")
+	_, err = client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &bucket, Key: aws.String("ia-parts"), StorageClass: s3types.StorageClassStandardIa})
+	assert.Error(t, err, "CreateMultipartUpload is s3:PutObject to S3: another class must be refused")
 }
 
 // TestServicePrincipalsReachBucketsThroughTheirPolicy checks the emulator's stand-in for

@@ -8,7 +8,8 @@ refuses every request, and a storage-class rule cannot be tested at all. This wr
 the bucket's policy check with one that evaluates conditions against the request: the scheme
 (aws:SecureTransport) and the S3 request headers (s3:x-amz-*). Statements it cannot judge (a
 principal other than "*", an operator it does not know) are left out, as moto leaves them out:
-the identity side is moto's IAM enforcement.
+the identity side is moto's IAM enforcement, whose conditions on those same request keys are
+evaluated here too (moto ignores identity policies' conditions).
 
 Without Docker moto cannot run a function, yet on every SendMessage it receives the batch for
 each SQS event source mapping, fails to invoke, and puts the messages back: every message's
@@ -171,7 +172,22 @@ def _statement_applies(statement, action, resource, context):
     return True
 
 
+def _multipart_action(action):
+    """moto checks a POST to a key against the bucket policy as s3:PostObject; S3 authorises
+    CreateMultipartUpload and CompleteMultipartUpload as s3:PutObject, so a policy refusing
+    a storage class must see them."""
+    try:
+        from flask import request
+
+        if action == "s3:PostObject" and ("uploads" in request.args or "uploadId" in request.args):
+            return "s3:PutObject"
+    except RuntimeError:  # outside a request
+        pass
+    return action
+
+
 def get_permission(self, action, resource):
+    action = _multipart_action(action)
     context = _request_context()
     # A service has no identity policy: only the bucket policy can let it in.
     result = PermissionResult.DENIED if "service" in context else PermissionResult.NEUTRAL
@@ -213,6 +229,38 @@ def _check_principal_or_service(self, principal):
 
 
 IAMPolicyStatement._check_principal = _check_principal_or_service
+
+# Condition keys an S3 request carries itself, which moto's IAM enforcement does not see.
+_REQUEST_KEYS = re.compile(r"^(s3:x-amz-.*|aws:securetransport)$")
+
+
+def _request_conditions_hold(statement, context):
+    for operator, pairs in statement.get("Condition", {}).items():
+        for key, wanted in pairs.items():
+            if _REQUEST_KEYS.match(key.lower()) and _condition_holds(operator, key, wanted, context) is False:
+                return False
+    return True
+
+
+_is_action_permitted = IAMPolicyStatement.is_action_permitted
+
+
+def _is_action_permitted_in_request(self, action, resource="*", principal=None, incoming_condition_values=None):
+    """moto ignores the conditions of identity policies, so a role allowed to write only in
+    one storage class could write in any, and a role whose condition S3 would never match (a
+    multipart upload's parts carry no storage-class header) passed. In an S3 request, a
+    statement's conditions on keys the request carries are evaluated as IAM evaluates them,
+    and a statement whose condition fails does not apply; other keys are left to moto."""
+    try:
+        in_s3 = getattr(current_app, "service", None) == "s3"
+    except RuntimeError:  # outside a request
+        in_s3 = False
+    if in_s3 and not _request_conditions_hold(self._statement, _request_context()):
+        return PermissionResult.NEUTRAL
+    return _is_action_permitted(self, action, resource, principal, incoming_condition_values)
+
+
+IAMPolicyStatement.is_action_permitted = _is_action_permitted_in_request
 
 
 def _encoded(path):

@@ -31,9 +31,9 @@ run "defaults" {
   }
   assert {
     condition = (data.aws_iam_policy_document.derivatives.statement[0].sid == "DenyOtherStorageClasses" &&
-      one(data.aws_iam_policy_document.derivatives.statement[0].condition).test == "StringNotEquals" && !local.header_may_be_absent &&
-    toset(one(data.aws_iam_policy_document.derivatives.statement[0].condition).values) == toset(["REDUCED_REDUNDANCY"]))
-    error_message = "derivatives must be written as REDUCED_REDUNDANCY by default"
+      toset(flatten([for c in data.aws_iam_policy_document.derivatives.statement[0].condition : c.values if c.test == "StringNotEquals"])) == toset(["REDUCED_REDUNDANCY"]) &&
+    toset(flatten([for c in data.aws_iam_policy_document.derivatives.statement[0].condition : c.values if c.test == "Null"])) == toset(["false"]))
+    error_message = "derivatives must refuse writes naming another class than REDUCED_REDUNDANCY, and only those (a multipart upload's parts name none)"
   }
   assert {
     condition     = length(data.aws_iam_policy_document.derivatives.statement) == 1
@@ -71,8 +71,8 @@ run "wired_to_queue_and_cdn" {
     error_message = "only the given distributions may read derivatives"
   }
   assert {
-    condition     = local.header_may_be_absent && length(data.aws_iam_policy_document.derivatives.statement[0].condition) == 2
-    error_message = "with STANDARD, a PUT without the storage-class header must be accepted (a Null check joins the rule)"
+    condition     = toset(flatten([for c in data.aws_iam_policy_document.derivatives.statement[0].condition : c.values if c.test == "StringNotEquals"])) == toset(["STANDARD"])
+    error_message = "with STANDARD, writes naming another class must be refused"
   }
 }
 
