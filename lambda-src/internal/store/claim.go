@@ -25,7 +25,8 @@ import (
 // else is ErrBusy (someone holds a live lease: retry later) or ErrDone (nothing left to do).
 
 var (
-	// ErrBusy: another transcoder holds a live claim; retry after a while.
+	// ErrBusy: another transcoder holds a live claim; retry once it can have ended (the
+	// error is a *BusyError that says when).
 	ErrBusy = errors.New("media is being processed by another worker")
 	// ErrDone: the media reached a terminal status and its event was sent.
 	ErrDone = errors.New("media already processed")
@@ -34,6 +35,19 @@ var (
 	// ErrClaimLost: the claim expired and someone else took the row over.
 	ErrClaimLost = errors.New("claim lost")
 )
+
+// BusyError is the ErrBusy of a claim held by someone else, with the time left on its
+// lease: the earliest moment a retry can be granted the claim.
+type BusyError struct {
+	LeaseLeft time.Duration
+}
+
+func (e *BusyError) Error() string {
+	return fmt.Sprintf("%s (its claim ends in %s)", ErrBusy, e.LeaseLeft.Round(time.Second))
+}
+
+// Is makes errors.Is(err, ErrBusy) hold.
+func (e *BusyError) Is(target error) bool { return target == ErrBusy }
 
 // Action is what a claim entitles its holder to do.
 type Action int
@@ -74,13 +88,15 @@ func (s *Store) Claim(ctx context.Context, req ClaimRequest, lease time.Duration
 			return err
 		}
 		var (
-			owner            string
-			status           Status
-			leased, notified bool
+			owner     string
+			status    Status
+			leaseLeft float64 // milliseconds, 0 when no lease is live
+			notified  bool
 		)
 		// FOR UPDATE: concurrent claimers queue here and see each other's outcome.
-		err := tx.QueryRow(ctx, `SELECT owner, status, coalesce(lease_until > now(), false), notified_at IS NOT NULL
-			FROM media WHERE id = $1 FOR UPDATE`, req.ID).Scan(&owner, &status, &leased, &notified)
+		err := tx.QueryRow(ctx, `SELECT owner, status,
+				greatest(coalesce(extract(epoch FROM lease_until - now()) * 1000, 0), 0)::float8, notified_at IS NOT NULL
+			FROM media WHERE id = $1 FOR UPDATE`, req.ID).Scan(&owner, &status, &leaseLeft, &notified)
 		if errors.Is(err, pgx.ErrNoRows) {
 			// The original key is taken by another id: not an upload of this contract.
 			return ErrOwnerMismatch
@@ -94,8 +110,8 @@ func (s *Store) Claim(ctx context.Context, req ClaimRequest, lease time.Duration
 		switch {
 		case status.Terminal() && notified:
 			return ErrDone
-		case leased:
-			return ErrBusy
+		case leaseLeft > 0:
+			return &BusyError{LeaseLeft: time.Duration(leaseLeft * float64(time.Millisecond))}
 		case status.Terminal():
 			c.Action = ActionNotify
 		default:

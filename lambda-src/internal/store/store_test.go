@@ -165,6 +165,13 @@ func TestClaimLifecycle(t *testing.T) {
 
 	_, err = s.Claim(ctx, claimRequest(m), time.Minute)
 	assert.ErrorIs(t, err, ErrBusy, "a duplicate waits for the holder")
+	var busy *BusyError
+	require.ErrorAs(t, err, &busy)
+	assert.InDelta(t, time.Minute.Seconds(), busy.LeaseLeft.Seconds(), 5, "for as long as the holder's lease lasts")
+	require.NoError(t, s.Extend(ctx, c, 10*time.Second))
+	_, err = s.Claim(ctx, claimRequest(m), time.Minute)
+	require.ErrorAs(t, err, &busy)
+	assert.InDelta(t, 10, busy.LeaseLeft.Seconds(), 5, "a renewal sets what is left")
 	require.NoError(t, s.Extend(ctx, c, time.Minute))
 
 	renditions := []Rendition{{Height: 720, Width: 1280, Key: m.ID + "/720p.mp4", Bytes: 99}}

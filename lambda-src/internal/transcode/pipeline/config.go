@@ -20,6 +20,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/store"
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/transcode"
@@ -170,6 +171,7 @@ func New(ctx context.Context, c Config, awsCfg aws.Config, log *slog.Logger) (*P
 			},
 		},
 		SNS:             sns.NewFromConfig(awsCfg),
+		SQS:             sqs.NewFromConfig(awsCfg),
 		TopicARN:        c.TopicARN,
 		CDNBaseURL:      c.CDNBaseURL,
 		OriginalsBucket: c.OriginalsBucket,

@@ -24,6 +24,12 @@ func (p *Processor) HandleSQSEvent(ctx context.Context, ev events.SQSEvent) (eve
 		if err := p.Handle(ctx, rec.Body); err != nil {
 			log.Warn("message will be redelivered", "error", err)
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+			queueURL, qerr := QueueURL(rec.EventSourceARN)
+			if qerr != nil {
+				log.Warn("cannot put the message back early", "error", qerr)
+				continue
+			}
+			putBack(ctx, log, p.SQS, queueURL, &rec.ReceiptHandle, err)
 		}
 	}
 	return resp, nil
@@ -122,7 +128,9 @@ func (p *Poller) process(ctx context.Context, log *slog.Logger, receipt *string,
 		}
 		return
 	}
-	if errors.Is(ctx.Err(), context.Canceled) {
+	if _, ok := RetryAfter(err); ok && ctx.Err() == nil {
+		putBack(ctx, log, p.SQS, p.QueueURL, receipt, err)
+	} else if errors.Is(ctx.Err(), context.Canceled) {
 		// Abandoned at shutdown: another worker may take it now rather than after the timeout.
 		if _, err := p.SQS.ChangeMessageVisibility(cctx, &sqs.ChangeMessageVisibilityInput{
 			QueueUrl: &p.QueueURL, ReceiptHandle: receipt, VisibilityTimeout: 0,

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -199,14 +200,15 @@ func TestTransientFailureIsRetriedThenGivenUp(t *testing.T) {
 	resp, err := st.proc.HandleSQSEvent(ctx, lambdaevents.SQSEvent{Records: []lambdaevents.SQSMessage{{MessageId: "m1", Body: body}}})
 	require.NoError(t, err)
 	assert.Equal(t, []lambdaevents.SQSBatchItemFailure{{ItemIdentifier: "m1"}}, resp.BatchItemFailures, "retried through SQS")
+	after, ok := RetryAfter(st.proc.Handle(ctx, body)) // attempt 2
+	assert.True(t, ok)
+	assert.Equal(t, backoff(2), after, "a released claim comes back after a backoff, not the queue's timeout")
 	m, err := st.proc.Store.Get(ctx, id)
 	require.NoError(t, err)
 	assert.Equal(t, store.StatusUploaded, m.Status, "released for the next delivery")
 	assert.Contains(t, m.Error, "NoSuchBucket")
 	assert.Empty(t, st.mediaEvents(t), "no event for a transient failure")
 
-	err = st.proc.Handle(ctx, body) // attempt 2 fails the same way
-	assert.ErrorIs(t, err, ErrRetry)
 	require.NoError(t, st.proc.Handle(ctx, body), "attempt 3 gives up: a poison message does not loop")
 	m, err = st.proc.Store.Get(ctx, id)
 	require.NoError(t, err)
@@ -338,4 +340,58 @@ func TestLeaseEndsWithTheInvocation(t *testing.T) {
 	long, cancelLong := context.WithTimeout(context.Background(), time.Hour)
 	defer cancelLong()
 	assert.Equal(t, DefaultLease, p.lease(long), "never longer than the lease it would renew")
+}
+
+// TestBusyDeliveryComesBackWhenTheClaimEnds: a second delivery of an upload that another
+// transcoder holds is put back on the queue for what is left of that claim, not for the
+// queue's whole visibility timeout.
+func TestBusyDeliveryComesBackWhenTheClaimEnds(t *testing.T) {
+	st := newStack(t)
+	ctx := context.Background()
+	id, body := st.upload(t, "frank", "small.mp4")
+	_, err := st.proc.Store.Claim(ctx, store.ClaimRequest{ID: id, Owner: "frank", OriginalKey: events.OriginalKey("frank", id)}, 3*time.Second)
+	require.NoError(t, err, "another transcoder holds the media for 3 s")
+
+	queue := st.queue(t, "busy-"+id[:8])
+	_, err = st.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &queue, MessageBody: &body})
+	require.NoError(t, err)
+	out, err := st.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &queue, VisibilityTimeout: 600, WaitTimeSeconds: 1})
+	require.NoError(t, err)
+	require.Len(t, out.Messages, 1)
+	msg := out.Messages[0]
+	received := time.Now()
+
+	resp, err := st.proc.HandleSQSEvent(ctx, lambdaevents.SQSEvent{Records: []lambdaevents.SQSMessage{{
+		MessageId: aws.ToString(msg.MessageId), ReceiptHandle: aws.ToString(msg.ReceiptHandle), Body: body,
+		EventSourceARN: st.queueARN(t, queue),
+	}}})
+	require.NoError(t, err)
+	require.Len(t, resp.BatchItemFailures, 1, "the busy delivery is not done with")
+
+	var again time.Duration
+	require.Eventually(t, func() bool {
+		out, err := st.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &queue, WaitTimeSeconds: 1})
+		again = time.Since(received)
+		return err == nil && len(out.Messages) == 1
+	}, 30*time.Second, 100*time.Millisecond, "the message comes back once the holder's claim can have ended, long before 600 s")
+	assert.GreaterOrEqual(t, again, 3*time.Second, "not before the claim ends")
+}
+
+func TestRetryDelays(t *testing.T) {
+	busy := retryAfter(&store.BusyError{LeaseLeft: 40 * time.Second}, 41*time.Second)
+	after, ok := RetryAfter(fmt.Errorf("%w: %w", ErrRetry, errors.Join(busy)))
+	assert.True(t, ok)
+	assert.Equal(t, 41*time.Second, after, "found through the wrapping Handle does")
+	_, ok = RetryAfter(errors.New("unmarked"))
+	assert.False(t, ok, "an unmarked error is left to the queue's visibility timeout")
+
+	assert.Equal(t, 30*time.Second, backoff(1))
+	assert.Equal(t, 60*time.Second, backoff(2))
+	assert.Equal(t, 15*time.Minute, backoff(9), "capped")
+
+	url, err := QueueURL("arn:aws:sqs:eu-west-1:111122223333:media-transcode")
+	require.NoError(t, err)
+	assert.Equal(t, "https://sqs.eu-west-1.amazonaws.com/111122223333/media-transcode", url)
+	_, err = QueueURL("arn:aws:sns:eu-west-1:111122223333:topic")
+	assert.ErrorContains(t, err, "not an SQS queue ARN")
 }

@@ -28,6 +28,7 @@ type Processor struct {
 	Store           *store.Store
 	Transcoder      *transcode.Transcoder
 	SNS             Publisher
+	SQS             VisibilityChanger // puts messages back early (see RetryAfter); nil leaves them to the queue
 	TopicARN        string
 	CDNBaseURL      string
 	OriginalsBucket string
@@ -103,7 +104,11 @@ func (p *Processor) handleUpload(ctx context.Context, u events.Upload) error {
 		log.Info("duplicate delivery of processed media")
 		return nil
 	case errors.Is(err, store.ErrBusy):
-		log.Info("media is being processed elsewhere; retry later")
+		var busy *store.BusyError
+		if errors.As(err, &busy) {
+			log.Info("media is being processed elsewhere; retry when its claim ends", "lease_left_s", busy.LeaseLeft.Seconds())
+			return retryAfter(err, busy.LeaseLeft+time.Second)
+		}
 		return err
 	case errors.Is(err, store.ErrOwnerMismatch):
 		log.Error("dropping an upload whose key contradicts its record", "error", err)
@@ -139,8 +144,9 @@ func (p *Processor) handleUpload(ctx context.Context, u events.Upload) error {
 		defer cancel()
 		if rerr := p.Store.Release(cctx, claim, err.Error()); rerr != nil {
 			log.Error("release claim", "error", rerr)
+			return err // the claim holds until its lease ends: the queue's timeout decides
 		}
-		return err
+		return retryAfter(err, backoff(claim.Attempt))
 	}
 	r := store.Result{DurationS: res.DurationS, Width: res.Width, Height: res.Height, HLSKey: res.HLSKey, PosterKey: res.PosterKey}
 	for _, x := range res.Renditions {
