@@ -76,7 +76,7 @@ func (t *Transcoder) Run(ctx context.Context, job Job) (Result, error) {
 	// The original is no longer needed; free its space before the uploads.
 	os.Remove(input)
 	prefix := job.MediaID + "/"
-	if err := t.upload(ctx, outDir, prefix, out.Files); err != nil {
+	if err := t.Upload(ctx, outDir, prefix, out.Files); err != nil {
 		return Result{}, err
 	}
 	res := Result{
@@ -120,9 +120,9 @@ func (t *Transcoder) download(ctx context.Context, key, dst string) error {
 	return nil
 }
 
-// upload puts files (relative to dir) under prefix, all but the last concurrently, then the
+// Upload puts files (relative to dir) under prefix, all but the last concurrently, then the
 // last: the master playlist, so that it never names what is not there yet.
-func (t *Transcoder) upload(ctx context.Context, dir, prefix string, files []string) error {
+func (t *Transcoder) Upload(ctx context.Context, dir, prefix string, files []string) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(4)
 	for _, name := range files[:len(files)-1] {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +14,7 @@ import (
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -394,4 +397,75 @@ func TestRetryDelays(t *testing.T) {
 	assert.Equal(t, "https://sqs.eu-west-1.amazonaws.com/111122223333/media-transcode", url)
 	_, err = QueueURL("arn:aws:sns:eu-west-1:111122223333:topic")
 	assert.ErrorContains(t, err, "not an SQS queue ARN")
+}
+
+// TestDerivativesNameTheirStorageClass checks on the wire what the derivatives bucket's
+// policy leaves to its writer (modules/media-buckets): every PutObject and
+// CreateMultipartUpload names the class, and a derivative larger than a part goes up in
+// parts that the policy lets through.
+func TestDerivativesNameTheirStorageClass(t *testing.T) {
+	st := newStack(t)
+	ctx := context.Background()
+	bucket := st.cfg.DerivativesBucket
+	_, err := st.s3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: &bucket, Policy: aws.String(`{"Version":"2012-10-17","Statement":[{
+	  "Sid":"DenyOtherStorageClasses","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::` + bucket + `/*",
+	  "Condition":{"StringNotEquals":{"s3:x-amz-storage-class":"REDUCED_REDUNDANCY"},"Null":{"s3:x-amz-storage-class":"false"}}}]}`)})
+	require.NoError(t, err)
+
+	dir := t.TempDir()
+	big := make([]byte, 6<<20)
+	for i := range big {
+		big[i] = byte(i)
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "1080p.mp4"), big, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "poster.jpg"), []byte("poster"), 0o644))
+
+	rec := &requestRecorder{next: st.awsCfg.HTTPClient}
+	cfg := st.awsCfg.Copy()
+	cfg.HTTPClient = rec
+	tr := *st.proc.Transcoder
+	tr.Transfer = transfermanager.New(S3Client(cfg), func(o *transfermanager.Options) { o.PartSizeBytes = 5 << 20 })
+	require.NoError(t, tr.Upload(ctx, dir, "m/", []string{"1080p.mp4", "poster.jpg"}))
+
+	var creates, parts, puts int
+	for _, r := range rec.requests() {
+		switch {
+		case r.Method == http.MethodPost && r.URL.Query().Has("uploads"):
+			creates++
+			assert.Equal(t, "REDUCED_REDUNDANCY", r.Header.Get("X-Amz-Storage-Class"), "CreateMultipartUpload names the class")
+		case r.Method == http.MethodPut && r.URL.Query().Has("uploadId"):
+			parts++
+		case r.Method == http.MethodPut:
+			puts++
+			assert.Equal(t, "REDUCED_REDUNDANCY", r.Header.Get("X-Amz-Storage-Class"), "PutObject %s names the class", r.URL.Path)
+		}
+	}
+	assert.Equal(t, 1, creates, "the large derivative goes multipart")
+	assert.Equal(t, 2, parts, "in two parts")
+	assert.Equal(t, 1, puts, "the small one in one PUT")
+	for _, key := range []string{"m/1080p.mp4", "m/poster.jpg"} {
+		head, err := st.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: aws.String(key)})
+		require.NoError(t, err)
+		assert.Equal(t, s3types.StorageClassReducedRedundancy, head.StorageClass, key)
+	}
+}
+
+// requestRecorder keeps the method, URL and headers of every request an SDK client sends.
+type requestRecorder struct {
+	next aws.HTTPClient
+	mu   sync.Mutex
+	reqs []*http.Request
+}
+
+func (r *requestRecorder) Do(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
+	r.reqs = append(r.reqs, &http.Request{Method: req.Method, URL: req.URL, Header: req.Header.Clone()})
+	r.mu.Unlock()
+	return r.next.Do(req)
+}
+
+func (r *requestRecorder) requests() []*http.Request {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]*http.Request(nil), r.reqs...)
 }
