@@ -220,9 +220,11 @@ data "aws_iam_policy_document" "upload_api" {
     actions   = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
     resources = ["${module.media_buckets.originals_bucket_arn}/${local.upload_prefix}*"]
   }
+  # ListBucketMultipartUploads: completing a multipart upload first checks that the upload id
+  # belongs to the media's own key.
   statement {
     sid       = "CheckOriginalsBucket"
-    actions   = ["s3:ListBucket"]
+    actions   = ["s3:ListBucket", "s3:ListBucketMultipartUploads"]
     resources = [module.media_buckets.originals_bucket_arn]
   }
   statement {

@@ -164,6 +164,10 @@ run "defaults_wire_the_region" {
     condition     = startswith(aws_s3_object.upload_api.key, "upload-api/") && endswith(aws_s3_object.upload_api.key, ".zip")
     error_message = "the fleet's artifact is stored under a content-addressed key, so a new build rolls the fleet"
   }
+  assert {
+    condition     = contains(data.aws_iam_policy_document.upload_api.statement[1].actions, "s3:ListBucketMultipartUploads")
+    error_message = "the API may list the originals' multipart uploads, to check an upload id before completing it"
+  }
 }
 
 run "cdn_and_signing_reach_both_programs" {
