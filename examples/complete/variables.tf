@@ -26,6 +26,12 @@ variable "transcoder_timeout" {
   default     = 300
 }
 
+variable "multipart_threshold_bytes" {
+  description = "Uploads larger than this many bytes go to S3 in parts (presigned UploadPart URLs and a completion call); 5 MiB at least (S3's smallest part)."
+  type        = number
+  default     = 104857600
+}
+
 variable "cdn_signing" {
   description = "Require signed CDN URLs or cookies: the RSA public key PEM the distribution trusts and the Secrets Manager secret holding the private key PEM the API signs with (created outside Terraform, so that the key never enters state). Null serves unsigned."
   type = object({

@@ -37,13 +37,20 @@ import (
 const (
 	eventTimeout = 2 * time.Minute
 	durationTol  = 0.5 // seconds
+	// A long video's files play for the source's duration, to within this (seconds).
+	longDurationTol = 0.2
+	// partSize is the transcoder's multipart part size (the transfer manager's default).
+	partSize = 8 << 20
 )
 
 // TestUploadToCDN is the core assertion with the emulator's default (non-enforcing) IAM
 // and an unsigned CDN.
 func TestUploadToCDN(t *testing.T) {
 	t.Parallel()
-	runStack(t, deployStack(t, stackOptions{}))
+	runStack(t, deployStack(t, stackOptions{transcoderTimeout: shortTranscoderTimeout}), map[string]func(*testing.T, *stack){
+		"upload to CDN":                runUploadToCDN,
+		"killed transcoder is retried": runKilledTranscoder,
+	})
 }
 
 // TestUploadToCDNEnforcingIAM runs the same flows with moto's IAM enforcement on, so that
@@ -54,20 +61,23 @@ func TestUploadToCDNEnforcingIAM(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a second emulator and deployment")
 	}
-	runStack(t, deployStack(t, stackOptions{enforceIAM: true, signedCDN: true}))
+	// The long video runs here, where every role's least privilege is enforced: its
+	// renditions go to S3 in parts, which the role and the bucket policy must both admit.
+	runStack(t, deployStack(t, stackOptions{enforceIAM: true, signedCDN: true, transcoderTimeout: longTranscoderTimeout}), map[string]func(*testing.T, *stack){
+		"upload to CDN":               runUploadToCDN,
+		"a minute of 1080p, in parts": runLongVideo,
+	})
 }
 
 // runStack runs the flows side by side on one deployment; the stack is torn down when
-// both are over.
-func runStack(t *testing.T, s *stack) {
-	t.Run("upload to CDN", func(t *testing.T) {
-		t.Parallel()
-		runUploadToCDN(t, s)
-	})
-	t.Run("killed transcoder is retried", func(t *testing.T) {
-		t.Parallel()
-		runKilledTranscoder(t, s)
-	})
+// all are over.
+func runStack(t *testing.T, s *stack, flows map[string]func(*testing.T, *stack)) {
+	for name, flow := range flows {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			flow(t, s)
+		})
+	}
 }
 
 func runUploadToCDN(t *testing.T, s *stack) {
@@ -231,7 +241,7 @@ func runKilledTranscoder(t *testing.T, s *stack) {
 	require.Equal(t, 1, fn.KillInvocations(func(payload []byte) bool { return bytes.Contains(payload, []byte(id)) }),
 		"the sandbox transcoding %s is killed mid-job", id)
 
-	redelivery := 6 * transcoderTimeout // the queue's visibility timeout
+	redelivery := 6 * s.transcoderTimeout // the queue's visibility timeout
 	e := s.events.wait(t, id, redelivery+eventTimeout)
 	t.Logf("ready event %s after the kill", time.Since(killed).Round(100*time.Millisecond))
 	assert.Equal(t, "ready", e.Status, "error: %s", e.Error)
@@ -242,6 +252,78 @@ func runKilledTranscoder(t *testing.T, s *stack) {
 	assert.Len(t, m.Renditions, 2)
 	time.Sleep(5 * time.Second) // room for a duplicate to show up
 	assert.Len(t, s.events.of(id), 1, "announced exactly once")
+}
+
+// runLongVideo sends a minute of 1080p video with sound through the API's multipart path
+// and follows it to the CDN: every rung of the ladder, renditions large enough to be written
+// to S3 in parts, each file and the HLS tree playing for the source's duration.
+func runLongVideo(t *testing.T, s *stack) {
+	ctx := context.Background()
+	client := s.signIn(t, "dana@example.com", "Dana-password-1!")
+	clip := makeVideoOf(t, "1920x1080", 30, 60)
+	source := probe(t, s, clip, "").duration(t)
+	info, err := os.Stat(clip)
+	require.NoError(t, err)
+	require.Greater(t, info.Size(), int64(multipartThreshold), "the clip is above the API's multipart threshold")
+
+	up, err := client.CreateUpload(ctx, clip, "video/mp4", "a minute of 1080p")
+	require.NoError(t, err)
+	require.Equal(t, "multipart", up.Upload.Type, "a %d-byte upload goes in parts", info.Size())
+	require.Greater(t, len(up.Upload.Parts), 1)
+	started := time.Now()
+	require.NoError(t, client.PutFile(ctx, up, clip), "the parts and the completion")
+	id := up.MediaID
+
+	e := s.events.wait(t, id, s.transcoderTimeout)
+	t.Logf("ready event %s after the upload of %d bytes in %d parts", time.Since(started).Round(100*time.Millisecond), info.Size(), len(up.Upload.Parts))
+	if !assert.Equal(t, "ready", e.Status, "error: %s", e.Error) {
+		diagnose(t, s, id)
+		t.FailNow()
+	}
+	media, err := client.Media(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, "ready", media.Status)
+	require.NotNil(t, media.DurationS)
+	assert.InDelta(t, source, *media.DurationS, longDurationTol)
+	var heights []int
+	for _, r := range media.Renditions {
+		heights = append(heights, r.Height)
+	}
+	require.Equal(t, []int{1080, 720, 480, 360}, heights, "every rung of the ladder")
+	assert.Greater(t, media.Renditions[0].Bytes, int64(partSize), "the 1080p rendition is larger than a part: it went to S3 in parts")
+
+	for _, r := range media.Renditions {
+		t.Run(strconv.Itoa(r.Height)+"p through the CDN", func(t *testing.T) {
+			file, _ := fetch(t, s, r.URL)
+			p := probe(t, s, file, "")
+			assert.Equal(t, "h264", p.video().CodecName)
+			assert.Equal(t, r.Width, p.video().Width)
+			assert.Equal(t, r.Height, p.video().Height)
+			assert.InDelta(t, source, p.duration(t), longDurationTol)
+		})
+	}
+	t.Run("HLS through the CDN", func(t *testing.T) {
+		require.NotNil(t, media.HLSURL)
+		p := probe(t, s, *media.HLSURL, media.CookieHeader())
+		assert.Equal(t, 1920, p.video().Width, "the master playlist offers the best rung first")
+		assert.InDelta(t, source, p.duration(t), longDurationTol)
+	})
+	t.Run("every derivative reduced-redundancy", func(t *testing.T) {
+		derivatives := s.output(t, "derivatives_bucket_id")
+		pages := s3.NewListObjectsV2Paginator(s.tg.S3Client(), &s3.ListObjectsV2Input{Bucket: &derivatives, Prefix: aws.String(id + "/")})
+		n := 0
+		for pages.HasMorePages() {
+			page, err := pages.NextPage(ctx)
+			require.NoError(t, err)
+			for _, o := range page.Contents {
+				n++
+				assert.Equal(t, s3types.ObjectStorageClassReducedRedundancy, o.StorageClass, aws.ToString(o.Key))
+			}
+		}
+		assert.Greater(t, n, 4*15, "four renditions and their HLS segments")
+	})
+	time.Sleep(5 * time.Second) // room for a duplicate to show up
+	assert.Len(t, s.events.of(id), 1, "one upload, one delivery, one event")
 }
 
 // upload creates an upload of the file at path and PUTs it to the presigned URL, returning

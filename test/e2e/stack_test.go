@@ -55,11 +55,20 @@ type stackOptions struct {
 	// signedCDN makes the distribution trust a key group: unsigned requests are refused and
 	// the API hands out signed URLs and cookies.
 	signedCDN bool
+	// transcoderTimeout is the transcode function's timeout; the queue redelivers a job
+	// whose sandbox died after six times this.
+	transcoderTimeout time.Duration
 }
 
-// transcoderTimeout is the transcode function's timeout in the suite: a 2-second clip
-// needs a few seconds, and the queue redelivers a failed job after six times this.
-const transcoderTimeout = 15 * time.Second
+// Transcoder timeouts of the suite: a short one, so that a killed job is redelivered within
+// minutes, and one that a minute of 1080p video needs on a loaded 2-core machine.
+const (
+	shortTranscoderTimeout = 15 * time.Second
+	longTranscoderTimeout  = 10 * time.Minute
+)
+
+// multipartThreshold is the upload API's in the suite: a long clip goes multipart.
+const multipartThreshold = 32 << 20
 
 // deployStack deploys examples/complete with opts.
 func deployStack(t *testing.T, opts stackOptions) *stack {
@@ -90,10 +99,11 @@ func deployStack(t *testing.T, opts stackOptions) *stack {
 	}
 
 	vars := map[string]any{
-		"upload_api_zip_path": filepath.Join(root, "build", "upload-api.zip"),
-		"transcoder_zip_path": filepath.Join(root, "build", "transcoder.zip"),
-		"zone_name":           s.tg.RunID + ".media.example.com",
-		"transcoder_timeout":  int(transcoderTimeout.Seconds()),
+		"upload_api_zip_path":       filepath.Join(root, "build", "upload-api.zip"),
+		"transcoder_zip_path":       filepath.Join(root, "build", "transcoder.zip"),
+		"zone_name":                 s.tg.RunID + ".media.example.com",
+		"transcoder_timeout":        int(opts.transcoderTimeout.Seconds()),
+		"multipart_threshold_bytes": multipartThreshold,
 	}
 	if opts.signedCDN {
 		vars["cdn_signing"] = signingKey(t, s.tg)
@@ -246,14 +256,21 @@ func (in *inbox) of(id string) []mediaEvent {
 	return append([]mediaEvent(nil), in.events[id]...)
 }
 
-// makeVideo makes a small test video: 854x480 (two rungs of the ladder, 480p and 360p),
-// seconds long, with sound.
+// makeVideo makes a small test video: 854x480 at 15 fps (two rungs of the ladder, 480p and
+// 360p), seconds long, with sound.
 func makeVideo(t *testing.T, seconds int) string {
+	return makeVideoOf(t, "854x480", 15, seconds)
+}
+
+// makeVideoOf makes a test video of the given size and frame rate, seconds long, with sound,
+// as a camera app would send it: lightly compressed (ultrafast), so a minute of 1080p is
+// about 120 MB.
+func makeVideoOf(t *testing.T, size string, fps, seconds int) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "clip.mp4")
 	d := strconv.Itoa(seconds)
 	out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error",
-		"-f", "lavfi", "-i", "testsrc2=size=854x480:rate=15:duration="+d,
+		"-f", "lavfi", "-i", "testsrc2=size="+size+":rate="+strconv.Itoa(fps)+":duration="+d,
 		"-f", "lavfi", "-i", "sine=frequency=440:duration="+d,
 		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", "-y", path).CombinedOutput()
 	require.NoError(t, err, "ffmpeg: %s", out)

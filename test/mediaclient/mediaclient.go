@@ -35,7 +35,20 @@ type Upload struct {
 		URL       string            `json:"url"`
 		Headers   map[string]string `json:"headers"`
 		ExpiresAt time.Time         `json:"expires_at"`
+
+		UploadID    string       `json:"upload_id"`
+		PartSize    int64        `json:"part_size"`
+		Parts       []UploadPart `json:"parts"`
+		CompleteURL string       `json:"complete_url"`
 	} `json:"upload"`
+}
+
+// UploadPart is one part of a multipart upload: its bytes start at (PartNumber-1)*PartSize.
+type UploadPart struct {
+	PartNumber int32             `json:"part_number"`
+	URL        string            `json:"url"`
+	SizeBytes  int64             `json:"size_bytes"`
+	Headers    map[string]string `json:"headers"`
 }
 
 // Rendition is one rendition of ready media.
@@ -134,12 +147,9 @@ func (c *Client) CreateUpload(ctx context.Context, path, contentType, title stri
 	return up, err
 }
 
-// PutFile sends the file at path to a single presigned upload, with the headers it was
-// signed with.
+// PutFile sends the file at path as the upload says: one PUT to a single presigned URL,
+// or each part to its URL and then the completion call with the parts' ETags.
 func (c *Client) PutFile(ctx context.Context, up Upload, path string) error {
-	if up.Upload.Type != "single" {
-		return fmt.Errorf("upload type %q: only single presigned uploads are sent by PutFile", up.Upload.Type)
-	}
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -149,24 +159,51 @@ func (c *Client) PutFile(ctx context.Context, up Upload, path string) error {
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, up.Upload.Method, up.Upload.URL, f)
-	if err != nil {
+	switch up.Upload.Type {
+	case "single":
+		_, err := c.put(ctx, up.Upload.Method, up.Upload.URL, up.Upload.Headers, f, info.Size())
 		return err
+	case "multipart":
+		type completedPart struct {
+			PartNumber int32  `json:"part_number"`
+			ETag       string `json:"etag"`
+		}
+		var parts []completedPart
+		for _, p := range up.Upload.Parts {
+			offset := int64(p.PartNumber-1) * up.Upload.PartSize
+			etag, err := c.put(ctx, up.Upload.Method, p.URL, p.Headers, io.NewSectionReader(f, offset, p.SizeBytes), p.SizeBytes)
+			if err != nil {
+				return fmt.Errorf("part %d: %w", p.PartNumber, err)
+			}
+			parts = append(parts, completedPart{PartNumber: p.PartNumber, ETag: etag})
+		}
+		var done Media
+		return c.do(ctx, http.MethodPost, up.Upload.CompleteURL, map[string]any{"upload_id": up.Upload.UploadID, "parts": parts}, &done)
 	}
-	req.ContentLength = info.Size()
-	for k, v := range up.Upload.Headers {
+	return fmt.Errorf("upload type %q is neither single nor multipart", up.Upload.Type)
+}
+
+// put sends size bytes of body to a presigned URL with the headers it was signed with and
+// returns the ETag S3 answered.
+func (c *Client) put(ctx context.Context, method, url string, headers map[string]string, body io.Reader, size int64) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
+	if err != nil {
+		return "", err
+	}
+	req.ContentLength = size
+	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
 	resp, err := c.Storage.Do(req)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return &StatusError{Code: resp.StatusCode, Body: string(body)}
+		return "", &StatusError{Code: resp.StatusCode, Body: string(body)}
 	}
-	return nil
+	return resp.Header.Get("ETag"), nil
 }
 
 // Media reads GET /v1/media/{id}.
