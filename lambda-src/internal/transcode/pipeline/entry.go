@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
 
 // HandleSQSEvent is the Lambda handler: each record is handled in turn, and those to be
@@ -29,7 +31,8 @@ func (p *Processor) HandleSQSEvent(ctx context.Context, ev events.SQSEvent) (eve
 				log.Warn("cannot put the message back early", "error", qerr)
 				continue
 			}
-			putBack(ctx, log, p.SQS, queueURL, &rec.ReceiptHandle, err)
+			receives, _ := strconv.Atoi(rec.Attributes["ApproximateReceiveCount"])
+			putBack(ctx, log, p.SQS, queueURL, &rec.ReceiptHandle, p.RetryBackoff, receives, err)
 		}
 	}
 	return resp, nil
@@ -50,7 +53,9 @@ type Poller struct {
 	Handle     func(ctx context.Context, body string) error
 	Visibility time.Duration // kept ahead of the work; 2 minutes when 0
 	WaitTime   time.Duration // long-polling wait; 20 s when 0
-	Log        *slog.Logger
+	// RetryBackoff is the first wait of a message put back; DefaultRetryBackoff when 0.
+	RetryBackoff time.Duration
+	Log          *slog.Logger
 }
 
 // Run receives until stop ends, then returns once the message in hand is finished. work is
@@ -72,10 +77,11 @@ func (p *Poller) Run(stop, work context.Context) error {
 	delay := time.Second
 	for stop.Err() == nil {
 		out, err := p.SQS.ReceiveMessage(stop, &sqs.ReceiveMessageInput{
-			QueueUrl:            &p.QueueURL,
-			MaxNumberOfMessages: 1,
-			WaitTimeSeconds:     int32(wait / time.Second),
-			VisibilityTimeout:   int32(vis / time.Second),
+			QueueUrl:                    &p.QueueURL,
+			MaxNumberOfMessages:         1,
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameApproximateReceiveCount},
+			WaitTimeSeconds:             int32(wait / time.Second),
+			VisibilityTimeout:           int32(vis / time.Second),
 		})
 		if err != nil {
 			if stop.Err() != nil {
@@ -91,14 +97,15 @@ func (p *Poller) Run(stop, work context.Context) error {
 		}
 		delay = time.Second
 		for _, m := range out.Messages {
-			p.process(work, log, m.ReceiptHandle, aws.ToString(m.MessageId), aws.ToString(m.Body), vis)
+			receives, _ := strconv.Atoi(m.Attributes[string(sqstypes.MessageSystemAttributeNameApproximateReceiveCount)])
+			p.process(work, log, m.ReceiptHandle, aws.ToString(m.MessageId), aws.ToString(m.Body), receives, vis)
 		}
 	}
 	log.Info("poller stopped")
 	return nil
 }
 
-func (p *Poller) process(ctx context.Context, log *slog.Logger, receipt *string, id, body string, vis time.Duration) {
+func (p *Poller) process(ctx context.Context, log *slog.Logger, receipt *string, id, body string, receives int, vis time.Duration) {
 	log = log.With("message_id", id)
 	hctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -129,7 +136,7 @@ func (p *Poller) process(ctx context.Context, log *slog.Logger, receipt *string,
 		return
 	}
 	if _, ok := RetryAfter(err); ok && ctx.Err() == nil {
-		putBack(ctx, log, p.SQS, p.QueueURL, receipt, err)
+		putBack(ctx, log, p.SQS, p.QueueURL, receipt, p.RetryBackoff, receives, err)
 	} else if errors.Is(ctx.Err(), context.Canceled) {
 		// Abandoned at shutdown: another worker may take it now rather than after the timeout.
 		if _, err := p.SQS.ChangeMessageVisibility(cctx, &sqs.ChangeMessageVisibilityInput{

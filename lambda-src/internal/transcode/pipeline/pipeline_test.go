@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -205,7 +206,7 @@ func TestTransientFailureIsRetriedThenGivenUp(t *testing.T) {
 	assert.Equal(t, []lambdaevents.SQSBatchItemFailure{{ItemIdentifier: "m1"}}, resp.BatchItemFailures, "retried through SQS")
 	after, ok := RetryAfter(st.proc.Handle(ctx, body)) // attempt 2
 	assert.True(t, ok)
-	assert.Equal(t, backoff(2), after, "a released claim comes back after a backoff, not the queue's timeout")
+	assert.Equal(t, backoff(0, 2), after, "a released claim comes back after a backoff, not the queue's timeout")
 	m, err := st.proc.Store.Get(ctx, id)
 	require.NoError(t, err)
 	assert.Equal(t, store.StatusUploaded, m.Status, "released for the next delivery")
@@ -351,6 +352,7 @@ func TestLeaseEndsWithTheInvocation(t *testing.T) {
 func TestBusyDeliveryComesBackWhenTheClaimEnds(t *testing.T) {
 	st := newStack(t)
 	ctx := context.Background()
+	st.proc.RetryBackoff = time.Second // the floor that grows with the receives
 	id, body := st.upload(t, "frank", "small.mp4")
 	_, err := st.proc.Store.Claim(ctx, store.ClaimRequest{ID: id, Owner: "frank", OriginalKey: events.OriginalKey("frank", id)}, 3*time.Second)
 	require.NoError(t, err, "another transcoder holds the media for 3 s")
@@ -366,7 +368,7 @@ func TestBusyDeliveryComesBackWhenTheClaimEnds(t *testing.T) {
 
 	resp, err := st.proc.HandleSQSEvent(ctx, lambdaevents.SQSEvent{Records: []lambdaevents.SQSMessage{{
 		MessageId: aws.ToString(msg.MessageId), ReceiptHandle: aws.ToString(msg.ReceiptHandle), Body: body,
-		EventSourceARN: st.queueARN(t, queue),
+		EventSourceARN: st.queueARN(t, queue), Attributes: map[string]string{"ApproximateReceiveCount": "1"},
 	}}})
 	require.NoError(t, err)
 	require.Len(t, resp.BatchItemFailures, 1, "the busy delivery is not done with")
@@ -388,9 +390,17 @@ func TestRetryDelays(t *testing.T) {
 	_, ok = RetryAfter(errors.New("unmarked"))
 	assert.False(t, ok, "an unmarked error is left to the queue's visibility timeout")
 
-	assert.Equal(t, 30*time.Second, backoff(1))
-	assert.Equal(t, 60*time.Second, backoff(2))
-	assert.Equal(t, 15*time.Minute, backoff(9), "capped")
+	assert.Equal(t, 30*time.Second, backoff(0, 1))
+	assert.Equal(t, 60*time.Second, backoff(0, 2))
+	assert.Equal(t, 15*time.Minute, backoff(0, 9), "capped")
+
+	// A busy delivery comes back when the claim ends, but no sooner than the receives allow,
+	// so that duplicates of a long job do not spend the queue's maxReceiveCount.
+	var vc visibilityRecorder
+	putBack(context.Background(), slog.Default(), &vc, "https://sqs.example/q", aws.String("r"), 0, 1, busy)
+	putBack(context.Background(), slog.Default(), &vc, "https://sqs.example/q", aws.String("r"), 0, 4, busy)
+	putBack(context.Background(), slog.Default(), &vc, "https://sqs.example/q", aws.String("r"), 0, 4, errors.New("unmarked"))
+	assert.Equal(t, []int32{41, 240}, vc.timeouts, "the lease left on the first receive, 4 minutes on the fourth, nothing for an unmarked error")
 
 	url, err := QueueURL("arn:aws:sqs:eu-west-1:111122223333:media-transcode")
 	require.NoError(t, err)
@@ -468,4 +478,11 @@ func (r *requestRecorder) requests() []*http.Request {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]*http.Request(nil), r.reqs...)
+}
+
+type visibilityRecorder struct{ timeouts []int32 }
+
+func (v *visibilityRecorder) ChangeMessageVisibility(_ context.Context, in *sqs.ChangeMessageVisibilityInput, _ ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error) {
+	v.timeouts = append(v.timeouts, in.VisibilityTimeout)
+	return &sqs.ChangeMessageVisibilityOutput{}, nil
 }

@@ -35,6 +35,7 @@ type Processor struct {
 	MaxAttempts     int           // transcode claims before giving up; 0: no limit
 	Lease           time.Duration // of a claim, renewed while working; DefaultLease when 0
 	DeadlineMargin  time.Duration // stop this long before ctx's deadline; DefaultDeadlineMargin when 0
+	RetryBackoff    time.Duration // first wait of a message put back; DefaultRetryBackoff when 0
 	Log             *slog.Logger
 }
 
@@ -146,7 +147,7 @@ func (p *Processor) handleUpload(ctx context.Context, u events.Upload) error {
 			log.Error("release claim", "error", rerr)
 			return err // the claim holds until its lease ends: the queue's timeout decides
 		}
-		return retryAfter(err, backoff(claim.Attempt))
+		return retryAfter(err, backoff(p.RetryBackoff, claim.Attempt))
 	}
 	r := store.Result{DurationS: res.DurationS, Width: res.Width, Height: res.Height, HLSKey: res.HLSKey, PosterKey: res.PosterKey}
 	for _, x := range res.Renditions {

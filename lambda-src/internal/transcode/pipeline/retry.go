@@ -15,11 +15,15 @@ import (
 // A message that must come back is put back for as long as it has to wait, not for the
 // queue's visibility timeout (six times the function's: 90 minutes by default): a delivery
 // that found the media busy returns when the holder's claim can have ended, one that failed
-// for a passing reason after a backoff that grows with the attempts.
+// for a passing reason after a backoff that grows with the attempts. Never sooner than a
+// backoff that grows with the message's receives: a duplicate of a long job, whose holder
+// keeps renewing its claim, must not spend the queue's maxReceiveCount (5 by default) and
+// land in the DLQ while the job is still running (receives 30 s, 1, 2, 4 and 8 minutes apart
+// outlast Lambda's 15-minute limit).
 const (
-	retryBackoff    = 30 * time.Second
-	maxRetryBackoff = 15 * time.Minute
-	maxVisibility   = 12 * time.Hour // SQS's limit
+	DefaultRetryBackoff = 30 * time.Second
+	maxRetryBackoff     = 15 * time.Minute
+	maxVisibility       = 12 * time.Hour // SQS's limit
 )
 
 // delayedRetry is an error whose message should come back after After.
@@ -33,12 +37,12 @@ func (e *delayedRetry) Unwrap() error { return e.err }
 
 func retryAfter(err error, after time.Duration) error { return &delayedRetry{err: err, after: after} }
 
-// backoff is the wait before the transcode attempt after attempt.
-func backoff(attempt int) time.Duration {
-	if attempt < 1 {
-		attempt = 1
+// backoff is the wait after the n-th attempt or receive: base, doubling, at most 15 minutes.
+func backoff(base time.Duration, n int) time.Duration {
+	if base <= 0 {
+		base = DefaultRetryBackoff
 	}
-	return min(retryBackoff<<min(attempt-1, 10), maxRetryBackoff)
+	return min(base<<min(max(n, 1)-1, 10), maxRetryBackoff)
 }
 
 // RetryAfter reports how soon the message of err can succeed, when err says.
@@ -57,11 +61,12 @@ type VisibilityChanger interface {
 
 // putBack makes the message of receipt visible again after the wait err names, if any. On
 // failure the queue's visibility timeout brings it back, later.
-func putBack(ctx context.Context, log *slog.Logger, client VisibilityChanger, queueURL string, receipt *string, err error) {
+func putBack(ctx context.Context, log *slog.Logger, client VisibilityChanger, queueURL string, receipt *string, base time.Duration, receives int, err error) {
 	after, ok := RetryAfter(err)
 	if !ok || client == nil || queueURL == "" {
 		return
 	}
+	after = max(after, backoff(base, receives))
 	seconds := int32(math.Ceil(min(after, maxVisibility).Seconds()))
 	cctx, cancel := cleanupContext(ctx)
 	defer cancel()
