@@ -54,8 +54,8 @@ func ProbeFile(ctx context.Context, ffprobe, path string) (Probe, error) {
 	var stderr tailBuffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
-	if ctx.Err() != nil {
-		return Probe{}, transient(fmt.Errorf("ffprobe: %w", context.Cause(ctx)))
+	if ctx.Err() != nil { // the deadline can come during the probe as well as during ffmpeg
+		return Probe{}, transient(fmt.Errorf("ffprobe killed: %w (%v)", ErrDeadline, context.Cause(ctx)))
 	}
 	var exitErr *exec.ExitError
 	if errors.As(err, &exitErr) {
