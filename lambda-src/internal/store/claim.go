@@ -34,6 +34,8 @@ var (
 	ErrOwnerMismatch = errors.New("object key owner does not match the media's owner")
 	// ErrClaimLost: the claim expired and someone else took the row over.
 	ErrClaimLost = errors.New("claim lost")
+	// ErrDeleted: the owner deleted the media; drop the job and what it wrote.
+	ErrDeleted = errors.New("media was deleted")
 )
 
 // BusyError is the ErrBusy of a claim held by someone else, with the time left on its
@@ -92,11 +94,13 @@ func (s *Store) Claim(ctx context.Context, req ClaimRequest, lease time.Duration
 			status    Status
 			leaseLeft float64 // milliseconds, 0 when no lease is live
 			notified  bool
+			deleted   bool
 		)
 		// FOR UPDATE: concurrent claimers queue here and see each other's outcome.
 		err := tx.QueryRow(ctx, `SELECT owner, status,
-				greatest(coalesce(extract(epoch FROM lease_until - now()) * 1000, 0), 0)::float8, notified_at IS NOT NULL
-			FROM media WHERE id = $1 FOR UPDATE`, req.ID).Scan(&owner, &status, &leaseLeft, &notified)
+				greatest(coalesce(extract(epoch FROM lease_until - now()) * 1000, 0), 0)::float8, notified_at IS NOT NULL,
+				deleted_at IS NOT NULL
+			FROM media WHERE id = $1 FOR UPDATE`, req.ID).Scan(&owner, &status, &leaseLeft, &notified, &deleted)
 		if errors.Is(err, pgx.ErrNoRows) {
 			// The original key is taken by another id: not an upload of this contract.
 			return ErrOwnerMismatch
@@ -108,6 +112,8 @@ func (s *Store) Claim(ctx context.Context, req ClaimRequest, lease time.Duration
 			return ErrOwnerMismatch
 		}
 		switch {
+		case deleted:
+			return ErrDeleted
 		case status.Terminal() && notified:
 			return ErrDone
 		case leaseLeft > 0:
@@ -125,16 +131,11 @@ func (s *Store) Claim(ctx context.Context, req ClaimRequest, lease time.Duration
 				size_bytes = CASE WHEN $4 > 0 THEN $4 ELSE size_bytes END`
 			args = append(args, req.SizeBytes)
 		}
-		row := tx.QueryRow(ctx, q+` WHERE id = $1 RETURNING attempts, `+columns, args...)
-		var m Media
-		err = row.Scan(&c.Attempt, &m.ID, &m.Owner, &m.Title, &m.Filename, &m.ContentType, &m.OriginalKey,
-			&m.SizeBytes, &m.Status, &m.Error, &m.DurationS, &m.Width, &m.Height, &m.Renditions,
-			&m.HLSKey, &m.PosterKey, &m.IsTranscoded, &m.UploadedAt, &m.CreatedAt, &m.UpdatedAt)
-		c.Media = m
+		c.Media, err = scanMedia(tx.QueryRow(ctx, q+` WHERE id = $1 RETURNING `+columns+`, attempts`, args...), &c.Attempt)
 		return err
 	})
 	if err != nil {
-		if errors.Is(err, ErrBusy) || errors.Is(err, ErrDone) || errors.Is(err, ErrOwnerMismatch) {
+		if errors.Is(err, ErrBusy) || errors.Is(err, ErrDone) || errors.Is(err, ErrOwnerMismatch) || errors.Is(err, ErrDeleted) {
 			return Claim{}, err
 		}
 		return Claim{}, fmt.Errorf("claim media: %w", err)
@@ -158,22 +159,24 @@ type Result struct {
 	PosterKey  string
 }
 
-// MarkReady records the derivatives and makes the media ready. The claim stays held until
-// MarkNotified, so that no one else sends the ready event meanwhile.
+// MarkReady records the derivatives and makes the media ready (a public one enters the
+// feed). The claim stays held until MarkNotified, so that no one else sends the ready event
+// meanwhile. ErrDeleted: the owner deleted the media while it was transcoded.
 func (s *Store) MarkReady(ctx context.Context, c Claim, r Result) (Media, error) {
 	if r.Renditions == nil {
 		r.Renditions = []Rendition{}
 	}
 	return s.transition(ctx, "mark ready", `UPDATE media SET status = 'ready', error = '', is_transcoded = true,
-		duration_s = $3, width = $4, height = $5, renditions = $6, hls_key = $7, poster_key = $8, updated_at = now()
-		WHERE id = $1 AND claim_token = $2 AND status = 'processing' RETURNING `+columns,
+		duration_s = $3, width = $4, height = $5, renditions = $6, hls_key = $7, poster_key = $8, updated_at = now(),
+		published_at = CASE WHEN visibility = 'public' THEN now() ELSE published_at END
+		WHERE id = $1 AND claim_token = $2 AND status = 'processing' AND `+live+` RETURNING `+columns,
 		c.Media.ID, c.Token, r.DurationS, r.Width, r.Height, r.Renditions, r.HLSKey, r.PosterKey)
 }
 
 // MarkFailed makes the media failed for good, with a reason for its owner.
 func (s *Store) MarkFailed(ctx context.Context, c Claim, reason string) (Media, error) {
 	return s.transition(ctx, "mark failed", `UPDATE media SET status = 'failed', error = $3, is_transcoded = false, updated_at = now()
-		WHERE id = $1 AND claim_token = $2 AND status = 'processing' RETURNING `+columns,
+		WHERE id = $1 AND claim_token = $2 AND status = 'processing' AND `+live+` RETURNING `+columns,
 		c.Media.ID, c.Token, reason)
 }
 
@@ -191,9 +194,15 @@ func (s *Store) Release(ctx context.Context, c Claim, reason string) error {
 		c.Media.ID, c.Token, reason)
 }
 
+// transition runs a conditional UPDATE of the row args[0] names; no row is ErrDeleted when
+// the media was deleted meanwhile, ErrClaimLost otherwise.
 func (s *Store) transition(ctx context.Context, what, query string, args ...any) (Media, error) {
 	m, err := scanMedia(s.pool.QueryRow(ctx, query, args...))
 	if errors.Is(err, ErrNotFound) {
+		var deleted bool
+		if derr := s.pool.QueryRow(ctx, `SELECT deleted_at IS NOT NULL FROM media WHERE id = $1`, args[0]).Scan(&deleted); derr == nil && deleted {
+			return Media{}, fmt.Errorf("%s: %w", what, ErrDeleted)
+		}
 		return Media{}, fmt.Errorf("%s: %w", what, ErrClaimLost)
 	}
 	if err != nil {

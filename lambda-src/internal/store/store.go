@@ -34,6 +34,20 @@ const (
 // Terminal reports whether no transition leaves s.
 func (s Status) Terminal() bool { return s == StatusReady || s == StatusFailed }
 
+// Visibility says who may see a media besides its owner.
+type Visibility string
+
+const (
+	VisibilityPrivate  Visibility = "private"  // the owner alone
+	VisibilityUnlisted Visibility = "unlisted" // anyone who has its id or URL
+	VisibilityPublic   Visibility = "public"   // anyone, and listed in the public feed
+)
+
+// Valid reports whether v is one of the three visibilities.
+func (v Visibility) Valid() bool {
+	return v == VisibilityPrivate || v == VisibilityUnlisted || v == VisibilityPublic
+}
+
 // Rendition is one MP4 of the ladder; Key is its object key in the derivatives bucket.
 type Rendition struct {
 	Height int    `json:"height"`
@@ -64,6 +78,13 @@ type Media struct {
 	UploadedAt   *time.Time  `json:"uploaded_at,omitempty"`
 	CreatedAt    time.Time   `json:"created_at"`
 	UpdatedAt    time.Time   `json:"updated_at"`
+
+	Visibility    Visibility `json:"visibility"`
+	Description   string     `json:"description"`
+	UploaderEmail string     `json:"uploader_email,omitempty"`
+	PublishedAt   *time.Time `json:"published_at,omitempty"` // when it last entered the public feed
+	Likes         int        `json:"likes"`
+	Comments      int        `json:"comments"`
 }
 
 var (
@@ -167,13 +188,20 @@ func (s *Store) Ping(ctx context.Context) error {
 
 const columns = `id::text, owner, title, filename, content_type, original_key, size_bytes, status,
 	error, duration_s, width, height, renditions, hls_key, poster_key, is_transcoded,
-	uploaded_at, created_at, updated_at`
+	uploaded_at, created_at, updated_at, visibility, description, uploader_email, published_at,
+	likes, comments`
 
-func scanMedia(row pgx.Row) (Media, error) {
+// live selects the rows that are not tombstones of deleted media.
+const live = `deleted_at IS NULL`
+
+// scanMedia scans the columns, then extra (columns selected after them).
+func scanMedia(row pgx.Row, extra ...any) (Media, error) {
 	var m Media
-	err := row.Scan(&m.ID, &m.Owner, &m.Title, &m.Filename, &m.ContentType, &m.OriginalKey,
+	dest := append([]any{&m.ID, &m.Owner, &m.Title, &m.Filename, &m.ContentType, &m.OriginalKey,
 		&m.SizeBytes, &m.Status, &m.Error, &m.DurationS, &m.Width, &m.Height, &m.Renditions,
-		&m.HLSKey, &m.PosterKey, &m.IsTranscoded, &m.UploadedAt, &m.CreatedAt, &m.UpdatedAt)
+		&m.HLSKey, &m.PosterKey, &m.IsTranscoded, &m.UploadedAt, &m.CreatedAt, &m.UpdatedAt,
+		&m.Visibility, &m.Description, &m.UploaderEmail, &m.PublishedAt, &m.Likes, &m.Comments}, extra...)
+	err := row.Scan(dest...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Media{}, ErrNotFound
 	}
@@ -181,7 +209,7 @@ func scanMedia(row pgx.Row) (Media, error) {
 }
 
 // Create inserts m as pending_upload; ID and OriginalKey are the caller's, timestamps the
-// database's.
+// database's, Visibility private when empty.
 func (s *Store) Create(ctx context.Context, m Media) error {
 	if _, err := uuid.Parse(m.ID); err != nil {
 		return fmt.Errorf("create media: id %q is not a UUID", m.ID)
@@ -189,9 +217,17 @@ func (s *Store) Create(ctx context.Context, m Media) error {
 	if m.Owner == "" || m.OriginalKey == "" {
 		return errors.New("create media: owner and original key are required")
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO media (id, owner, title, filename, content_type, original_key, size_bytes, status)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		m.ID, m.Owner, m.Title, m.Filename, m.ContentType, m.OriginalKey, m.SizeBytes, StatusPendingUpload)
+	if m.Visibility == "" {
+		m.Visibility = VisibilityPrivate
+	}
+	if !m.Visibility.Valid() {
+		return fmt.Errorf("create media: visibility %q is not private, unlisted or public", m.Visibility)
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO media (id, owner, title, filename, content_type, original_key, size_bytes, status,
+			visibility, description, uploader_email)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		m.ID, m.Owner, m.Title, m.Filename, m.ContentType, m.OriginalKey, m.SizeBytes, StatusPendingUpload,
+		m.Visibility, m.Description, m.UploaderEmail)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation
 		return ErrConflict
@@ -207,7 +243,7 @@ func (s *Store) Get(ctx context.Context, id string) (Media, error) {
 	if _, err := uuid.Parse(id); err != nil {
 		return Media{}, ErrNotFound
 	}
-	m, err := scanMedia(s.pool.QueryRow(ctx, `SELECT `+columns+` FROM media WHERE id = $1`, id))
+	m, err := scanMedia(s.pool.QueryRow(ctx, `SELECT `+columns+` FROM media WHERE id = $1 AND `+live, id))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return Media{}, fmt.Errorf("get media: %w", err)
 	}
@@ -220,7 +256,7 @@ func (s *Store) GetForOwner(ctx context.Context, owner, id string) (Media, error
 	if _, err := uuid.Parse(id); err != nil {
 		return Media{}, ErrNotFound
 	}
-	m, err := scanMedia(s.pool.QueryRow(ctx, `SELECT `+columns+` FROM media WHERE id = $1 AND owner = $2`, id, owner))
+	m, err := scanMedia(s.pool.QueryRow(ctx, `SELECT `+columns+` FROM media WHERE id = $1 AND owner = $2 AND `+live, id, owner))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return Media{}, fmt.Errorf("get media: %w", err)
 	}
@@ -234,33 +270,26 @@ const (
 )
 
 type cursor struct {
-	CreatedAt time.Time `json:"t"`
-	ID        string    `json:"id"`
+	At time.Time `json:"t"`
+	ID string    `json:"id"`
 }
 
 // ListByOwner returns owner's media newest first, limit at a time (DefaultPageSize when
 // limit <= 0, at most MaxPageSize). Pass the returned cursor to get the next page; it is
 // empty after the last one.
 func (s *Store) ListByOwner(ctx context.Context, owner, after string, limit int) ([]Media, string, error) {
-	if limit <= 0 {
-		limit = DefaultPageSize
-	}
-	limit = min(limit, MaxPageSize)
+	limit = pageLimit(limit)
 	// The keyset (created_at, id) is unique and indexed, so pages neither skip nor repeat
 	// rows when media are added meanwhile.
-	query := `SELECT ` + columns + ` FROM media WHERE owner = $1`
+	query := `SELECT ` + columns + ` FROM media WHERE owner = $1 AND ` + live
 	args := []any{owner}
 	if after != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(after)
-		var c cursor
-		if err == nil {
-			err = json.Unmarshal(raw, &c)
-		}
-		if _, uerr := uuid.Parse(c.ID); err != nil || uerr != nil {
-			return nil, "", ErrInvalidCursor
+		c, err := decodeCursor(after)
+		if err != nil {
+			return nil, "", err
 		}
 		query += ` AND (created_at, id) < ($2, $3)`
-		args = append(args, c.CreatedAt, c.ID)
+		args = append(args, c.At, c.ID)
 	}
 	query += ` ORDER BY created_at DESC, id DESC LIMIT ` + strconv.Itoa(limit+1)
 	rows, err := s.pool.Query(ctx, query, args...)
@@ -276,6 +305,31 @@ func (s *Store) ListByOwner(ctx context.Context, owner, after string, limit int)
 	}
 	items = items[:limit]
 	last := items[limit-1]
-	raw, _ := json.Marshal(cursor{CreatedAt: last.CreatedAt, ID: last.ID})
-	return items, base64.RawURLEncoding.EncodeToString(raw), nil
+	return items, encodeCursor(last.CreatedAt, last.ID), nil
+}
+
+// pageLimit is limit within (0, MaxPageSize], DefaultPageSize when not positive.
+func pageLimit(limit int) int {
+	if limit <= 0 {
+		return DefaultPageSize
+	}
+	return min(limit, MaxPageSize)
+}
+
+// A cursor is the keyset of the last item of a page, opaque to clients.
+func encodeCursor(at time.Time, id string) string {
+	raw, _ := json.Marshal(cursor{At: at, ID: id})
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
+func decodeCursor(s string) (cursor, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	var c cursor
+	if err == nil {
+		err = json.Unmarshal(raw, &c)
+	}
+	if _, uerr := uuid.Parse(c.ID); err != nil || uerr != nil {
+		return cursor{}, ErrInvalidCursor
+	}
+	return c, nil
 }
