@@ -66,10 +66,11 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
-  # A failed multipart upload is aborted at once rather than left to the bucket's lifecycle.
+  # A failed multipart upload is aborted at once rather than left to the bucket's lifecycle,
+  # and the derivatives of a media deleted while it was transcoded are removed.
   statement {
-    sid       = "AbortDerivativeUploads"
-    actions   = ["s3:AbortMultipartUpload"]
+    sid       = "RemoveDerivatives"
+    actions   = ["s3:AbortMultipartUpload", "s3:DeleteObject"]
     resources = ["${var.derivatives_bucket_arn}/*"]
   }
 

@@ -72,7 +72,7 @@ run "defaults" {
   }
   assert {
     condition = [for s in data.aws_iam_policy_document.this.statement : s.sid] == [
-      "ReadOriginals", "WriteDerivativesInOneStorageClass", "AbortDerivativeUploads", "ReadDerivatives", "ConsumeQueue", "PublishMediaEvents", "WriteLogs", "WriteTraces",
+      "ReadOriginals", "WriteDerivativesInOneStorageClass", "RemoveDerivatives", "ReadDerivatives", "ConsumeQueue", "PublishMediaEvents", "WriteLogs", "WriteTraces",
     ]
     error_message = "the role can do exactly the transcoder's job"
   }
@@ -128,7 +128,7 @@ run "database_vpc_layer_and_limits" {
   }
   assert {
     condition = [for s in data.aws_iam_policy_document.this.statement : s.sid] == [
-      "ReadOriginals", "WriteDerivativesInOneStorageClass", "AbortDerivativeUploads", "ReadDerivatives", "ConsumeQueue", "PublishMediaEvents",
+      "ReadOriginals", "WriteDerivativesInOneStorageClass", "RemoveDerivatives", "ReadDerivatives", "ConsumeQueue", "PublishMediaEvents",
       "ReadDatabaseSecret", "UseKeys", "WriteLogs", "WriteTraces", "ManageNetworkInterfaces",
     ]
     error_message = "the role gains the secret, the keys and ENI management, nothing more"

@@ -162,6 +162,7 @@ func New(ctx context.Context, c Config, awsCfg aws.Config, log *slog.Logger) (*P
 		Store: st,
 		Transcoder: &transcode.Transcoder{
 			Transfer:          transfermanager.New(S3Client(awsCfg)),
+			S3:                S3Client(awsCfg),
 			OriginalsBucket:   c.OriginalsBucket,
 			DerivativesBucket: c.DerivativesBucket,
 			StorageClass:      c.StorageClass,

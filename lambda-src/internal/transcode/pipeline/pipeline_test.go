@@ -486,3 +486,32 @@ func (v *visibilityRecorder) ChangeMessageVisibility(_ context.Context, in *sqs.
 	v.timeouts = append(v.timeouts, in.VisibilityTimeout)
 	return &sqs.ChangeMessageVisibilityOutput{}, nil
 }
+
+// TestDeletionWinsOverTranscoding: a delivery of a deleted media's upload does not bring it
+// back, and a job whose media is deleted while it runs leaves no derivative and no event.
+func TestDeletionWinsOverTranscoding(t *testing.T) {
+	st := newStack(t)
+	ctx := context.Background()
+
+	id, body := st.upload(t, "gina", "small.mp4")
+	require.NoError(t, st.proc.Store.Create(ctx, store.Media{ID: id, Owner: "gina", OriginalKey: events.OriginalKey("gina", id)}))
+	_, _, err := st.proc.Store.Delete(ctx, "gina", id)
+	require.NoError(t, err)
+	require.NoError(t, st.proc.Handle(ctx, body), "a late delivery of a deleted media is done with")
+
+	inFlight, body := st.upload(t, "gina", "landscape1080.mp4")
+	done := make(chan error, 1)
+	go func() { done <- st.proc.Handle(ctx, body) }()
+	require.Eventually(t, func() bool {
+		m, err := st.proc.Store.Get(ctx, inFlight)
+		return err == nil && m.Status == store.StatusProcessing
+	}, 30*time.Second, 10*time.Millisecond)
+	_, _, err = st.proc.Store.Delete(ctx, "gina", inFlight)
+	require.NoError(t, err)
+	require.NoError(t, <-done, "the job is dropped")
+
+	assert.Empty(t, st.derivativeKeys(t), "neither media has a derivative")
+	assert.Empty(t, st.mediaEvents(t), "nor an event")
+	_, err = st.proc.Store.Get(ctx, id)
+	assert.ErrorIs(t, err, store.ErrNotFound)
+}

@@ -111,6 +111,9 @@ func (p *Processor) handleUpload(ctx context.Context, u events.Upload) error {
 			return retryAfter(err, busy.LeaseLeft+time.Second)
 		}
 		return err
+	case errors.Is(err, store.ErrDeleted):
+		log.Info("dropping a delivery of deleted media")
+		return p.removeDeleted(ctx, log, id)
 	case errors.Is(err, store.ErrOwnerMismatch):
 		log.Error("dropping an upload whose key contradicts its record", "error", err)
 		return nil
@@ -156,12 +159,27 @@ func (p *Processor) handleUpload(ctx context.Context, u events.Upload) error {
 	cctx, cancel := cleanupContext(ctx)
 	defer cancel()
 	media, err := p.Store.MarkReady(cctx, claim, r)
+	if errors.Is(err, store.ErrDeleted) {
+		log.Info("media was deleted while it was transcoded")
+		return p.removeDeleted(cctx, log, id)
+	}
 	if err != nil {
 		log.Error("mark ready", "error", err)
 		return err
 	}
 	log.Info("media ready", "renditions", len(r.Renditions), "duration_s", r.DurationS, "elapsed_s", time.Since(started).Seconds())
 	return p.notify(cctx, log, claim, media)
+}
+
+// removeDeleted removes whatever derivatives a deleted media has, so that a job that wrote
+// them before it learnt of the deletion leaves nothing behind; on failure the message comes
+// back and the next delivery tries again.
+func (p *Processor) removeDeleted(ctx context.Context, log *slog.Logger, id string) error {
+	if err := p.Transcoder.RemoveMedia(ctx, id); err != nil {
+		log.Error("remove derivatives of deleted media", "error", err)
+		return retryAfter(err, backoff(p.RetryBackoff, 1))
+	}
+	return nil
 }
 
 // transcode runs the job with the claim renewed meanwhile, and stopped DeadlineMargin
@@ -204,6 +222,10 @@ func (p *Processor) fail(ctx context.Context, log *slog.Logger, claim store.Clai
 	cctx, cancel := cleanupContext(ctx)
 	defer cancel()
 	media, err := p.Store.MarkFailed(cctx, claim, reason)
+	if errors.Is(err, store.ErrDeleted) {
+		log.Info("media was deleted meanwhile; no failed event")
+		return nil
+	}
 	if err != nil {
 		log.Error("mark failed", "error", err)
 		return err
