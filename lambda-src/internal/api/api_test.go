@@ -458,11 +458,25 @@ func TestUnauthenticatedRequestsGet401(t *testing.T) {
 		{"another issuer's key", authtest.NewIssuer(t).IDToken(t, "u"), `error="invalid_token"`, "signature or format is invalid"},
 	}
 	for _, tc := range cases {
-		for _, route := range []struct{ method, path string }{
-			{http.MethodPost, "/v1/uploads"}, {http.MethodGet, "/v1/media"}, {http.MethodGet, "/v1/media/" + uuid.NewString()},
-			{http.MethodPost, "/v1/uploads/" + uuid.NewString() + "/complete"},
+		id := uuid.NewString()
+		for _, route := range []struct {
+			method, path string
+			anyone       bool // open to anonymous clients: only a bad token is refused
+		}{
+			{http.MethodPost, "/v1/uploads", false}, {http.MethodGet, "/v1/media", false},
+			{http.MethodPost, "/v1/uploads/" + id + "/complete", false},
+			{http.MethodPatch, "/v1/media/" + id, false},
+			{http.MethodPut, "/v1/media/" + id + "/like", false}, {http.MethodDelete, "/v1/media/" + id + "/like", false},
+			{http.MethodPost, "/v1/media/" + id + "/comments", false},
+			{http.MethodDelete, "/v1/media/" + id + "/comments/" + uuid.NewString(), false},
+			{http.MethodGet, "/v1/media/" + id, true}, {http.MethodGet, "/v1/feed", true},
+			{http.MethodGet, "/v1/media/" + id + "/comments", true},
 		} {
 			r := e.doToken(route.method, route.path, tc.token, map[string]any{"filename": "a.mp4"}, nil)
+			if route.anyone && tc.token == "" {
+				assert.NotEqual(t, http.StatusUnauthorized, r.Status, "%s %s is open to anonymous clients", route.method, route.path)
+				continue
+			}
 			assert.Equal(t, http.StatusUnauthorized, r.Status, "%s %s %s", tc.name, route.method, route.path)
 			assert.Contains(t, r.Header.Get("WWW-Authenticate"), tc.challenge, tc.name)
 			msg, _ := r.Error(t)

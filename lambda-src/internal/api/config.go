@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/store"
 )
 
 // Config is the upload API's configuration, read from the environment once at start.
@@ -39,6 +41,13 @@ type Config struct {
 	PartSize            int64         // MULTIPART_PART_SIZE_BYTES
 	UploadURLTTL        time.Duration // UPLOAD_URL_TTL
 
+	DefaultVisibility store.Visibility // DEFAULT_VISIBILITY of uploads that name none: private
+	UploadsPerDay     int              // UPLOADS_PER_DAY a user may start, 0: no limit
+	CommentsPerMinute int              // COMMENTS_PER_MINUTE a user may write, 0: no limit
+	// PublicMaxAge is how long shared caches (the CDN) may keep what anyone may read: the
+	// feed and viewer views of media. A media made private leaves them within it.
+	PublicMaxAge time.Duration // PUBLIC_MAX_AGE
+
 	// S3PathStyle addresses buckets in the path, as the emulator needs; on whenever an
 	// AWS_ENDPOINT_URL points the SDK elsewhere than AWS.
 	S3PathStyle bool
@@ -55,6 +64,9 @@ const (
 	DefaultCDNURLTTL           = time.Hour
 	DefaultShutdownTimeout     = 25 * time.Second
 	DefaultAllowedContentTypes = "video/mp4,video/quicktime,video/webm,video/x-matroska,video/x-msvideo,video/mpeg,video/3gpp"
+	DefaultUploadsPerDay       = 100
+	DefaultCommentsPerMinute   = 10
+	DefaultPublicMaxAge        = 30 * time.Second
 
 	// S3's own limits on multipart uploads.
 	minPartSize = 5 << 20
@@ -136,6 +148,16 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		PartSize:               integer("MULTIPART_PART_SIZE_BYTES", DefaultPartSize, minPartSize, maxPartSize),
 		UploadURLTTL:           duration("UPLOAD_URL_TTL", DefaultUploadURLTTL, time.Minute, 7*24*time.Hour),
 		S3PathStyle:            get("AWS_ENDPOINT_URL") != "" || get("AWS_ENDPOINT_URL_S3") != "",
+		DefaultVisibility:      store.Visibility(get("DEFAULT_VISIBILITY")),
+		UploadsPerDay:          int(integer("UPLOADS_PER_DAY", DefaultUploadsPerDay, 0, 1_000_000)),
+		CommentsPerMinute:      int(integer("COMMENTS_PER_MINUTE", DefaultCommentsPerMinute, 0, 10_000)),
+		PublicMaxAge:           duration("PUBLIC_MAX_AGE", DefaultPublicMaxAge, time.Second, time.Hour),
+	}
+	if c.DefaultVisibility == "" {
+		c.DefaultVisibility = store.VisibilityPrivate
+	}
+	if !c.DefaultVisibility.Valid() {
+		bad("DEFAULT_VISIBILITY", "must be private, unlisted or public, got %q", c.DefaultVisibility)
 	}
 	if c.ListenAddr == "" {
 		c.ListenAddr = DefaultListenAddr

@@ -8,9 +8,14 @@ import (
 	"net/http"
 )
 
+// writeJSON writes v, never to be stored by any cache: most answers are one caller's.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	writeJSONCached(w, status, v, "private, no-store")
+}
+
+func writeJSONCached(w http.ResponseWriter, status int, v any, cacheControl string) {
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Cache-Control", cacheControl)
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v) // the client went away; nothing to tell it
 }

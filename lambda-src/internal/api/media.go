@@ -37,6 +37,10 @@ type MediaResponse struct {
 	UploadedAt  *time.Time          `json:"uploaded_at"`
 	CreatedAt   time.Time           `json:"created_at"`
 	UpdatedAt   time.Time           `json:"updated_at"`
+	Visibility  store.Visibility    `json:"visibility"`
+	Description string              `json:"description"`
+	Likes       int                 `json:"likes"`
+	Comments    int                 `json:"comments"`
 }
 
 // RenditionResponse is one MP4 of the ladder.
@@ -53,11 +57,13 @@ type MediaListResponse struct {
 	NextCursor *string         `json:"next_cursor"`
 }
 
+// getMedia answers the owner with everything, anyone else with the viewer view of a ready
+// public or unlisted media. Media a caller may not see answers exactly like none at all,
+// so that ids cannot be probed.
 func (s *Server) getMedia(w http.ResponseWriter, r *http.Request, claims auth.Claims) {
 	id := r.PathValue("id")
 	addLogAttrs(r.Context(), slog.String("media_id", id))
-	// Someone else's media answers exactly like none at all, so ids cannot be probed.
-	m, err := s.deps.Store.GetForOwner(r.Context(), claims.Subject, id)
+	m, err := s.deps.Store.GetVisible(r.Context(), claims.Subject, id)
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, r, http.StatusNotFound, "media %s not found", id)
 		return
@@ -66,7 +72,11 @@ func (s *Server) getMedia(w http.ResponseWriter, r *http.Request, claims auth.Cl
 		s.internalError(w, r, "read the media", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.mediaResponse(m))
+	if claims.Subject != "" && m.Owner == claims.Subject {
+		writeJSON(w, http.StatusOK, s.mediaResponse(m))
+		return
+	}
+	s.writeShared(w, r, http.StatusOK, s.viewResponse(m, nil))
 }
 
 func (s *Server) listMedia(w http.ResponseWriter, r *http.Request, claims auth.Claims) {
@@ -100,7 +110,6 @@ func (s *Server) listMedia(w http.ResponseWriter, r *http.Request, claims auth.C
 }
 
 func (s *Server) mediaResponse(m store.Media) MediaResponse {
-	expires := s.deps.Now().Add(s.cfg.CDNURLTTL)
 	resp := MediaResponse{
 		MediaID:     m.ID,
 		Owner:       m.Owner,
@@ -109,10 +118,13 @@ func (s *Server) mediaResponse(m store.Media) MediaResponse {
 		ContentType: m.ContentType,
 		SizeBytes:   m.SizeBytes,
 		Status:      m.Status,
-		Renditions:  make([]RenditionResponse, 0, len(m.Renditions)),
 		UploadedAt:  m.UploadedAt,
 		CreatedAt:   m.CreatedAt,
 		UpdatedAt:   m.UpdatedAt,
+		Visibility:  m.Visibility,
+		Description: m.Description,
+		Likes:       m.Likes,
+		Comments:    m.Comments,
 	}
 	if m.Error != "" {
 		resp.Error = &m.Error
@@ -123,17 +135,25 @@ func (s *Server) mediaResponse(m store.Media) MediaResponse {
 	if m.Width > 0 && m.Height > 0 {
 		resp.Width, resp.Height = &m.Width, &m.Height
 	}
+	resp.Renditions, resp.HLSURL, resp.PosterURL, resp.CDNCookies = s.delivery(m)
+	return resp
+}
+
+// delivery is where a media's derivatives are on the CDN, signed when the stack signs: its
+// renditions, HLS master playlist, poster and the cookies for everything under its prefix.
+func (s *Server) delivery(m store.Media) (renditions []RenditionResponse, hls, poster *string, cookies map[string]string) {
+	expires := s.deps.Now().Add(s.cfg.CDNURLTTL)
+	renditions = make([]RenditionResponse, 0, len(m.Renditions))
 	for _, rd := range m.Renditions {
 		if u := s.cdnURL(rd.Key, expires); u != nil {
-			resp.Renditions = append(resp.Renditions, RenditionResponse{Height: rd.Height, Width: rd.Width, URL: *u, Bytes: rd.Bytes})
+			renditions = append(renditions, RenditionResponse{Height: rd.Height, Width: rd.Width, URL: *u, Bytes: rd.Bytes})
 		}
 	}
-	resp.HLSURL = s.cdnURL(m.HLSKey, expires)
-	resp.PosterURL = s.cdnURL(m.PosterKey, expires)
+	hls, poster = s.cdnURL(m.HLSKey, expires), s.cdnURL(m.PosterKey, expires)
 	if m.HLSKey != "" || m.PosterKey != "" || len(m.Renditions) > 0 {
-		resp.CDNCookies = s.cdnCookies(m.ID, expires)
+		cookies = s.cdnCookies(m.ID, expires)
 	}
-	return resp
+	return renditions, hls, poster, cookies
 }
 
 // cdnCookies are the signed cookies for everything under the media's prefix; nil when the

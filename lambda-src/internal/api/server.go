@@ -27,6 +27,17 @@ type MediaStore interface {
 	GetForOwner(ctx context.Context, owner, id string) (store.Media, error)
 	ListByOwner(ctx context.Context, owner, cursor string, limit int) ([]store.Media, string, error)
 	Ping(ctx context.Context) error
+
+	GetVisible(ctx context.Context, viewer, id string) (store.Media, error)
+	Update(ctx context.Context, owner, id string, c store.Changes) (store.Media, error)
+	Feed(ctx context.Context, viewer, cursor string, limit int) ([]store.FeedItem, string, error)
+	Like(ctx context.Context, viewer, id string) error
+	Unlike(ctx context.Context, viewer, id string) error
+	AddComment(ctx context.Context, author, mediaID, text string) (store.Comment, error)
+	Comments(ctx context.Context, viewer, mediaID, cursor string, limit int) ([]store.Comment, string, error)
+	DeleteComment(ctx context.Context, caller, mediaID, commentID string) error
+	UploadsSince(ctx context.Context, owner string, t time.Time) (int, time.Time, error)
+	CommentsSince(ctx context.Context, author string, t time.Time) (int, time.Time, error)
 }
 
 // Bucket is what the API needs of the S3 client.
@@ -90,7 +101,14 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	mux.HandleFunc("POST /v1/uploads", s.authed(s.createUpload))
 	mux.HandleFunc("POST /v1/uploads/{id}/complete", s.authed(s.completeUpload))
 	mux.HandleFunc("GET /v1/media", s.authed(s.listMedia))
-	mux.HandleFunc("GET /v1/media/{id}", s.authed(s.getMedia))
+	mux.HandleFunc("GET /v1/media/{id}", s.viewer(s.getMedia))
+	mux.HandleFunc("PATCH /v1/media/{id}", s.authed(s.updateMedia))
+	mux.HandleFunc("GET /v1/feed", s.viewer(s.feed))
+	mux.HandleFunc("PUT /v1/media/{id}/like", s.authed(s.like))
+	mux.HandleFunc("DELETE /v1/media/{id}/like", s.authed(s.unlike))
+	mux.HandleFunc("POST /v1/media/{id}/comments", s.authed(s.addComment))
+	mux.HandleFunc("GET /v1/media/{id}/comments", s.viewer(s.listComments))
+	mux.HandleFunc("DELETE /v1/media/{id}/comments/{comment_id}", s.authed(s.deleteComment))
 	s.handler = s.requestID(s.logRequests(s.recoverPanics(jsonFallbacks(mux))))
 	return s, nil
 }
@@ -263,6 +281,20 @@ func (p *headerProbe) Write(b []byte) (int, error) {
 func (p *headerProbe) WriteHeader(code int) {
 	if p.status == 0 {
 		p.status = code
+	}
+}
+
+// viewer runs h for anyone: with the claims of a valid bearer token, or with empty claims
+// when the request carries none. A token that is sent but invalid is a 401 still, so that a
+// client with an expired token learns it instead of seeing less.
+func (s *Server) viewer(h func(http.ResponseWriter, *http.Request, auth.Claims)) http.HandlerFunc {
+	authed := s.authed(h)
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			h(w, r, auth.Claims{})
+			return
+		}
+		authed(w, r)
 	}
 }
 

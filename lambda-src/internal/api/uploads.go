@@ -46,6 +46,8 @@ type createUploadRequest struct {
 	ContentType string `json:"content_type"`
 	SizeBytes   int64  `json:"size_bytes"`
 	Title       string `json:"title"`
+	Description string `json:"description"`
+	Visibility  string `json:"visibility"` // the configured default when empty
 }
 
 // UploadInstructions tell the client how to send the original. Single: one PUT of the whole
@@ -95,6 +97,11 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, claims aut
 		writeError(w, r, status, "%s", msg)
 		return
 	}
+	if !s.withinLimit(w, r, "uploads", s.cfg.UploadsPerDay, 24*time.Hour, func(since time.Time) (int, time.Time, error) {
+		return s.deps.Store.UploadsSince(r.Context(), claims.Subject, since)
+	}) {
+		return
+	}
 
 	m := store.Media{
 		ID:          uuid.NewString(),
@@ -104,6 +111,10 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, claims aut
 		ContentType: contentType,
 		SizeBytes:   req.SizeBytes,
 		Status:      store.StatusPendingUpload,
+		Description: req.Description,
+		Visibility:  store.Visibility(req.Visibility),
+		// Told when the media is ready or failed, when the stack sends email.
+		UploaderEmail: claims.Email,
 	}
 	m.OriginalKey = OriginalKey(m.Owner, m.ID)
 	addLogAttrs(r.Context(), slog.String("media_id", m.ID), slog.Int64("size_bytes", m.SizeBytes))
@@ -149,6 +160,15 @@ func (s *Server) checkUpload(req *createUploadRequest) (contentType string, stat
 	}
 	if req.Title == "" {
 		req.Title = strings.TrimSuffix(req.Filename, path.Ext(req.Filename))
+	}
+	if msg := checkText("description", req.Description, 0, maxDescriptionLen, true); msg != "" {
+		return "", http.StatusBadRequest, msg
+	}
+	if req.Visibility == "" {
+		req.Visibility = string(s.cfg.DefaultVisibility)
+	}
+	if _, msg := parseVisibility(req.Visibility); msg != "" {
+		return "", http.StatusBadRequest, msg
 	}
 	mt, _, err := mime.ParseMediaType(req.ContentType)
 	if err != nil || !slices.Contains(s.cfg.AllowedContentTypes, mt) {

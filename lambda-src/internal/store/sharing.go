@@ -279,21 +279,25 @@ func (s *Store) DeleteComment(ctx context.Context, caller, mediaID, commentID st
 	})
 }
 
-// UploadsSince counts the media owner created since t, deleted ones included: deleting
-// does not give an upload back.
-func (s *Store) UploadsSince(ctx context.Context, owner string, t time.Time) (int, error) {
-	var n int
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM media WHERE owner = $1 AND created_at >= $2`, owner, t).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count uploads: %w", err)
-	}
-	return n, nil
+// UploadsSince counts the media owner created since t, deleted ones included (deleting
+// does not give an upload back), and says when the oldest of them was created.
+func (s *Store) UploadsSince(ctx context.Context, owner string, t time.Time) (int, time.Time, error) {
+	return s.countSince(ctx, "uploads", `SELECT count(*), coalesce(min(created_at), now()) FROM media WHERE owner = $1 AND created_at >= $2`, owner, t)
 }
 
-// CommentsSince counts the comments author wrote since t that still exist.
-func (s *Store) CommentsSince(ctx context.Context, author string, t time.Time) (int, error) {
-	var n int
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM comments WHERE author = $1 AND created_at >= $2`, author, t).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count comments: %w", err)
+// CommentsSince counts the comments author wrote since t that still exist, and says when
+// the oldest of them was written.
+func (s *Store) CommentsSince(ctx context.Context, author string, t time.Time) (int, time.Time, error) {
+	return s.countSince(ctx, "comments", `SELECT count(*), coalesce(min(created_at), now()) FROM comments WHERE author = $1 AND created_at >= $2`, author, t)
+}
+
+func (s *Store) countSince(ctx context.Context, what, query string, who string, t time.Time) (int, time.Time, error) {
+	var (
+		n      int
+		oldest time.Time
+	)
+	if err := s.pool.QueryRow(ctx, query, who, t).Scan(&n, &oldest); err != nil {
+		return 0, time.Time{}, fmt.Errorf("count %s: %w", what, err)
 	}
-	return n, nil
+	return n, oldest, nil
 }

@@ -230,10 +230,11 @@ func TestComments(t *testing.T) {
 	_, _, err = s.Comments(ctx, "bob", private.ID, "", 10)
 	assert.ErrorIs(t, err, ErrNotFound)
 
-	n, err := s.CommentsSince(ctx, "bob", time.Now().Add(-time.Minute))
+	n, oldest, err := s.CommentsSince(ctx, "bob", time.Now().Add(-time.Minute))
 	require.NoError(t, err)
 	assert.Equal(t, 3, n, "bob's comments that are left")
-	n, err = s.UploadsSince(ctx, "alice", time.Now().Add(-24*time.Hour))
+	assert.WithinDuration(t, time.Now(), oldest, time.Minute)
+	n, _, err = s.UploadsSince(ctx, "alice", time.Now().Add(-24*time.Hour))
 	require.NoError(t, err)
 	assert.Equal(t, 2, n)
 }
