@@ -70,14 +70,14 @@ data "aws_iam_policy_document" "this" {
   # and the derivatives of a media deleted while it was transcoded are removed.
   statement {
     sid       = "RemoveDerivatives"
-    actions   = ["s3:AbortMultipartUpload", "s3:DeleteObject"]
+    actions   = ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:DeleteObjectVersion"]
     resources = ["${var.derivatives_bucket_arn}/*"]
   }
 
   # Reading back what it wrote lets a retried job find finished renditions (idempotency).
   statement {
     sid       = "ReadDerivatives"
-    actions   = ["s3:GetObject", "s3:ListBucket"]
+    actions   = ["s3:GetObject", "s3:ListBucket", "s3:ListBucketVersions"]
     resources = [var.derivatives_bucket_arn, "${var.derivatives_bucket_arn}/*"]
   }
 

@@ -9,25 +9,19 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	tmtypes "github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager/types"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"golang.org/x/sync/errgroup"
-)
 
-// ObjectRemover is the part of the S3 client that removes derivatives.
-type ObjectRemover interface {
-	s3.ListObjectsV2APIClient
-	DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
-}
+	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/objects"
+)
 
 // Transcoder turns an original in S3 into derivatives in S3. Files go through the local
 // temp dir, streamed by the transfer manager, never held in memory whole.
 type Transcoder struct {
 	Transfer          *transfermanager.Client
-	S3                ObjectRemover
+	S3                objects.Client // removes derivatives
 	OriginalsBucket   string
 	DerivativesBucket string
 	StorageClass      string // of every derivative
@@ -168,26 +162,8 @@ func (t *Transcoder) put(ctx context.Context, dir, prefix, name string) error {
 // RemoveMedia deletes every derivative of a media (one deleted while it was transcoded):
 // everything under "<media id>/", so that a retry after a partial failure finishes the job.
 func (t *Transcoder) RemoveMedia(ctx context.Context, mediaID string) error {
-	pages := s3.NewListObjectsV2Paginator(t.S3, &s3.ListObjectsV2Input{Bucket: &t.DerivativesBucket, Prefix: aws.String(mediaID + "/")})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return transient(fmt.Errorf("list derivatives: %w", err))
-		}
-		if len(page.Contents) == 0 {
-			continue
-		}
-		objects := make([]s3types.ObjectIdentifier, len(page.Contents)) // at most 1000, DeleteObjects' limit
-		for i, o := range page.Contents {
-			objects[i] = s3types.ObjectIdentifier{Key: o.Key}
-		}
-		out, err := t.S3.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: &t.DerivativesBucket, Delete: &s3types.Delete{Objects: objects, Quiet: aws.Bool(true)}})
-		if err != nil {
-			return transient(fmt.Errorf("remove derivatives: %w", err))
-		}
-		if len(out.Errors) > 0 {
-			return transient(fmt.Errorf("remove derivatives: %s: %s", aws.ToString(out.Errors[0].Key), aws.ToString(out.Errors[0].Message)))
-		}
+	if _, err := objects.Purge(ctx, t.S3, t.DerivativesBucket, mediaID+"/", nil); err != nil {
+		return transient(fmt.Errorf("remove derivatives: %w", err))
 	}
 	return nil
 }
