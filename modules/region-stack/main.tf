@@ -25,6 +25,8 @@ locals {
   }
   cdn_environment = var.cdn == null ? {} : merge(
     { CDN_BASE_URL = var.cdn.base_url },
+    # The distribution a deleted media's files are invalidated on: the first, the region's own.
+    length(var.cdn.distribution_arns) == 0 ? {} : { CDN_DISTRIBUTION_ID = element(split("/", var.cdn.distribution_arns[0]), 1) },
     var.cdn.signing == null ? {} : {
       CDN_KEY_PAIR_ID            = var.cdn.signing.key_pair_id
       CDN_PRIVATE_KEY_SECRET_ARN = var.cdn.signing.private_key_secret_arn
@@ -224,7 +226,7 @@ data "aws_iam_policy_document" "upload_api" {
   # belongs to the media's own key.
   statement {
     sid       = "CheckOriginalsBucket"
-    actions   = ["s3:ListBucket", "s3:ListBucketMultipartUploads"]
+    actions   = ["s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:ListBucketVersions"]
     resources = [module.media_buckets.originals_bucket_arn]
   }
   statement {
@@ -234,6 +236,39 @@ data "aws_iam_policy_document" "upload_api" {
       module.database.master_user_secret_arn,
       try(var.cdn.signing.private_key_secret_arn, null),
     ])
+  }
+  # Deleting a media: every version of its original, every derivative, its files in the
+  # CDN's caches, and the deleted event.
+  statement {
+    sid     = "DeleteMedia"
+    actions = ["s3:DeleteObject", "s3:DeleteObjectVersion"]
+    resources = [
+      "${module.media_buckets.originals_bucket_arn}/${local.upload_prefix}*",
+      "${module.media_buckets.derivatives_bucket_arn}/*",
+    ]
+  }
+  statement {
+    sid       = "ListDerivatives"
+    actions   = ["s3:ListBucket", "s3:ListBucketVersions"]
+    resources = [module.media_buckets.derivatives_bucket_arn]
+  }
+  statement {
+    sid       = "AnnounceDeletions"
+    actions   = ["sns:Publish"]
+    resources = [module.media_events.topic_arn]
+  }
+  statement {
+    sid       = "EncryptMediaEvents"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [module.media_events.kms_key_arn]
+  }
+  dynamic "statement" {
+    for_each = var.cdn == null ? [] : [1]
+    content {
+      sid       = "InvalidateDeletedMedia"
+      actions   = ["cloudfront:CreateInvalidation"]
+      resources = var.cdn.distribution_arns
+    }
   }
 }
 
@@ -257,6 +292,7 @@ module "upload_api" {
       LISTEN_ADDR               = ":${var.upload_api.port}"
       ORIGINALS_BUCKET          = module.media_buckets.originals_bucket_id
       DERIVATIVES_BUCKET        = module.media_buckets.derivatives_bucket_id
+      TOPIC_ARN                 = module.media_events.topic_arn
       JWT_ISSUER                = module.identity.issuer_url
       JWT_AUDIENCE              = module.identity.client_id
       MAX_UPLOAD_BYTES          = tostring(var.upload_api.max_upload_bytes)

@@ -591,7 +591,7 @@ func TestRequestIDsAndLogs(t *testing.T) {
 func TestConfigFromEnvironment(t *testing.T) {
 	t.Parallel()
 	base := map[string]string{
-		"AWS_REGION": "eu-west-1", "ORIGINALS_BUCKET": "media-originals", "DB_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:1:secret:db",
+		"AWS_REGION": "eu-west-1", "ORIGINALS_BUCKET": "media-originals", "DERIVATIVES_BUCKET": "media-derivatives", "DB_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:1:secret:db",
 		"DB_HOST": "db.internal", "DB_NAME": "media", "CDN_BASE_URL": "https://d1.cloudfront.net/", "JWT_ISSUER": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc",
 		"JWT_AUDIENCE": "client-a, client-b",
 	}
@@ -637,6 +637,10 @@ func TestConfigFromEnvironment(t *testing.T) {
 		{map[string]string{"CDN_KEY_PAIR_ID": "K1"}, []string{"CDN_KEY_PAIR_ID: and CDN_PRIVATE_KEY_SECRET_ARN must be set together"}},
 		{map[string]string{"ALLOWED_CONTENT_TYPES": "video/mp4,image/png"}, []string{`ALLOWED_CONTENT_TYPES: must list video/* media types such as video/mp4, got "image/png"`}},
 		{map[string]string{"UPLOAD_URL_TTL": "forever"}, []string{"UPLOAD_URL_TTL: must be a duration"}},
+		{map[string]string{"DERIVATIVES_BUCKET": ""}, []string{"DERIVATIVES_BUCKET: is required"}},
+		{map[string]string{"DEFAULT_VISIBILITY": "friends"}, []string{`DEFAULT_VISIBILITY: must be private, unlisted or public, got "friends"`}},
+		{map[string]string{"UPLOADS_PER_DAY": "-1", "COMMENTS_PER_MINUTE": "x"}, []string{"UPLOADS_PER_DAY: must be an integer from 0", "COMMENTS_PER_MINUTE: must be an integer from 0"}},
+		{map[string]string{"PUBLIC_MAX_AGE": "2h"}, []string{"PUBLIC_MAX_AGE: must be a duration such as 15m from 1s to 1h0m0s"}},
 		{map[string]string{"MULTIPART_PART_SIZE_BYTES": "1000"}, []string{"MULTIPART_PART_SIZE_BYTES: must be an integer from 5242880"}},
 		{map[string]string{"MAX_UPLOAD_BYTES": "107374182400", "MULTIPART_PART_SIZE_BYTES": "5242880"}, []string{"need more than 10000 parts"}},
 	} {

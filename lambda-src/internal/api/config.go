@@ -15,8 +15,13 @@ import (
 
 // Config is the upload API's configuration, read from the environment once at start.
 type Config struct {
-	Region          string // AWS_REGION
-	OriginalsBucket string // ORIGINALS_BUCKET
+	Region            string // AWS_REGION
+	OriginalsBucket   string // ORIGINALS_BUCKET
+	DerivativesBucket string // DERIVATIVES_BUCKET: where a deleted media's derivatives are removed
+	TopicARN          string // TOPIC_ARN: media events (a deleted event); none when empty
+	// CDNDistributionID is the distribution whose cache a deleted media's files leave
+	// (CreateInvalidation); none when empty.
+	CDNDistributionID string // CDN_DISTRIBUTION_ID
 
 	DBSecretARN string // DB_SECRET_ARN: RDS-managed secret with username and password
 	DBHost      string // DB_HOST
@@ -131,6 +136,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c := Config{
 		Region:                 required("AWS_REGION"),
 		OriginalsBucket:        required("ORIGINALS_BUCKET"),
+		DerivativesBucket:      required("DERIVATIVES_BUCKET"),
+		TopicARN:               get("TOPIC_ARN"),
+		CDNDistributionID:      get("CDN_DISTRIBUTION_ID"),
 		DBSecretARN:            required("DB_SECRET_ARN"),
 		DBHost:                 required("DB_HOST"),
 		DBPort:                 int(integer("DB_PORT", DefaultDBPort, 1, 65535)),

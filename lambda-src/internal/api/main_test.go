@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/stretchr/testify/require"
 
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/api"
@@ -94,9 +95,14 @@ func newEnv(t testing.TB, mutate ...func(*api.Config, *api.Deps)) *env {
 	ns := e.NamespaceT(t)
 	s3c, err := ns.S3Client(ctx)
 	require.NoError(t, err)
-	bucket := ns.ID + "-originals"
-	_, err = s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket})
-	require.NoError(t, err)
+	bucket, derivatives := ns.ID+"-originals", ns.ID+"-derivatives"
+	for _, b := range []string{bucket, derivatives} {
+		_, err = s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &b})
+		require.NoError(t, err)
+	}
+	_, err = s3c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: &bucket,
+		VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled}})
+	require.NoError(t, err, "originals are versioned, as the stack makes them")
 
 	pg := sharedPostgres(t)
 	db := pg.DatabaseT(t)
@@ -107,7 +113,7 @@ func newEnv(t testing.TB, mutate ...func(*api.Config, *api.Deps)) *env {
 	require.NoError(t, err)
 
 	vars := map[string]string{
-		"AWS_REGION": ns.Region, "ORIGINALS_BUCKET": bucket,
+		"AWS_REGION": ns.Region, "ORIGINALS_BUCKET": bucket, "DERIVATIVES_BUCKET": derivatives,
 		"DB_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:db", "DB_HOST": db.Host, "DB_NAME": db.Name,
 		"CDN_BASE_URL": "https://d111111abcdef8.cloudfront.net", "JWT_ISSUER": iss.URL, "JWT_AUDIENCE": authtest.ClientID,
 		"AWS_ENDPOINT_URL": ns.Endpoint,

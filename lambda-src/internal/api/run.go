@@ -10,8 +10,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/auth"
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/cdnsign"
@@ -62,6 +64,8 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		Presigner: s3.NewPresignClient(s3Client),
 		Verifier:  verifier,
 		Logger:    logger,
+		CDN:       cloudfront.NewFromConfig(awsCfg),
+		Events:    sns.NewFromConfig(awsCfg),
 	}
 	if signer != nil { // a nil *Signer in the interface would not compare equal to nil
 		deps.Signer = signer

@@ -14,10 +14,13 @@ import (
 	"time"
 
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/google/uuid"
 
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/auth"
+	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/objects"
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/store"
 )
 
@@ -29,6 +32,7 @@ type MediaStore interface {
 	Ping(ctx context.Context) error
 
 	GetVisible(ctx context.Context, viewer, id string) (store.Media, error)
+	Delete(ctx context.Context, owner, id string) (store.Media, bool, error)
 	Update(ctx context.Context, owner, id string, c store.Changes) (store.Media, error)
 	Feed(ctx context.Context, viewer, cursor string, limit int) ([]store.FeedItem, string, error)
 	Like(ctx context.Context, viewer, id string) error
@@ -46,6 +50,18 @@ type Bucket interface {
 	CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
 	CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
 	ListMultipartUploads(ctx context.Context, in *s3.ListMultipartUploadsInput, optFns ...func(*s3.Options)) (*s3.ListMultipartUploadsOutput, error)
+	objects.Client // deleting media: every version of the original, every derivative
+}
+
+// Invalidator is the part of the CloudFront client that drops a deleted media's files from
+// the edge caches.
+type Invalidator interface {
+	CreateInvalidation(ctx context.Context, in *cloudfront.CreateInvalidationInput, optFns ...func(*cloudfront.Options)) (*cloudfront.CreateInvalidationOutput, error)
+}
+
+// Publisher is the part of the SNS client that announces deleted media.
+type Publisher interface {
+	Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
 }
 
 // Presigner is what the API needs of s3.PresignClient.
@@ -72,6 +88,8 @@ type Deps struct {
 	Presigner Presigner
 	Verifier  TokenVerifier
 	Signer    URLSigner
+	CDN       Invalidator // nil: no distribution to invalidate
+	Events    Publisher   // nil: no media events
 	Logger    *slog.Logger
 	Now       func() time.Time // time.Now when nil
 }
@@ -103,6 +121,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	mux.HandleFunc("GET /v1/media", s.authed(s.listMedia))
 	mux.HandleFunc("GET /v1/media/{id}", s.viewer(s.getMedia))
 	mux.HandleFunc("PATCH /v1/media/{id}", s.authed(s.updateMedia))
+	mux.HandleFunc("DELETE /v1/media/{id}", s.authed(s.deleteMedia))
 	mux.HandleFunc("GET /v1/feed", s.viewer(s.feed))
 	mux.HandleFunc("PUT /v1/media/{id}/like", s.authed(s.like))
 	mux.HandleFunc("DELETE /v1/media/{id}/like", s.authed(s.unlike))

@@ -9,6 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -305,4 +309,84 @@ func TestUploadsPerDayAreLimited(t *testing.T) {
 	require.NoError(t, err)
 	assert.InDelta(t, (24 * time.Hour).Seconds(), float64(wait), 120)
 	e.createUpload(uuid.NewString(), "d.mp4", 100) // another user is not limited by it
+}
+
+// recorder keeps the CloudFront invalidations and SNS messages the API sends.
+type recorder struct {
+	mu            sync.Mutex
+	invalidations []*cloudfront.CreateInvalidationInput
+	published     []*sns.PublishInput
+}
+
+func (r *recorder) CreateInvalidation(_ context.Context, in *cloudfront.CreateInvalidationInput, _ ...func(*cloudfront.Options)) (*cloudfront.CreateInvalidationOutput, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.invalidations = append(r.invalidations, in)
+	return &cloudfront.CreateInvalidationOutput{}, nil
+}
+
+func (r *recorder) Publish(_ context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.published = append(r.published, in)
+	return &sns.PublishOutput{}, nil
+}
+
+func TestDeleteRemovesEverything(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rec := &recorder{}
+	e := newEnv(t, func(c *api.Config, d *api.Deps) {
+		c.CDNDistributionID, c.TopicARN = "E2EXAMPLE", "arn:aws:sns:us-east-1:123456789012:media-events"
+		d.CDN, d.Events = rec, rec
+	})
+	alice, bob := uuid.NewString(), uuid.NewString()
+	id := share(t, e, alice, "public")
+	key := api.OriginalKey(alice, id)
+	for _, body := range []string{"first", "second"} { // two versions of the original
+		_, err := e.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: &e.cfg.OriginalsBucket, Key: &key, Body: strings.NewReader(body)})
+		require.NoError(t, err)
+	}
+	for _, name := range []string{"480p.mp4", "hls/master.m3u8", "poster.jpg"} {
+		_, err := e.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: &e.cfg.DerivativesBucket, Key: aws.String(id + "/" + name), Body: strings.NewReader(name)})
+		require.NoError(t, err)
+	}
+	other := share(t, e, alice, "public") // untouched by the deletion
+	_, err := e.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: &e.cfg.DerivativesBucket, Key: aws.String(other + "/480p.mp4"), Body: strings.NewReader("x")})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNoContent, e.do(http.MethodPut, "/v1/media/"+id+"/like", bob, nil).Status)
+	require.Equal(t, http.StatusCreated, e.do(http.MethodPost, "/v1/media/"+id+"/comments", bob, map[string]any{"text": "nice"}).Status)
+
+	assert.Equal(t, http.StatusNotFound, e.do(http.MethodDelete, "/v1/media/"+id, bob, nil).Status, "only the owner deletes")
+	r := e.do(http.MethodDelete, "/v1/media/"+id, alice, nil)
+	require.Equal(t, http.StatusNoContent, r.Status, "body: %s", r.Body)
+
+	versions, err := e.s3.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: &e.cfg.OriginalsBucket, Prefix: &key})
+	require.NoError(t, err)
+	assert.Empty(t, versions.Versions, "no version of the original is left")
+	assert.Empty(t, versions.DeleteMarkers)
+	left, err := e.s3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &e.cfg.DerivativesBucket})
+	require.NoError(t, err)
+	require.Len(t, left.Contents, 1, "only the other media's derivative is left")
+	assert.Equal(t, other+"/480p.mp4", aws.ToString(left.Contents[0].Key))
+	require.Len(t, rec.invalidations, 1)
+	assert.Equal(t, "E2EXAMPLE", aws.ToString(rec.invalidations[0].DistributionId))
+	assert.Equal(t, []string{"/" + id + "/*"}, rec.invalidations[0].InvalidationBatch.Paths.Items)
+	require.Len(t, rec.published, 1)
+	assert.JSONEq(t, `{"media_id":"`+id+`","owner":"`+alice+`","status":"deleted"}`, aws.ToString(rec.published[0].Message))
+	assert.Equal(t, "deleted", aws.ToString(rec.published[0].MessageAttributes["status"].StringValue))
+
+	for _, viewer := range []string{alice, bob, ""} {
+		assert.Equal(t, http.StatusNotFound, e.do(http.MethodGet, "/v1/media/"+id, viewer, nil).Status)
+	}
+	var feed api.FeedResponse
+	e.do(http.MethodGet, "/v1/feed", "", nil).JSON(t, &feed)
+	require.Len(t, feed.Items, 1)
+	assert.Equal(t, other, feed.Items[0].MediaID)
+
+	r = e.do(http.MethodDelete, "/v1/media/"+id, alice, nil)
+	assert.Equal(t, http.StatusNoContent, r.Status, "idempotent")
+	assert.Len(t, rec.published, 1, "announced once")
+	assert.Len(t, rec.invalidations, 2, "the cleanup runs again")
+	assert.Equal(t, http.StatusNotFound, e.do(http.MethodDelete, "/v1/media/"+uuid.NewString(), alice, nil).Status)
 }

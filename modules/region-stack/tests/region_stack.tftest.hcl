@@ -192,6 +192,10 @@ run "cdn_and_signing_reach_both_programs" {
     condition     = contains(data.aws_iam_policy_document.upload_api.statement[2].resources, "arn:aws:secretsmanager:eu-west-1:111122223333:secret:media-cdn-key-AbCdEf")
     error_message = "the fleet may read the signing key's secret"
   }
+  assert {
+    condition     = local.cdn_environment["CDN_DISTRIBUTION_ID"] == "E2QWRUHAPOMQZL" && one([for st in data.aws_iam_policy_document.upload_api.statement : st.resources if st.sid == "InvalidateDeletedMedia"]) == toset(["arn:aws:cloudfront::111122223333:distribution/E2QWRUHAPOMQZL"])
+    error_message = "the API invalidates a deleted media's files on the region's distribution, and may"
+  }
 }
 
 run "deletion_protection_reaches_every_stateful_piece" {

@@ -1,0 +1,87 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
+	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+
+	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/auth"
+	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/events"
+	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/objects"
+	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/store"
+)
+
+// StatusDeleted is the status of the media event announcing a deletion.
+const StatusDeleted = "deleted"
+
+// deleteMedia deletes the owner's media for good: its metadata with likes and comments
+// (the store keeps a tombstone), every version of its original, every derivative, its
+// files in the CDN's caches, and announces it. Deleting again repeats the cleanup, so that
+// a DELETE that failed half way is finished by its retry; the event goes out once.
+func (s *Server) deleteMedia(w http.ResponseWriter, r *http.Request, claims auth.Claims) {
+	id := r.PathValue("id")
+	addLogAttrs(r.Context(), slog.String("media_id", id))
+	m, first, err := s.deps.Store.Delete(r.Context(), claims.Subject, id)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, r, http.StatusNotFound, "media %s not found", id)
+		return
+	}
+	if err != nil {
+		s.internalError(w, r, "delete the media", err)
+		return
+	}
+	if first && s.deps.Events != nil && s.cfg.TopicARN != "" {
+		if err := s.announceDeleted(r, m); err != nil {
+			// The media is gone either way; subscribers miss this one event.
+			s.deps.Logger.ErrorContext(r.Context(), "announce the deletion", "request_id", RequestID(r.Context()), "media_id", id, "error", err)
+		}
+	}
+	originals, err := objects.Purge(r.Context(), s.deps.Bucket, s.cfg.OriginalsBucket, m.OriginalKey, func(key string) bool { return key == m.OriginalKey })
+	if err != nil {
+		s.internalError(w, r, "remove the original (DELETE again to finish)", err)
+		return
+	}
+	derivatives, err := objects.Purge(r.Context(), s.deps.Bucket, s.cfg.DerivativesBucket, m.ID+"/", nil)
+	if err != nil {
+		s.internalError(w, r, "remove the derivatives (DELETE again to finish)", err)
+		return
+	}
+	addLogAttrs(r.Context(), slog.Int("original_versions", originals), slog.Int("derivatives", derivatives))
+	if s.deps.CDN != nil && s.cfg.CDNDistributionID != "" {
+		_, err := s.deps.CDN.CreateInvalidation(r.Context(), &cloudfront.CreateInvalidationInput{
+			DistributionId: &s.cfg.CDNDistributionID,
+			InvalidationBatch: &cftypes.InvalidationBatch{
+				// One per deletion request: a retried DELETE invalidates again.
+				CallerReference: aws.String(m.ID + "-" + RequestID(r.Context())),
+				Paths:           &cftypes.Paths{Quantity: aws.Int32(1), Items: []string{"/" + m.ID + "/*"}},
+			},
+		})
+		if err != nil {
+			s.internalError(w, r, "invalidate the media's CDN files (DELETE again to finish)", err)
+			return
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) announceDeleted(r *http.Request, m store.Media) error {
+	body, err := json.Marshal(events.MediaEvent{MediaID: m.ID, Owner: m.Owner, Status: StatusDeleted})
+	if err != nil {
+		return err
+	}
+	_, err = s.deps.Events.Publish(r.Context(), &sns.PublishInput{
+		TopicArn: &s.cfg.TopicARN,
+		Message:  aws.String(string(body)),
+		MessageAttributes: map[string]snstypes.MessageAttributeValue{
+			"status": {DataType: aws.String("String"), StringValue: aws.String(StatusDeleted)},
+		},
+	})
+	return err
+}
