@@ -148,6 +148,50 @@ func TestIAMEnforcement(t *testing.T) {
 		}
 	}
 
+	// DeleteObjects is authorised for each object it names, not against the bucket.
+	_, err = s3.NewFromConfig(cfg, pathStyle).PutObject(ctx, &s3.PutObjectInput{Bucket: &classBucket, Key: aws.String("mine/a"), Body: strings.NewReader("x")})
+	require.NoError(t, err)
+	_, err = iamc.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(ns.ID + "-nobody"), PolicyName: aws.String("delete-mine"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:DeleteObject","s3:DeleteObjectVersion"],"Resource":"arn:aws:s3:::` + classBucket + `/mine/*"}]}`)})
+	require.NoError(t, err)
+	deleteKeys := func(keys ...string) *s3.DeleteObjectsOutput {
+		ids := make([]s3types.ObjectIdentifier, len(keys))
+		for i, k := range keys {
+			ids[i] = s3types.ObjectIdentifier{Key: aws.String(k)}
+		}
+		out, err := writer.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: &classBucket, Delete: &s3types.Delete{Objects: ids}})
+		require.NoError(t, err)
+		return out
+	}
+	assert.Empty(t, deleteKeys("mine/a").Errors, "objects under the granted prefix may be deleted")
+	assert.NotEmpty(t, deleteKeys("rrs").Errors, "others may not")
+
+	// CloudFront names distributions by id; a statement naming the distribution's ARN
+	// applies to CreateInvalidation on it, and to no other distribution.
+	cf := cloudfront.NewFromConfig(cfg)
+	distribution := func(ref string) string {
+		out, err := cf.CreateDistribution(ctx, &cloudfront.CreateDistributionInput{DistributionConfig: &cftypes.DistributionConfig{
+			CallerReference: aws.String(ns.ID + ref), Comment: aws.String(ref), Enabled: aws.Bool(true),
+			Origins: &cftypes.Origins{Quantity: aws.Int32(1), Items: []cftypes.Origin{{
+				Id: aws.String("s3"), DomainName: aws.String(bucket + ".s3.amazonaws.com"), S3OriginConfig: &cftypes.S3OriginConfig{OriginAccessIdentity: aws.String("")},
+			}}},
+			DefaultCacheBehavior: &cftypes.DefaultCacheBehavior{TargetOriginId: aws.String("s3"), ViewerProtocolPolicy: cftypes.ViewerProtocolPolicyRedirectToHttps},
+		}})
+		require.NoError(t, err)
+		return aws.ToString(out.Distribution.Id)
+	}
+	myDist, theirDist := distribution("mine"), distribution("theirs")
+	_, err = iamc.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(ns.ID + "-nobody"), PolicyName: aws.String("invalidate"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"cloudfront:CreateInvalidation","Resource":"arn:aws:cloudfront::` + ns.AccountID + `:distribution/` + myDist + `"}]}`)})
+	require.NoError(t, err)
+	invalidate := func(id string) error {
+		_, err := cloudfront.NewFromConfig(nobody).CreateInvalidation(ctx, &cloudfront.CreateInvalidationInput{DistributionId: &id,
+			InvalidationBatch: &cftypes.InvalidationBatch{CallerReference: aws.String(ns.ID), Paths: &cftypes.Paths{Quantity: aws.Int32(1), Items: []string{"/m/*"}}}})
+		return err
+	}
+	assert.NoError(t, invalidate(myDist), "the statement names this distribution")
+	assert.Error(t, invalidate(theirDist), "not that one")
+
 	// Unknown keys are not accepted at all.
 	stranger := cfg.Copy()
 	stranger.Credentials = credentials.NewStaticCredentialsProvider("AKIAUNKNOWNUNKNOWN00", "secret", "")

@@ -25,7 +25,9 @@ nothing but the bucket policy lets it in, and IAM enforcement does not look it u
 that trusts only a service principal can be assumed (moto fails such trust policies with a
 500): the local cloud assumes roles on behalf of Lambda and EC2, as those services do. Under
 IAM enforcement, requests are checked against the path and query as signed, and actions
-against the resource their parameters name.
+against the resource their parameters name (a CloudFront distribution by its id).
+
+Under IAM enforcement, DeleteObjects is authorised for each object it names, as S3 does.
 
 moto creates CloudFront key groups but cannot delete them; DeleteKeyGroup is added so that a
 distribution requiring signed URLs can be destroyed.
@@ -41,6 +43,7 @@ Run as: python3 moto_server.py -H 127.0.0.1 -p PORT -c CERT -k KEY
 
 import datetime
 import fnmatch
+import html
 import io
 import json
 import re
@@ -207,13 +210,34 @@ s3_models.FakeBucket.get_permission = get_permission
 _authorize_s3 = ActionAuthenticatorMixin._authenticate_and_authorize_s3_action
 
 
+_DELETED_OBJECT = re.compile(r"<Object>(.*?)</Object>", re.S)
+
+
 def _authorize_s3_unless_service(self, *args, **kwargs):
     from flask import request
 
     access_key, _ = _signing(request.headers, request.args)
     if access_key in SERVICE_ACCESS_KEYS:
         return None  # the bucket policy alone decides, in get_permission
+    if "delete" in request.args and request.method == "POST" and not kwargs.get("key_name"):
+        return _authorize_each_deleted_object(self, kwargs.get("bucket_name"))
     return _authorize_s3(self, *args, **kwargs)
+
+
+def _authorize_each_deleted_object(self, bucket_name):
+    """moto authorises DeleteObjects against the bucket; S3 authorises each object it names,
+    as s3:DeleteObject, or s3:DeleteObjectVersion when a version is named, so a role allowed
+    to delete only under a prefix could delete nothing in one request. (One object refused
+    refuses them all here, where S3 answers each.)"""
+    body = self.body.decode() if isinstance(self.body, bytes) else (self.body or "")
+    action = self.data.get("Action")
+    try:
+        for obj in _DELETED_OBJECT.findall(body):
+            key = re.search(r"<Key>(.*?)</Key>", obj, re.S)
+            self.data["Action"] = "DeleteObjectVersion" if "<VersionId>" in obj else "DeleteObject"
+            _authorize_s3(self, bucket_name=bucket_name, key_name=html.unescape(key.group(1)) if key else "")
+    finally:
+        self.data["Action"] = action
 
 
 ActionAuthenticatorMixin._authenticate_and_authorize_s3_action = _authorize_s3_unless_service
@@ -350,6 +374,14 @@ def _determine_resource_from_params(self):
             return "*"
         if isinstance(value, str) and value.startswith("arn:"):
             return value
+    if getattr(self, "service_name", None) == "cloudfront":
+        # CloudFront names its distribution by id: CreateInvalidation on .../distribution/ID.
+        try:
+            distribution = self._get_param("DistributionId")
+        except Exception:
+            distribution = None
+        if isinstance(distribution, str) and distribution:
+            return f"arn:aws:cloudfront::{self.current_account}:distribution/{distribution}"
     return "*"
 
 
