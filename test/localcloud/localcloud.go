@@ -55,6 +55,10 @@ import (
 // checks: the upload API migrates its database before it answers.
 const HealthyTimeout = 90 * time.Second
 
+// edgeRefresh is how often each edge re-reads its distribution and applies invalidations
+// made since: a deleted media's files leave the edge within it.
+const edgeRefresh = 2 * time.Second
+
 // Options configure a local cloud.
 type Options struct {
 	// Emulator is where the AWS APIs are; its CA also issues the proxy's certificates.
@@ -284,6 +288,8 @@ func (c *Cloud) startEdges(ctx context.Context) error {
 			e, err := edge.Start(ctx, cfg, aws.ToString(d.Id), edge.Options{
 				OriginCredentials: credentials.StaticCredentialsProvider{Value: creds},
 				Logf:              c.opts.Logf,
+				// CloudFront completes invalidations within seconds to minutes, asynchronously.
+				RefreshInterval: edgeRefresh,
 			})
 			if err != nil {
 				return fmt.Errorf("distribution %s: %w", aws.ToString(d.Id), err)
