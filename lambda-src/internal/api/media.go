@@ -80,19 +80,13 @@ func (s *Server) getMedia(w http.ResponseWriter, r *http.Request, claims auth.Cl
 }
 
 func (s *Server) listMedia(w http.ResponseWriter, r *http.Request, claims auth.Claims) {
-	q := r.URL.Query()
-	limit := store.DefaultPageSize
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > store.MaxPageSize {
-			writeError(w, r, http.StatusBadRequest, "limit must be an integer from 1 to %d", store.MaxPageSize)
-			return
-		}
-		limit = n
+	limit, cursor, ok := pageParams(w, r)
+	if !ok {
+		return
 	}
-	items, next, err := s.deps.Store.ListByOwner(r.Context(), claims.Subject, q.Get("cursor"), limit)
+	items, next, err := s.deps.Store.ListByOwner(r.Context(), claims.Subject, cursor, limit)
 	if errors.Is(err, store.ErrInvalidCursor) {
-		writeError(w, r, http.StatusBadRequest, "cursor is not one this API issued: pass next_cursor of the previous page")
+		writeError(w, r, http.StatusBadRequest, "%s", badCursor)
 		return
 	}
 	if err != nil {

@@ -85,6 +85,9 @@ func (s *Server) writeShared(w http.ResponseWriter, r *http.Request, status int,
 	writeJSONCached(w, status, v, fmt.Sprintf("public, max-age=%d", int(s.cfg.PublicMaxAge.Seconds())))
 }
 
+// badCursor answers a cursor the store did not issue.
+const badCursor = "cursor is not one this API issued: pass next_cursor of the previous page"
+
 // pageParams reads limit and cursor; ok is false when it answered a 400.
 func pageParams(w http.ResponseWriter, r *http.Request) (limit int, cursor string, ok bool) {
 	q := r.URL.Query()
@@ -107,7 +110,7 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request, claims auth.Claims
 	}
 	items, next, err := s.deps.Store.Feed(r.Context(), claims.Subject, cursor, limit)
 	if errors.Is(err, store.ErrInvalidCursor) {
-		writeError(w, r, http.StatusBadRequest, "cursor is not one this API issued: pass next_cursor of the previous page")
+		writeError(w, r, http.StatusBadRequest, "%s", badCursor)
 		return
 	}
 	if err != nil {
@@ -281,7 +284,7 @@ func (s *Server) listComments(w http.ResponseWriter, r *http.Request, claims aut
 		writeError(w, r, http.StatusNotFound, "media %s not found", id)
 		return
 	case errors.Is(err, store.ErrInvalidCursor):
-		writeError(w, r, http.StatusBadRequest, "cursor is not one this API issued: pass next_cursor of the previous page")
+		writeError(w, r, http.StatusBadRequest, "%s", badCursor)
 		return
 	case err != nil:
 		s.internalError(w, r, "list the comments", err)

@@ -141,12 +141,8 @@ func (s *Store) Feed(ctx context.Context, viewer, after string, limit int) ([]Fe
 	if err != nil {
 		return nil, "", fmt.Errorf("read the feed: %w", err)
 	}
-	if len(items) <= limit {
-		return items, "", nil
-	}
-	items = items[:limit]
-	last := items[limit-1]
-	return items, encodeCursor(*last.PublishedAt, last.ID), nil
+	items, next := page(items, limit, func(it FeedItem) (time.Time, string) { return *it.PublishedAt, it.ID })
+	return items, next, nil
 }
 
 // Like records viewer's like of a media they may see; liking twice is one like.
@@ -249,12 +245,8 @@ func (s *Store) Comments(ctx context.Context, viewer, mediaID, after string, lim
 	if err != nil {
 		return nil, "", fmt.Errorf("list comments: %w", err)
 	}
-	if len(items) <= limit {
-		return items, "", nil
-	}
-	items = items[:limit]
-	last := items[limit-1]
-	return items, encodeCursor(last.CreatedAt, last.ID), nil
+	items, next := page(items, limit, func(c Comment) (time.Time, string) { return c.CreatedAt, c.ID })
+	return items, next, nil
 }
 
 // DeleteComment removes a comment, by its author or by the media's owner; anyone else, or

@@ -300,12 +300,18 @@ func (s *Store) ListByOwner(ctx context.Context, owner, after string, limit int)
 	if err != nil {
 		return nil, "", fmt.Errorf("list media: %w", err)
 	}
+	items, next := page(items, limit, func(m Media) (time.Time, string) { return m.CreatedAt, m.ID })
+	return items, next, nil
+}
+
+// page cuts items, read with limit+1, to limit, and returns the cursor of the next page:
+// the keyset of its last item, "" when there is no more.
+func page[T any](items []T, limit int, keyset func(T) (time.Time, string)) ([]T, string) {
 	if len(items) <= limit {
-		return items, "", nil
+		return items, ""
 	}
 	items = items[:limit]
-	last := items[limit-1]
-	return items, encodeCursor(last.CreatedAt, last.ID), nil
+	return items, encodeCursor(keyset(items[limit-1]))
 }
 
 // pageLimit is limit within (0, MaxPageSize], DefaultPageSize when not positive.
