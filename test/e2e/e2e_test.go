@@ -50,6 +50,7 @@ func TestUploadToCDN(t *testing.T) {
 	runStack(t, deployStack(t, stackOptions{transcoderTimeout: shortTranscoderTimeout}), map[string]func(*testing.T, *stack){
 		"upload to CDN":                runUploadToCDN,
 		"killed transcoder is retried": runKilledTranscoder,
+		"sharing":                      runSharing,
 	})
 }
 
@@ -66,6 +67,7 @@ func TestUploadToCDNEnforcingIAM(t *testing.T) {
 	runStack(t, deployStack(t, stackOptions{enforceIAM: true, signedCDN: true, transcoderTimeout: longTranscoderTimeout}), map[string]func(*testing.T, *stack){
 		"upload to CDN":               runUploadToCDN,
 		"a minute of 1080p, in parts": runLongVideo,
+		"sharing":                     runSharing,
 	})
 }
 
@@ -324,6 +326,134 @@ func runLongVideo(t *testing.T, s *stack) {
 	})
 	time.Sleep(5 * time.Second) // room for a duplicate to show up
 	assert.Len(t, s.events.of(id), 1, "one upload, one delivery, one event")
+}
+
+// runSharing is the sharing core through the stack: a user uploads one video of each
+// visibility; another user and an anonymous client see only the public one in the feed and
+// watch the public and the unlisted one through the CDN, not the private one; likes and
+// comments; the owner publishes the private one and deletes the public one, which leaves
+// the feed, the API, the CDN and the originals bucket, announced as deleted.
+func runSharing(t *testing.T, s *stack) {
+	ctx := context.Background()
+	alice := s.signIn(t, "erin@example.com", "Erin-password-1!")
+	bob := s.signIn(t, "frank@example.com", "Frank-password-1!")
+	anonymous := &mediaclient.Client{BaseURL: s.output(t, "api_url"), API: s.http, Storage: s.http}
+	clip := makeVideo(t, 2)
+	ids := map[string]string{}
+	for _, vis := range []string{"public", "unlisted", "private"} {
+		up, err := alice.CreateSharedUpload(ctx, clip, "video/mp4", vis+" clip", vis)
+		require.NoError(t, err)
+		require.NoError(t, alice.PutFile(ctx, up, clip))
+		ids[vis] = up.MediaID
+	}
+	for vis, id := range ids {
+		require.Equal(t, "ready", s.events.wait(t, id, eventTimeout).Status, vis)
+	}
+	inFeed := func(c *mediaclient.Client, id string) bool {
+		feed, err := c.Feed(ctx)
+		require.NoError(t, err)
+		for _, m := range feed.Items {
+			if m.MediaID == id {
+				return true
+			}
+		}
+		return false
+	}
+
+	for name, viewer := range map[string]*mediaclient.Client{"another user": bob, "an anonymous client": anonymous} {
+		t.Run(name+" sees what is shared", func(t *testing.T) {
+			assert.True(t, inFeed(viewer, ids["public"]), "the public one is in the feed")
+			assert.False(t, inFeed(viewer, ids["unlisted"]), "the unlisted one is not")
+			assert.False(t, inFeed(viewer, ids["private"]), "nor the private one")
+			for _, vis := range []string{"public", "unlisted"} {
+				m, err := viewer.Media(ctx, ids[vis])
+				require.NoError(t, err, vis)
+				require.Len(t, m.Renditions, 2, vis)
+				file, _ := fetch(t, s, m.Renditions[0].URL)
+				assert.InDelta(t, 2.0, probe(t, s, file, "").duration(t), durationTol, "%s plays through the CDN", vis)
+			}
+			_, err := viewer.Media(ctx, ids["private"])
+			var status *mediaclient.StatusError
+			require.ErrorAs(t, err, &status)
+			assert.Equal(t, http.StatusNotFound, status.Code)
+		})
+	}
+
+	t.Run("likes and comments", func(t *testing.T) {
+		require.NoError(t, bob.Like(ctx, ids["public"]))
+		require.NoError(t, bob.Like(ctx, ids["public"]), "liking twice is one like")
+		m, err := alice.Media(ctx, ids["public"])
+		require.NoError(t, err)
+		assert.Equal(t, 1, m.Likes)
+		c, err := bob.Comment(ctx, ids["public"], "Lovely light!")
+		require.NoError(t, err)
+		comments, err := alice.Comments(ctx, ids["public"])
+		require.NoError(t, err)
+		require.Len(t, comments, 1)
+		assert.Equal(t, "Lovely light!", comments[0].Text)
+		require.NoError(t, alice.DeleteComment(ctx, ids["public"], c.ID), "the owner removes it")
+		comments, err = anonymous.Comments(ctx, ids["public"])
+		require.NoError(t, err)
+		assert.Empty(t, comments)
+	})
+
+	t.Run("the owner publishes the private one", func(t *testing.T) {
+		m, err := alice.Update(ctx, ids["private"], map[string]any{"visibility": "public", "description": "Now for everyone."})
+		require.NoError(t, err)
+		assert.Equal(t, "public", m.Visibility)
+		assert.True(t, inFeed(anonymous, ids["private"]))
+	})
+
+	t.Run("the owner deletes the public one", func(t *testing.T) {
+		id := ids["public"]
+		m, err := alice.Media(ctx, id)
+		require.NoError(t, err)
+		rendition := m.Renditions[0].URL
+		fetch(t, s, rendition)
+		_, cache := fetch(t, s, rendition)
+		assert.Equal(t, "Hit from cloudfront", cache, "cached at the edge before the deletion")
+
+		require.NoError(t, alice.Delete(ctx, id))
+		require.NoError(t, alice.Delete(ctx, id), "deleting again is fine")
+		assert.False(t, inFeed(anonymous, id), "gone from the feed")
+		for _, c := range []*mediaclient.Client{alice, bob, anonymous} {
+			_, err := c.Media(ctx, id)
+			var status *mediaclient.StatusError
+			require.ErrorAs(t, err, &status)
+			assert.Equal(t, http.StatusNotFound, status.Code)
+		}
+		// CloudFront completes an invalidation asynchronously, in seconds.
+		assert.Eventually(t, func() bool {
+			resp, err := s.viaCDN.Get(rendition)
+			if err != nil {
+				return false
+			}
+			resp.Body.Close()
+			return resp.StatusCode != http.StatusOK
+		}, time.Minute, 500*time.Millisecond, "its CDN URL is no longer served: invalidated, and gone from the origin")
+
+		originals := s.output(t, "originals_bucket_id")
+		key := "uploads/" + m.Owner + "/" + id + "/original"
+		versions, err := s.tg.S3Client().ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: &originals, Prefix: &key})
+		require.NoError(t, err)
+		assert.Empty(t, versions.Versions, "no version of its original is left")
+		assert.Empty(t, versions.DeleteMarkers)
+		derivatives := s.output(t, "derivatives_bucket_id")
+		left, err := s.tg.S3Client().ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &derivatives, Prefix: aws.String(id + "/")})
+		require.NoError(t, err)
+		assert.Empty(t, left.Contents, "nor any derivative")
+
+		require.Eventually(t, func() bool {
+			for _, e := range s.events.of(id) {
+				if e.Status == "deleted" {
+					return true
+				}
+			}
+			return false
+		}, eventTimeout, 200*time.Millisecond, "a deleted media event")
+		time.Sleep(2 * time.Second)
+		assert.Len(t, s.events.of(id), 2, "ready, then deleted once")
+	})
 }
 
 // upload creates an upload of the file at path and PUTs it to the presigned URL, returning

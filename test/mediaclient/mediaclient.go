@@ -77,6 +77,12 @@ type Media struct {
 	CDNCookies map[string]string `json:"cdn_cookies"`
 	CreatedAt  time.Time         `json:"created_at"`
 	UpdatedAt  time.Time         `json:"updated_at"`
+
+	Visibility  string `json:"visibility"`
+	Description string `json:"description"`
+	Likes       int    `json:"likes"`
+	Comments    int    `json:"comments"`
+	LikedByMe   *bool  `json:"liked_by_me"` // in the feed, with a token
 }
 
 // CookieHeader is CDNCookies as a Cookie request header value, "" when there are none.
@@ -115,7 +121,9 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+c.Token)
+	if c.Token != "" { // no token: an anonymous client
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -131,20 +139,92 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 	if resp.StatusCode/100 != 2 {
 		return &StatusError{Code: resp.StatusCode, Body: string(data)}
 	}
+	if out == nil {
+		return nil
+	}
 	return json.Unmarshal(data, out)
 }
 
-// CreateUpload asks for a presigned upload of the file at path.
+// CreateUpload asks for a presigned upload of the file at path, private unless the
+// stack's default says otherwise.
 func (c *Client) CreateUpload(ctx context.Context, path, contentType, title string) (Upload, error) {
+	return c.CreateSharedUpload(ctx, path, contentType, title, "")
+}
+
+// CreateSharedUpload asks for a presigned upload of the file at path with a visibility
+// (private, unlisted or public; "" for the stack's default).
+func (c *Client) CreateSharedUpload(ctx context.Context, path, contentType, title, visibility string) (Upload, error) {
 	info, err := os.Stat(path)
 	if err != nil {
 		return Upload{}, err
 	}
+	req := map[string]any{"filename": filepath.Base(path), "content_type": contentType, "size_bytes": info.Size(), "title": title}
+	if visibility != "" {
+		req["visibility"] = visibility
+	}
 	var up Upload
-	err = c.do(ctx, http.MethodPost, "/v1/uploads", map[string]any{
-		"filename": filepath.Base(path), "content_type": contentType, "size_bytes": info.Size(), "title": title,
-	}, &up)
+	err = c.do(ctx, http.MethodPost, "/v1/uploads", req, &up)
 	return up, err
+}
+
+// Feed is a page of GET /v1/feed.
+type Feed struct {
+	Items      []Media `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+// Feed reads the first page of the public feed.
+func (c *Client) Feed(ctx context.Context) (Feed, error) {
+	var f Feed
+	err := c.do(ctx, http.MethodGet, "/v1/feed", nil, &f)
+	return f, err
+}
+
+// Update edits the caller's media: PATCH /v1/media/{id} with the given fields.
+func (c *Client) Update(ctx context.Context, id string, fields map[string]any) (Media, error) {
+	var m Media
+	err := c.do(ctx, http.MethodPatch, "/v1/media/"+id, fields, &m)
+	return m, err
+}
+
+// Delete deletes the caller's media.
+func (c *Client) Delete(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/media/"+id, nil, nil)
+}
+
+// Like likes a media (PUT /v1/media/{id}/like).
+func (c *Client) Like(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodPut, "/v1/media/"+id+"/like", nil, nil)
+}
+
+// Comment is one comment on a media.
+type Comment struct {
+	ID        string    `json:"comment_id"`
+	MediaID   string    `json:"media_id"`
+	Author    string    `json:"author"`
+	Text      string    `json:"text"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Comment comments on a media.
+func (c *Client) Comment(ctx context.Context, id, text string) (Comment, error) {
+	var cm Comment
+	err := c.do(ctx, http.MethodPost, "/v1/media/"+id+"/comments", map[string]any{"text": text}, &cm)
+	return cm, err
+}
+
+// Comments reads the first page of a media's comments, oldest first.
+func (c *Client) Comments(ctx context.Context, id string) ([]Comment, error) {
+	var page struct {
+		Items []Comment `json:"items"`
+	}
+	err := c.do(ctx, http.MethodGet, "/v1/media/"+id+"/comments", nil, &page)
+	return page.Items, err
+}
+
+// DeleteComment deletes a comment on a media.
+func (c *Client) DeleteComment(ctx context.Context, id, commentID string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/media/"+id+"/comments/"+commentID, nil, nil)
 }
 
 // PutFile sends the file at path as the upload says: one PUT to a single presigned URL,
