@@ -14,8 +14,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/api"
@@ -207,12 +212,62 @@ func (e *env) doToken(method, path, token string, body any, header http.Header) 
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	check := checkContract(e.t, req)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(e.t, err)
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	require.NoError(e.t, err)
-	return response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+	r := response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+	check(r)
+	return r
+}
+
+var (
+	contractOnce   sync.Once
+	contractRouter routers.Router
+	contractErr    error
+)
+
+// checkContract validates req against the OpenAPI document and returns the check of its
+// response: every response must be one the document describes; a request the document
+// refuses must be refused by the API too (4xx), and one to a route it lacks must be a 404 or
+// 405, so that the document cannot drift from the code.
+func checkContract(t testing.TB, req *http.Request) func(response) {
+	t.Helper()
+	contractOnce.Do(func() {
+		doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI)
+		if err == nil {
+			err = doc.Validate(context.Background())
+		}
+		if err == nil {
+			contractRouter, err = gorillamux.NewRouter(doc)
+		}
+		contractErr = err
+	})
+	require.NoError(t, contractErr, "the OpenAPI document")
+	route, params, err := contractRouter.FindRoute(req)
+	if err != nil {
+		return func(r response) {
+			assert.Contains(t, []int{http.StatusNotFound, http.StatusMethodNotAllowed}, r.Status,
+				"%s %s is not in the OpenAPI document, so it must not be a route: %v", req.Method, req.URL.Path, err)
+		}
+	}
+	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, MultiError: true}}
+	reqErr := openapi3filter.ValidateRequest(context.Background(), in)
+	return func(r response) {
+		t.Helper()
+		if reqErr != nil {
+			assert.True(t, r.Status >= 400 && r.Status < 500, "the document refuses %s %s (%v), so must the API; it answered %d",
+				req.Method, req.URL.Path, reqErr, r.Status)
+		}
+		out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: r.Status, Header: r.Header,
+			Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true}}
+		out.SetBodyBytes(r.Body)
+		assert.NoError(t, openapi3filter.ValidateResponse(context.Background(), out), "%s %s answered %d outside the document: %s",
+			req.Method, req.URL.Path, r.Status, r.Body)
+	}
 }
 
 // createUpload asks for an upload and returns the answer.

@@ -4,6 +4,7 @@ package api
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -116,6 +117,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET /v1/openapi.json", s.openAPI)
 	mux.HandleFunc("POST /v1/uploads", s.authed(s.createUpload))
 	mux.HandleFunc("POST /v1/uploads/{id}/complete", s.authed(s.completeUpload))
 	mux.HandleFunc("GET /v1/media", s.authed(s.listMedia))
@@ -350,6 +352,18 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, auth.Claims))
 		addLogAttrs(r.Context(), slog.String("owner", claims.Subject))
 		h(w, r.WithContext(context.WithValue(r.Context(), claimsKey, claims)), claims)
 	}
+}
+
+// OpenAPI is the API's contract (OpenAPI 3.1), served at /v1/openapi.json; the API's tests
+// validate every request they send and every response they get against it.
+//
+//go:embed openapi.json
+var OpenAPI []byte
+
+func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, _ = w.Write(OpenAPI)
 }
 
 // ---- health

@@ -390,3 +390,26 @@ func TestDeleteRemovesEverything(t *testing.T) {
 	assert.Len(t, rec.invalidations, 2, "the cleanup runs again")
 	assert.Equal(t, http.StatusNotFound, e.do(http.MethodDelete, "/v1/media/"+uuid.NewString(), alice, nil).Status)
 }
+
+func TestOpenAPIDocumentIsServed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	r := e.do(http.MethodGet, "/v1/openapi.json", "", nil)
+	require.Equal(t, http.StatusOK, r.Status)
+	assert.Equal(t, api.OpenAPI, r.Body, "the document the tests validate against, as kept in the repository")
+	var doc struct {
+		OpenAPI string                    `json:"openapi"`
+		Paths   map[string]map[string]any `json:"paths"`
+	}
+	r.JSON(t, &doc)
+	assert.Equal(t, "3.1.0", doc.OpenAPI)
+	for path, methods := range map[string][]string{
+		"/v1/uploads": {"post"}, "/v1/uploads/{id}/complete": {"post"}, "/v1/media": {"get"},
+		"/v1/media/{id}": {"get", "patch", "delete"}, "/v1/media/{id}/like": {"put", "delete"},
+		"/v1/media/{id}/comments": {"get", "post"}, "/v1/media/{id}/comments/{comment_id}": {"delete"}, "/v1/feed": {"get"},
+	} {
+		for _, m := range methods {
+			assert.Contains(t, doc.Paths[path], m, "%s %s is documented", m, path)
+		}
+	}
+}
