@@ -293,6 +293,7 @@ module "upload_api" {
       ORIGINALS_BUCKET          = module.media_buckets.originals_bucket_id
       DERIVATIVES_BUCKET        = module.media_buckets.derivatives_bucket_id
       TOPIC_ARN                 = module.media_events.topic_arn
+      CORS_ALLOWED_ORIGINS      = join(",", var.cors_allowed_origins)
       JWT_ISSUER                = module.identity.issuer_url
       JWT_AUDIENCE              = module.identity.client_id
       MAX_UPLOAD_BYTES          = tostring(var.upload_api.max_upload_bytes)

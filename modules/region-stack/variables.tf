@@ -166,9 +166,14 @@ variable "cdn" {
 }
 
 variable "cors_allowed_origins" {
-  description = "Origins of browser apps allowed to PUT originals through presigned URLs, e.g. [\"https://app.example.com\"]."
+  description = "Origins of browser apps allowed to call the upload API and to PUT originals through presigned URLs, e.g. [\"https://app.example.com\"]. None by default: browsers on other origins cannot read the API's answers."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = alltrue([for o in var.cors_allowed_origins : can(regex("^https?://[^/*\\s]+$", o))])
+    error_message = "cors_allowed_origins must list origins such as https://app.example.com: a scheme and a host, no path, never *."
+  }
 }
 
 variable "media_event_subscriptions" {

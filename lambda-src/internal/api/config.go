@@ -52,6 +52,9 @@ type Config struct {
 	// PublicMaxAge is how long shared caches (the CDN) may keep what anyone may read: the
 	// feed and viewer views of media. A media made private leaves them within it.
 	PublicMaxAge time.Duration // PUBLIC_MAX_AGE
+	// CORSAllowedOrigins may call the API from a browser (CORS_ALLOWED_ORIGINS, comma-
+	// separated origins such as https://app.example.com); none by default.
+	CORSAllowedOrigins []string
 
 	// S3PathStyle addresses buckets in the path, as the emulator needs; on whenever an
 	// AWS_ENDPOINT_URL points the SDK elsewhere than AWS.
@@ -209,6 +212,17 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.MultipartThreshold > c.MaxUploadBytes {
 		c.MultipartThreshold = c.MaxUploadBytes // nothing goes multipart: the limit is below it
+	}
+	for _, o := range strings.Split(get("CORS_ALLOWED_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+			bad("CORS_ALLOWED_ORIGINS", "must list origins such as https://app.example.com (scheme and host, no path; never *), got %q", o)
+			continue
+		}
+		c.CORSAllowedOrigins = append(c.CORSAllowedOrigins, u.Scheme+"://"+strings.ToLower(u.Host))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, fmt.Errorf("configuration: %w", err)

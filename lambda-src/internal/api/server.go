@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -130,7 +131,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	mux.HandleFunc("POST /v1/media/{id}/comments", s.authed(s.addComment))
 	mux.HandleFunc("GET /v1/media/{id}/comments", s.viewer(s.listComments))
 	mux.HandleFunc("DELETE /v1/media/{id}/comments/{comment_id}", s.authed(s.deleteComment))
-	s.handler = s.requestID(s.logRequests(s.recoverPanics(jsonFallbacks(mux))))
+	s.handler = s.requestID(s.logRequests(s.recoverPanics(s.cors(jsonFallbacks(mux)))))
 	return s, nil
 }
 
@@ -317,6 +318,39 @@ func (s *Server) viewer(h func(http.ResponseWriter, *http.Request, auth.Claims))
 		}
 		authed(w, r)
 	}
+}
+
+// cors lets the configured browser origins call the API. Tokens travel in the
+// Authorization header, never in cookies, so no credentials are allowed and the origin is
+// always named, never *. A preflight is answered here; an origin not on the list gets no
+// CORS headers, so the browser keeps the answer from it.
+func (s *Server) cors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Add("Vary", "Origin")
+		allowed := slices.Contains(s.cfg.CORSAllowedOrigins, strings.ToLower(origin))
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			if !allowed {
+				writeError(w, r, http.StatusForbidden, "origin %s may not call this API from a browser", origin)
+				return
+			}
+			w.Header().Set("Access-Control-Allow-Origin", origin)
+			w.Header().Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE")
+			w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id")
+			w.Header().Set("Access-Control-Max-Age", "600")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		if allowed {
+			w.Header().Set("Access-Control-Allow-Origin", origin)
+			w.Header().Set("Access-Control-Expose-Headers", "Location, Retry-After, X-Request-Id")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // authed runs h with the verified claims of the request's bearer token, or answers 401.

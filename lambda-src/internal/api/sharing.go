@@ -77,7 +77,7 @@ func (s *Server) viewResponse(m store.Media, likedByMe *bool) ViewResponse {
 // PublicMaxAge when the request carried no token, never stored when it did (the answer may
 // hold what is the token holder's alone, liked_by_me for one).
 func (s *Server) writeShared(w http.ResponseWriter, r *http.Request, status int, v any) {
-	w.Header().Set("Vary", "Authorization")
+	w.Header().Add("Vary", "Authorization")
 	if r.Header.Get("Authorization") != "" {
 		writeJSON(w, status, v)
 		return

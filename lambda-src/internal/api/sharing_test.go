@@ -413,3 +413,37 @@ func TestOpenAPIDocumentIsServed(t *testing.T) {
 		}
 	}
 }
+
+func TestCORSForConfiguredOrigins(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *api.Config, _ *api.Deps) { c.CORSAllowedOrigins = []string{"https://app.example.com"} })
+	preflight := func(origin string) response {
+		return e.doToken(http.MethodOptions, "/v1/media/"+uuid.NewString(), "", nil, http.Header{
+			"Origin": {origin}, "Access-Control-Request-Method": {"PATCH"}, "Access-Control-Request-Headers": {"authorization, content-type"},
+		})
+	}
+	r := preflight("https://app.example.com")
+	assert.Equal(t, http.StatusNoContent, r.Status)
+	assert.Equal(t, "https://app.example.com", r.Header.Get("Access-Control-Allow-Origin"), "the origin is named, never *")
+	assert.Contains(t, r.Header.Get("Access-Control-Allow-Headers"), "Authorization")
+	assert.Contains(t, r.Header.Get("Access-Control-Allow-Methods"), "PATCH")
+	assert.Empty(t, r.Header.Get("Access-Control-Allow-Credentials"), "tokens are headers, not cookies")
+
+	r = preflight("https://evil.example.com")
+	assert.Equal(t, http.StatusForbidden, r.Status)
+	assert.Empty(t, r.Header.Get("Access-Control-Allow-Origin"))
+
+	r = e.doToken(http.MethodGet, "/v1/feed", "", nil, http.Header{"Origin": {"https://app.example.com"}})
+	assert.Equal(t, http.StatusOK, r.Status)
+	assert.Equal(t, "https://app.example.com", r.Header.Get("Access-Control-Allow-Origin"))
+	assert.Contains(t, r.Header.Get("Access-Control-Expose-Headers"), "X-Request-Id")
+	assert.Contains(t, r.Header.Values("Vary"), "Origin")
+	r = e.doToken(http.MethodGet, "/v1/feed", "", nil, http.Header{"Origin": {"https://evil.example.com"}})
+	assert.Empty(t, r.Header.Get("Access-Control-Allow-Origin"), "another origin's page cannot read the answer")
+
+	_, err := api.LoadConfig(func(k string) string {
+		return map[string]string{"AWS_REGION": "r", "ORIGINALS_BUCKET": "o", "DERIVATIVES_BUCKET": "d", "DB_SECRET_ARN": "s", "DB_HOST": "h",
+			"DB_NAME": "n", "CDN_BASE_URL": "https://c", "JWT_ISSUER": "https://i", "JWT_AUDIENCE": "a", "CORS_ALLOWED_ORIGINS": "https://ok.example.com, *"}[k]
+	})
+	assert.ErrorContains(t, err, `CORS_ALLOWED_ORIGINS: must list origins such as https://app.example.com (scheme and host, no path; never *), got "*"`)
+}

@@ -211,6 +211,14 @@ run "deletion_protection_reaches_every_stateful_piece" {
   }
 }
 
+run "rejects_wildcard_cors_origin" {
+  command = plan
+  variables {
+    cors_allowed_origins = ["https://app.example.com", "*"]
+  }
+  expect_failures = [var.cors_allowed_origins]
+}
+
 run "rejects_bad_name" {
   command = plan
   variables {
