@@ -30,6 +30,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mediastack/terraform-aws-mediastack/test/localcloud"
 	"github.com/mediastack/terraform-aws-mediastack/test/mediaclient"
 )
 
@@ -338,6 +339,16 @@ func runSharing(t *testing.T, s *stack) {
 	alice := s.signIn(t, "erin@example.com", "Erin-password-1!")
 	bob := s.signIn(t, "frank@example.com", "Frank-password-1!")
 	anonymous := &mediaclient.Client{BaseURL: s.output(t, "api_url"), API: s.http, Storage: s.http}
+	if s.cloud != nil {
+		t.Run("endpoints name the user pool", func(t *testing.T) {
+			_, err := s.cloud.SignIn(ctx, "gil@example.com", "Gil-password-1!")
+			require.NoError(t, err)
+			id := s.cloud.Endpoints().Identity
+			require.NotNil(t, id, "endpoints.json carries identity once a user signed in")
+			assert.Equal(t, localcloud.Identity{Region: s.tg.Region, UserPoolID: s.output(t, "user_pool_id"),
+				ClientID: s.output(t, "user_pool_client_id"), Endpoint: s.cloud.Endpoints().EmulatorURL}, *id)
+		})
+	}
 	clip := makeVideo(t, 2)
 	ids := map[string]string{}
 	for _, vis := range []string{"public", "unlisted", "private"} {

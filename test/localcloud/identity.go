@@ -99,6 +99,7 @@ func (c *Cloud) SignIn(ctx context.Context, user, password string) (string, erro
 	}
 	c.mu.Lock()
 	c.idToken = token
+	c.identity = &Identity{Region: c.opts.Regions[0], UserPoolID: pool, ClientID: client, Endpoint: c.opts.Emulator.URL()}
 	c.mu.Unlock()
 	return token, nil
 }

@@ -97,6 +97,17 @@ type Endpoints struct {
 	EmulatorURL  string            `json:"emulator_url"`
 	CABundle     string            `json:"ca_bundle"` // trust it for the emulator and the proxy's TLS
 	IDToken      string            `json:"id_token,omitempty"`
+	// Identity is the user pool the API trusts, so that any client can sign users up and
+	// in through Cognito's own API, as an app would; known once SignIn ran.
+	Identity *Identity `json:"identity,omitempty"`
+}
+
+// Identity names the stack's user pool and the endpoint of Cognito's API that serves it.
+type Identity struct {
+	Region     string `json:"region"`
+	UserPoolID string `json:"user_pool_id"`
+	ClientID   string `json:"client_id"`
+	Endpoint   string `json:"endpoint"`
 }
 
 // Cloud is a running local cloud.
@@ -112,8 +123,9 @@ type Cloud struct {
 	fleets   map[string]*fleet.Fleet // by region
 	dns      *r53dns.Server
 
-	mu      sync.Mutex
-	idToken string
+	mu       sync.Mutex
+	idToken  string
+	identity *Identity
 
 	stopOnce sync.Once
 	stopErr  error
@@ -393,6 +405,7 @@ func (c *Cloud) Endpoints() Endpoints {
 	}
 	c.mu.Lock()
 	e.IDToken = c.idToken
+	e.Identity = c.identity
 	c.mu.Unlock()
 	return e
 }
