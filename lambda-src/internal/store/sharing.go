@@ -117,7 +117,7 @@ type FeedItem struct {
 func (s *Store) Feed(ctx context.Context, viewer, after string, limit int) ([]FeedItem, string, error) {
 	limit = pageLimit(limit)
 	query := `SELECT ` + columns + `, ($1 <> '' AND EXISTS (SELECT 1 FROM likes l WHERE l.media_id = media.id AND l.user_id = $1))
-		FROM media WHERE visibility = 'public' AND status = 'ready' AND deleted_at IS NULL`
+		FROM media WHERE visibility = 'public' AND status = 'ready' AND deleted_at IS NULL AND published_at IS NOT NULL`
 	args := []any{viewer}
 	if after != "" {
 		c, err := decodeCursor(after)
@@ -206,7 +206,10 @@ var ErrCommentNotFound = errors.New("comment not found")
 func (s *Store) AddComment(ctx context.Context, author, mediaID, text string) (Comment, error) {
 	c := Comment{ID: uuid.NewString(), MediaID: mediaID, Author: author, Text: text}
 	err := s.onViewable(ctx, "add comment", author, mediaID, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `INSERT INTO comments (id, media_id, author, text) VALUES ($1, $2, $3, $4) RETURNING created_at`,
+		// clock_timestamp, not now(): taken after the row lock, so comments' times follow
+		// their commits and a reader paging oldest first never steps past a late one.
+		if err := tx.QueryRow(ctx, `INSERT INTO comments (id, media_id, author, text, created_at)
+			VALUES ($1, $2, $3, $4, clock_timestamp()) RETURNING created_at`,
 			c.ID, mediaID, author, text).Scan(&c.CreatedAt); err != nil {
 			return err
 		}
