@@ -52,6 +52,7 @@ type Bucket interface {
 	CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
 	CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
 	ListMultipartUploads(ctx context.Context, in *s3.ListMultipartUploadsInput, optFns ...func(*s3.Options)) (*s3.ListMultipartUploadsOutput, error)
+	AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
 	objects.Client // deleting media: every version of the original, every derivative
 }
 
@@ -326,12 +327,15 @@ func (s *Server) viewer(h func(http.ResponseWriter, *http.Request, auth.Claims))
 // CORS headers, so the browser keeps the answer from it.
 func (s *Server) cors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(s.cfg.CORSAllowedOrigins) > 0 {
+			// Always, so that a shared cache never hands a copy without CORS headers to a browser.
+			w.Header().Add("Vary", "Origin")
+		}
 		origin := r.Header.Get("Origin")
 		if origin == "" {
 			next.ServeHTTP(w, r)
 			return
 		}
-		w.Header().Add("Vary", "Origin")
 		allowed := slices.Contains(s.cfg.CORSAllowedOrigins, strings.ToLower(origin))
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 			if !allowed {
