@@ -230,9 +230,12 @@ def _authorize_each_deleted_object(self, bucket_name):
     to delete only under a prefix could delete nothing in one request. (One object refused
     refuses them all here, where S3 answers each.)"""
     body = self.body.decode() if isinstance(self.body, bytes) else (self.body or "")
+    objects = _DELETED_OBJECT.findall(body)
+    if not objects:  # a body this does not read: at least the bucket-level check
+        return _authorize_s3(self, bucket_name=bucket_name)
     action = self.data.get("Action")
     try:
-        for obj in _DELETED_OBJECT.findall(body):
+        for obj in objects:
             key = re.search(r"<Key>(.*?)</Key>", obj, re.S)
             self.data["Action"] = "DeleteObjectVersion" if "<VersionId>" in obj else "DeleteObject"
             _authorize_s3(self, bucket_name=bucket_name, key_name=html.unescape(key.group(1)) if key else "")
