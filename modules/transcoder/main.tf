@@ -47,10 +47,17 @@ resource "aws_iam_role" "this" {
 }
 
 data "aws_iam_policy_document" "this" {
+  # An original that arrives after its media was deleted is removed, every version.
   statement {
     sid       = "ReadOriginals"
-    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+    actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject", "s3:DeleteObjectVersion"]
     resources = ["${var.originals_bucket_arn}/${var.originals_prefix}*"]
+  }
+
+  statement {
+    sid       = "ListOriginalVersions"
+    actions   = ["s3:ListBucketVersions"]
+    resources = [var.originals_bucket_arn]
   }
 
   # IfExists: a multipart upload names its class once, in CreateMultipartUpload; its parts

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 
@@ -42,6 +43,14 @@ func (s *Server) deleteMedia(w http.ResponseWriter, r *http.Request, claims auth
 			// The media is gone either way; subscribers miss this one event.
 			s.deps.Logger.ErrorContext(r.Context(), "announce the deletion", "request_id", RequestID(r.Context()), "media_id", id, "error", err)
 		}
+	}
+	// A multipart upload still in progress could complete the original again.
+	if err := s.multipartUploads(r, m.OriginalKey, func(uploadID string) error {
+		_, err := s.deps.Bucket.AbortMultipartUpload(r.Context(), &s3.AbortMultipartUploadInput{Bucket: &s.cfg.OriginalsBucket, Key: &m.OriginalKey, UploadId: &uploadID})
+		return err
+	}); err != nil {
+		s.internalError(w, r, "abort the original's upload (DELETE again to finish)", err)
+		return
 	}
 	originals, err := objects.Purge(r.Context(), s.deps.Bucket, s.cfg.OriginalsBucket, m.OriginalKey, func(key string) bool { return key == m.OriginalKey })
 	if err != nil {

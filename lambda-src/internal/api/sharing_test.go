@@ -351,8 +351,10 @@ func TestDeleteRemovesEverything(t *testing.T) {
 		_, err := e.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: &e.cfg.DerivativesBucket, Key: aws.String(id + "/" + name), Body: strings.NewReader(name)})
 		require.NoError(t, err)
 	}
+	_, err := e.s3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &e.cfg.OriginalsBucket, Key: &key})
+	require.NoError(t, err, "an upload still in progress")
 	other := share(t, e, alice, "public") // untouched by the deletion
-	_, err := e.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: &e.cfg.DerivativesBucket, Key: aws.String(other + "/480p.mp4"), Body: strings.NewReader("x")})
+	_, err = e.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: &e.cfg.DerivativesBucket, Key: aws.String(other + "/480p.mp4"), Body: strings.NewReader("x")})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNoContent, e.do(http.MethodPut, "/v1/media/"+id+"/like", bob, nil).Status)
 	require.Equal(t, http.StatusCreated, e.do(http.MethodPost, "/v1/media/"+id+"/comments", bob, map[string]any{"text": "nice"}).Status)
@@ -365,6 +367,9 @@ func TestDeleteRemovesEverything(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, versions.Versions, "no version of the original is left")
 	assert.Empty(t, versions.DeleteMarkers)
+	uploads, err := e.s3.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: &e.cfg.OriginalsBucket, Prefix: &key})
+	require.NoError(t, err)
+	assert.Empty(t, uploads.Uploads, "nor an upload in progress that could bring it back")
 	left, err := e.s3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &e.cfg.DerivativesBucket})
 	require.NoError(t, err)
 	require.Len(t, left.Contents, 1, "only the other media's derivative is left")

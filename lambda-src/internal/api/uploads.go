@@ -334,19 +334,31 @@ func (s *Server) completeUpload(w http.ResponseWriter, r *http.Request, claims a
 
 // hasMultipartUpload reports whether uploadID is an upload in progress of exactly key.
 func (s *Server) hasMultipartUpload(r *http.Request, key, uploadID string) (bool, error) {
+	found := false
+	err := s.multipartUploads(r, key, func(id string) error {
+		found = found || id == uploadID
+		return nil
+	})
+	return found, err
+}
+
+// multipartUploads calls fn with the id of each upload in progress of exactly key.
+func (s *Server) multipartUploads(r *http.Request, key string, fn func(uploadID string) error) error {
 	in := &s3.ListMultipartUploadsInput{Bucket: &s.cfg.OriginalsBucket, Prefix: &key}
 	for {
 		out, err := s.deps.Bucket.ListMultipartUploads(r.Context(), in)
 		if err != nil {
-			return false, err
+			return err
 		}
 		for _, u := range out.Uploads {
-			if aws.ToString(u.Key) == key && aws.ToString(u.UploadId) == uploadID {
-				return true, nil
+			if aws.ToString(u.Key) == key {
+				if err := fn(aws.ToString(u.UploadId)); err != nil {
+					return err
+				}
 			}
 		}
 		if !aws.ToBool(out.IsTruncated) {
-			return false, nil
+			return nil
 		}
 		in.KeyMarker, in.UploadIdMarker = out.NextKeyMarker, out.NextUploadIdMarker
 	}

@@ -168,6 +168,15 @@ func (t *Transcoder) RemoveMedia(ctx context.Context, mediaID string) error {
 	return nil
 }
 
+// RemoveOriginal deletes every version of an original (of a media deleted before its
+// upload arrived).
+func (t *Transcoder) RemoveOriginal(ctx context.Context, key string) error {
+	if _, err := objects.Purge(ctx, t.S3, t.OriginalsBucket, key, func(k string) bool { return k == key }); err != nil {
+		return transient(fmt.Errorf("remove the original: %w", err))
+	}
+	return nil
+}
+
 // Cache lifetimes: a derivative never changes under its media id, so media files are
 // immutable; playlists get a short lifetime, so that a corrected one reaches players.
 const (

@@ -72,12 +72,12 @@ run "defaults" {
   }
   assert {
     condition = [for s in data.aws_iam_policy_document.this.statement : s.sid] == [
-      "ReadOriginals", "WriteDerivativesInOneStorageClass", "RemoveDerivatives", "ReadDerivatives", "ConsumeQueue", "PublishMediaEvents", "WriteLogs", "WriteTraces",
+      "ReadOriginals", "ListOriginalVersions", "WriteDerivativesInOneStorageClass", "RemoveDerivatives", "ReadDerivatives", "ConsumeQueue", "PublishMediaEvents", "WriteLogs", "WriteTraces",
     ]
     error_message = "the role can do exactly the transcoder's job"
   }
   assert {
-    condition     = one(data.aws_iam_policy_document.this.statement[1].condition).test == "StringEqualsIfExists" && toset(one(data.aws_iam_policy_document.this.statement[1].condition).values) == toset(["REDUCED_REDUNDANCY"])
+    condition     = one(data.aws_iam_policy_document.this.statement[2].condition).test == "StringEqualsIfExists" && toset(one(data.aws_iam_policy_document.this.statement[2].condition).values) == toset(["REDUCED_REDUNDANCY"])
     error_message = "derivatives may only be written in the configured storage class, parts of a multipart upload (no header) included"
   }
   assert {
@@ -128,7 +128,7 @@ run "database_vpc_layer_and_limits" {
   }
   assert {
     condition = [for s in data.aws_iam_policy_document.this.statement : s.sid] == [
-      "ReadOriginals", "WriteDerivativesInOneStorageClass", "RemoveDerivatives", "ReadDerivatives", "ConsumeQueue", "PublishMediaEvents",
+      "ReadOriginals", "ListOriginalVersions", "WriteDerivativesInOneStorageClass", "RemoveDerivatives", "ReadDerivatives", "ConsumeQueue", "PublishMediaEvents",
       "ReadDatabaseSecret", "UseKeys", "WriteLogs", "WriteTraces", "ManageNetworkInterfaces",
     ]
     error_message = "the role gains the secret, the keys and ENI management, nothing more"

@@ -498,6 +498,10 @@ func TestDeletionWinsOverTranscoding(t *testing.T) {
 	_, _, err := st.proc.Store.Delete(ctx, "gina", id)
 	require.NoError(t, err)
 	require.NoError(t, st.proc.Handle(ctx, body), "a late delivery of a deleted media is done with")
+	key := events.OriginalKey("gina", id)
+	versions, err := st.s3.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: &st.cfg.OriginalsBucket, Prefix: &key})
+	require.NoError(t, err)
+	assert.Empty(t, versions.Versions, "and its original, uploaded after the deletion, is removed")
 
 	inFlight, body := st.upload(t, "gina", "landscape1080.mp4")
 	done := make(chan error, 1)

@@ -113,7 +113,7 @@ func (p *Processor) handleUpload(ctx context.Context, u events.Upload) error {
 		return err
 	case errors.Is(err, store.ErrDeleted):
 		log.Info("dropping a delivery of deleted media")
-		return p.removeDeleted(ctx, log, id)
+		return p.removeDeleted(ctx, log, id, u.Key)
 	case errors.Is(err, store.ErrOwnerMismatch):
 		log.Error("dropping an upload whose key contradicts its record", "error", err)
 		return nil
@@ -161,7 +161,7 @@ func (p *Processor) handleUpload(ctx context.Context, u events.Upload) error {
 	media, err := p.Store.MarkReady(cctx, claim, r)
 	if errors.Is(err, store.ErrDeleted) {
 		log.Info("media was deleted while it was transcoded")
-		return p.removeDeleted(cctx, log, id)
+		return p.removeDeleted(cctx, log, id, u.Key)
 	}
 	if err != nil {
 		log.Error("mark ready", "error", err)
@@ -171,12 +171,16 @@ func (p *Processor) handleUpload(ctx context.Context, u events.Upload) error {
 	return p.notify(cctx, log, claim, media)
 }
 
-// removeDeleted removes whatever derivatives a deleted media has, so that a job that wrote
-// them before it learnt of the deletion leaves nothing behind; on failure the message comes
-// back and the next delivery tries again.
-func (p *Processor) removeDeleted(ctx context.Context, log *slog.Logger, id string) error {
-	if err := p.Transcoder.RemoveMedia(ctx, id); err != nil {
-		log.Error("remove derivatives of deleted media", "error", err)
+// removeDeleted removes what a deleted media still has: derivatives a job wrote before it
+// learnt of the deletion, and an original uploaded after it (a presigned URL outlives the
+// DELETE); on failure the message comes back and the next delivery tries again.
+func (p *Processor) removeDeleted(ctx context.Context, log *slog.Logger, id, originalKey string) error {
+	err := p.Transcoder.RemoveMedia(ctx, id)
+	if err == nil {
+		err = p.Transcoder.RemoveOriginal(ctx, originalKey)
+	}
+	if err != nil {
+		log.Error("remove what a deleted media left", "error", err)
 		return retryAfter(err, backoff(p.RetryBackoff, 1))
 	}
 	return nil
