@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -10,17 +9,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/auth"
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/events"
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/objects"
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/store"
 )
-
-// StatusDeleted is the status of the media event announcing a deletion.
-const StatusDeleted = "deleted"
 
 // deleteMedia deletes the owner's media for good: its metadata with likes and comments
 // (the store keeps a tombstone), every version of its original, every derivative, its
@@ -81,16 +75,5 @@ func (s *Server) deleteMedia(w http.ResponseWriter, r *http.Request, claims auth
 }
 
 func (s *Server) announceDeleted(r *http.Request, m store.Media) error {
-	body, err := json.Marshal(events.MediaEvent{MediaID: m.ID, Owner: m.Owner, Status: StatusDeleted})
-	if err != nil {
-		return err
-	}
-	_, err = s.deps.Events.Publish(r.Context(), &sns.PublishInput{
-		TopicArn: &s.cfg.TopicARN,
-		Message:  aws.String(string(body)),
-		MessageAttributes: map[string]snstypes.MessageAttributeValue{
-			"status": {DataType: aws.String("String"), StringValue: aws.String(StatusDeleted)},
-		},
-	})
-	return err
+	return events.Publish(r.Context(), s.deps.Events, s.cfg.TopicARN, events.MediaEvent{MediaID: m.ID, Owner: m.Owner, Status: events.StatusDeleted})
 }

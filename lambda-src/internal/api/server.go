@@ -18,10 +18,10 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/google/uuid"
 
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/auth"
+	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/events"
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/objects"
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/store"
 )
@@ -62,11 +62,6 @@ type Invalidator interface {
 	CreateInvalidation(ctx context.Context, in *cloudfront.CreateInvalidationInput, optFns ...func(*cloudfront.Options)) (*cloudfront.CreateInvalidationOutput, error)
 }
 
-// Publisher is the part of the SNS client that announces deleted media.
-type Publisher interface {
-	Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
-}
-
 // Presigner is what the API needs of s3.PresignClient.
 type Presigner interface {
 	PresignPutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
@@ -91,8 +86,8 @@ type Deps struct {
 	Presigner Presigner
 	Verifier  TokenVerifier
 	Signer    URLSigner
-	CDN       Invalidator // nil: no distribution to invalidate
-	Events    Publisher   // nil: no media events
+	CDN       Invalidator      // nil: no distribution to invalidate
+	Events    events.Publisher // nil: no media events
 	Logger    *slog.Logger
 	Now       func() time.Time // time.Now when nil
 }

@@ -3,12 +3,16 @@
 package events
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/google/uuid"
 )
 
@@ -85,11 +89,35 @@ func ParseOriginalKey(key string) (owner, mediaID string, err error) {
 
 // Media event statuses.
 const (
-	StatusReady  = "ready"
-	StatusFailed = "failed"
+	StatusReady   = "ready"
+	StatusFailed  = "failed"
+	StatusDeleted = "deleted" // by its owner, through the upload API
 )
 
-// MediaEvent is published on the media topic when a media item becomes ready or fails.
+// Publisher is the part of the SNS client that publishes media events.
+type Publisher interface {
+	Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
+}
+
+// Publish publishes ev on the media topic, its status also as the "status" message
+// attribute, so that subscribers filter on it without parsing the body.
+func Publish(ctx context.Context, p Publisher, topicARN string, ev MediaEvent) error {
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	_, err = p.Publish(ctx, &sns.PublishInput{
+		TopicArn: &topicARN,
+		Message:  aws.String(string(body)),
+		MessageAttributes: map[string]snstypes.MessageAttributeValue{
+			"status": {DataType: aws.String("String"), StringValue: aws.String(ev.Status)},
+		},
+	})
+	return err
+}
+
+// MediaEvent is published on the media topic when a media item becomes ready, fails or is
+// deleted.
 type MediaEvent struct {
 	MediaID    string      `json:"media_id"`
 	Owner      string      `json:"owner"`

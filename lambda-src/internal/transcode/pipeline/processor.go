@@ -2,32 +2,22 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
-
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/events"
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/store"
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/transcode"
 )
 
-// Publisher is the part of the SNS client the processor needs.
-type Publisher interface {
-	Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
-}
-
 // Processor handles messages of the transcode queue.
 type Processor struct {
 	Store           *store.Store
 	Transcoder      *transcode.Transcoder
-	SNS             Publisher
+	SNS             events.Publisher
 	SQS             VisibilityChanger // puts messages back early (see RetryAfter); nil leaves them to the queue
 	TopicARN        string
 	CDNBaseURL      string
@@ -241,19 +231,7 @@ func (p *Processor) fail(ctx context.Context, log *slog.Logger, claim store.Clai
 // claim's lease is ended so that the redelivered message sends the event at once.
 func (p *Processor) notify(ctx context.Context, log *slog.Logger, claim store.Claim, m store.Media) error {
 	ev := p.Event(m)
-	body, err := json.Marshal(ev)
-	if err != nil {
-		return err
-	}
-	_, err = p.SNS.Publish(ctx, &sns.PublishInput{
-		TopicArn: &p.TopicARN,
-		Message:  aws.String(string(body)),
-		// Subscribers filter on it without parsing the body.
-		MessageAttributes: map[string]snstypes.MessageAttributeValue{
-			"status": {DataType: aws.String("String"), StringValue: aws.String(ev.Status)},
-		},
-	})
-	if err != nil {
+	if err := events.Publish(ctx, p.SNS, p.TopicARN, ev); err != nil {
 		log.Error("publish media event", "error", err)
 		if xerr := p.Store.Extend(ctx, claim, 0); xerr != nil {
 			log.Error("end claim", "error", xerr)
