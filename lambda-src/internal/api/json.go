@@ -20,16 +20,19 @@ func writeJSONCached(w http.ResponseWriter, status int, v any, cacheControl stri
 	_ = json.NewEncoder(w).Encode(v) // the client went away; nothing to tell it
 }
 
-// decodeError is a request body that could not be read; Status is 400 or 413.
-type decodeError struct {
-	Status int
-	Msg    string
+// readJSON reads one JSON object of at most limit bytes into v. When the body cannot be
+// read it answers 400 (413 when too large) saying why, and returns false.
+func readJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
+	status, msg := decodeJSON(w, r, limit, v)
+	if status != 0 {
+		writeError(w, r, status, "%s", msg)
+		return false
+	}
+	return true
 }
 
-func (e *decodeError) Error() string { return e.Msg }
-
-// decodeJSON reads one JSON object of at most limit bytes into v.
-func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
+// decodeJSON reads one JSON object of at most limit bytes into v; status is 0 when it could.
+func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) (status int, msg string) {
 	body := http.MaxBytesReader(w, r.Body, limit)
 	dec := json.NewDecoder(body)
 	if err := dec.Decode(v); err != nil {
@@ -38,18 +41,18 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) erro
 		var typeErr *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &tooBig):
-			return &decodeError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds %d bytes", limit)}
+			return http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds %d bytes", limit)
 		case errors.Is(err, io.EOF):
-			return &decodeError{http.StatusBadRequest, "request body is empty: send a JSON object"}
+			return http.StatusBadRequest, "request body is empty: send a JSON object"
 		case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
-			return &decodeError{http.StatusBadRequest, "request body is not valid JSON"}
+			return http.StatusBadRequest, "request body is not valid JSON"
 		case errors.As(err, &typeErr):
-			return &decodeError{http.StatusBadRequest, fmt.Sprintf("field %q must be a %s", typeErr.Field, typeErr.Type.String())}
+			return http.StatusBadRequest, fmt.Sprintf("field %q must be a %s", typeErr.Field, typeErr.Type.String())
 		}
-		return &decodeError{http.StatusBadRequest, "request body is not a JSON object: " + err.Error()}
+		return http.StatusBadRequest, "request body is not a JSON object: " + err.Error()
 	}
 	if dec.More() {
-		return &decodeError{http.StatusBadRequest, "request body holds more than one JSON value"}
+		return http.StatusBadRequest, "request body holds more than one JSON value"
 	}
-	return nil
+	return 0, ""
 }

@@ -141,9 +141,7 @@ func (s *Server) updateMedia(w http.ResponseWriter, r *http.Request, claims auth
 	id := r.PathValue("id")
 	addLogAttrs(r.Context(), slog.String("media_id", id))
 	var req updateRequest
-	if err := decodeJSON(w, r, maxPatchBody, &req); err != nil {
-		de := err.(*decodeError)
-		writeError(w, r, de.Status, "%s", de.Msg)
+	if !readJSON(w, r, maxPatchBody, &req) {
 		return
 	}
 	var c store.Changes
@@ -244,9 +242,7 @@ func (s *Server) addComment(w http.ResponseWriter, r *http.Request, claims auth.
 	id := r.PathValue("id")
 	addLogAttrs(r.Context(), slog.String("media_id", id))
 	var req commentRequest
-	if err := decodeJSON(w, r, maxCommentBody, &req); err != nil {
-		de := err.(*decodeError)
-		writeError(w, r, de.Status, "%s", de.Msg)
+	if !readJSON(w, r, maxCommentBody, &req) {
 		return
 	}
 	if msg := checkText("text", req.Text, 1, maxCommentLen, true); msg != "" {

@@ -87,9 +87,7 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, claims aut
 		return
 	}
 	var req createUploadRequest
-	if err := decodeJSON(w, r, maxCreateBody, &req); err != nil {
-		de := err.(*decodeError)
-		writeError(w, r, de.Status, "%s", de.Msg)
+	if !readJSON(w, r, maxCreateBody, &req) {
 		return
 	}
 	contentType, status, msg := s.checkUpload(&req)
@@ -258,9 +256,7 @@ func (s *Server) completeUpload(w http.ResponseWriter, r *http.Request, claims a
 	id := r.PathValue("id")
 	addLogAttrs(r.Context(), slog.String("media_id", id))
 	var req completeUploadRequest
-	if err := decodeJSON(w, r, maxCompleteBody, &req); err != nil {
-		de := err.(*decodeError)
-		writeError(w, r, de.Status, "%s", de.Msg)
+	if !readJSON(w, r, maxCompleteBody, &req) {
 		return
 	}
 	m, err := s.deps.Store.GetForOwner(r.Context(), claims.Subject, id)
