@@ -26,7 +26,7 @@ const (
 	maxVisibility       = 12 * time.Hour // SQS's limit
 )
 
-// delayedRetry is an error whose message should come back after After.
+// delayedRetry is an error whose message should come back after a while.
 type delayedRetry struct {
 	err   error
 	after time.Duration
