@@ -21,14 +21,7 @@ const viewable = `deleted_at IS NULL AND ((owner = $2 AND $2 <> '') OR (status =
 
 // GetVisible returns the media with id if viewer may see it.
 func (s *Store) GetVisible(ctx context.Context, viewer, id string) (Media, error) {
-	if _, err := uuid.Parse(id); err != nil {
-		return Media{}, ErrNotFound
-	}
-	m, err := scanMedia(s.pool.QueryRow(ctx, `SELECT `+columns+` FROM media WHERE id = $1 AND `+viewable, id, viewer))
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return Media{}, fmt.Errorf("get media: %w", err)
-	}
-	return m, err
+	return s.getOne(ctx, viewable, id, viewer)
 }
 
 // Changes are the fields of an owner's edit; nil leaves a field as it is.

@@ -240,10 +240,16 @@ func (s *Store) Create(ctx context.Context, m Media) error {
 
 // Get returns the media with id, whoever owns it.
 func (s *Store) Get(ctx context.Context, id string) (Media, error) {
-	if _, err := uuid.Parse(id); err != nil {
+	return s.getOne(ctx, live, id)
+}
+
+// getOne reads the media with id (args[0]) where the condition holds; an id that is not a
+// UUID, or no row, is ErrNotFound.
+func (s *Store) getOne(ctx context.Context, where string, args ...any) (Media, error) {
+	if _, err := uuid.Parse(args[0].(string)); err != nil {
 		return Media{}, ErrNotFound
 	}
-	m, err := scanMedia(s.pool.QueryRow(ctx, `SELECT `+columns+` FROM media WHERE id = $1 AND `+live, id))
+	m, err := scanMedia(s.pool.QueryRow(ctx, `SELECT `+columns+` FROM media WHERE id = $1 AND `+where, args...))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return Media{}, fmt.Errorf("get media: %w", err)
 	}
@@ -253,14 +259,7 @@ func (s *Store) Get(ctx context.Context, id string) (Media, error) {
 // GetForOwner returns the media with id if owner owns it; ErrNotFound otherwise, so that a
 // caller cannot tell someone else's media from none.
 func (s *Store) GetForOwner(ctx context.Context, owner, id string) (Media, error) {
-	if _, err := uuid.Parse(id); err != nil {
-		return Media{}, ErrNotFound
-	}
-	m, err := scanMedia(s.pool.QueryRow(ctx, `SELECT `+columns+` FROM media WHERE id = $1 AND owner = $2 AND `+live, id, owner))
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return Media{}, fmt.Errorf("get media: %w", err)
-	}
-	return m, err
+	return s.getOne(ctx, `owner = $2 AND `+live, id, owner)
 }
 
 // Page sizes of ListByOwner.
