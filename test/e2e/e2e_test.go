@@ -125,14 +125,8 @@ func runUploadToCDN(t *testing.T, s *stack) {
 	t.Run("renditions through the CDN", func(t *testing.T) {
 		for _, r := range media.Renditions {
 			assert.True(t, strings.HasPrefix(r.URL, cdnBase+"/"), "%s is served by the CDN", r.URL)
-			file, cache := fetch(t, s, r.URL)
-			assert.Equal(t, "Miss from cloudfront", cache)
-			p := probe(t, s, file, "")
-			assert.Equal(t, "h264", p.video().CodecName)
-			assert.Equal(t, r.Width, p.video().Width)
-			assert.Equal(t, r.Height, p.video().Height)
-			assert.InDelta(t, 2.0, p.duration(t), durationTol)
-			_, cache = fetch(t, s, r.URL)
+			assert.Equal(t, "Miss from cloudfront", assertRendition(t, s, r, 2.0, durationTol))
+			_, cache := fetch(t, s, r.URL)
 			assert.Equal(t, "Hit from cloudfront", cache, "a second fetch is served from the edge's cache")
 		}
 	})
@@ -253,8 +247,7 @@ func runKilledTranscoder(t *testing.T, s *stack) {
 	require.NoError(t, err)
 	assert.Equal(t, "ready", m.Status)
 	assert.Len(t, m.Renditions, 2)
-	time.Sleep(5 * time.Second) // room for a duplicate to show up
-	assert.Len(t, s.events.of(id), 1, "announced exactly once")
+	s.events.assertSettled(t, id, 1, "announced exactly once")
 }
 
 // runLongVideo sends a minute of 1080p video with sound through the API's multipart path
@@ -297,12 +290,7 @@ func runLongVideo(t *testing.T, s *stack) {
 
 	for _, r := range media.Renditions {
 		t.Run(strconv.Itoa(r.Height)+"p through the CDN", func(t *testing.T) {
-			file, _ := fetch(t, s, r.URL)
-			p := probe(t, s, file, "")
-			assert.Equal(t, "h264", p.video().CodecName)
-			assert.Equal(t, r.Width, p.video().Width)
-			assert.Equal(t, r.Height, p.video().Height)
-			assert.InDelta(t, source, p.duration(t), longDurationTol)
+			assertRendition(t, s, r, source, longDurationTol)
 		})
 	}
 	t.Run("HLS through the CDN", func(t *testing.T) {
@@ -325,8 +313,7 @@ func runLongVideo(t *testing.T, s *stack) {
 		}
 		assert.Greater(t, n, 4*15, "four renditions and their HLS segments")
 	})
-	time.Sleep(5 * time.Second) // room for a duplicate to show up
-	assert.Len(t, s.events.of(id), 1, "one upload, one delivery, one event")
+	s.events.assertSettled(t, id, 1, "one upload, one delivery, one event")
 }
 
 // runSharing is the sharing core through the stack: a user uploads one video of each
@@ -462,9 +449,22 @@ func runSharing(t *testing.T, s *stack) {
 			}
 			return false
 		}, eventTimeout, 200*time.Millisecond, "a deleted media event")
-		time.Sleep(2 * time.Second)
-		assert.Len(t, s.events.of(id), 2, "ready, then deleted once")
+		s.events.assertSettled(t, id, 2, "ready, then deleted once")
 	})
+}
+
+// assertRendition fetches a rendition through the CDN and checks with ffprobe that it is
+// the H.264 picture it says, playing for duration to within tol seconds; it returns the
+// fetch's X-Cache.
+func assertRendition(t *testing.T, s *stack, r mediaclient.Rendition, duration, tol float64) string {
+	t.Helper()
+	file, cache := fetch(t, s, r.URL)
+	p := probe(t, s, file, "")
+	assert.Equal(t, "h264", p.video().CodecName)
+	assert.Equal(t, r.Width, p.video().Width)
+	assert.Equal(t, r.Height, p.video().Height)
+	assert.InDelta(t, duration, p.duration(t), tol)
+	return cache
 }
 
 // upload creates an upload of the file at path and PUTs it to the presigned URL, returning

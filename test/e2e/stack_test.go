@@ -250,6 +250,14 @@ func (in *inbox) wait(t *testing.T, id string, timeout time.Duration) mediaEvent
 	return mediaEvent{}
 }
 
+// assertSettled checks that id has exactly want events once a duplicate has had time to
+// show up.
+func (in *inbox) assertSettled(t *testing.T, id string, want int, msg string) {
+	t.Helper()
+	time.Sleep(5 * time.Second) // room for a duplicate to show up
+	assert.Len(t, in.of(id), want, msg)
+}
+
 func (in *inbox) of(id string) []mediaEvent {
 	in.mu.Lock()
 	defer in.mu.Unlock()
