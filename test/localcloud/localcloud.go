@@ -299,7 +299,9 @@ func (c *Cloud) startEdges(ctx context.Context) error {
 			}
 			e, err := edge.Start(ctx, cfg, aws.ToString(d.Id), edge.Options{
 				OriginCredentials: credentials.StaticCredentialsProvider{Value: creds},
-				Logf:              c.opts.Logf,
+				// Custom origins (the upload API's load balancer) by their AWS names.
+				CustomOriginClient: c.HTTPClient(),
+				Logf:               c.opts.Logf,
 				// CloudFront completes invalidations within seconds to minutes, asynchronously.
 				RefreshInterval: edgeRefresh,
 			})

@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,23 +35,35 @@ type distribution struct {
 }
 
 type behaviour struct {
-	pattern        string // "" for the default behaviour
-	originID       string
-	minTTL         time.Duration
-	defaultTTL     time.Duration
-	maxTTL         time.Duration
-	allowed        map[string]bool
-	cached         map[string]bool
-	forwardQuery   bool
-	viewerProtocol cftypes.ViewerProtocolPolicy
-	trustedKeys    map[string]bool // public key ids; nil when signed URLs are not required
+	pattern      string // "" for the default behaviour
+	originID     string
+	minTTL       time.Duration
+	defaultTTL   time.Duration
+	maxTTL       time.Duration
+	allowed      map[string]bool
+	cached       map[string]bool
+	forwardQuery bool
+	// forwardHeaders are the viewer headers sent to the origin and made part of the cache
+	// key (legacy forwarded_values headers), canonical; forwardAllHeaders is "*": every
+	// header is forwarded and, as on CloudFront, nothing is cached.
+	forwardHeaders    []string
+	forwardAllHeaders bool
+	viewerProtocol    cftypes.ViewerProtocolPolicy
+	trustedKeys       map[string]bool // public key ids; nil when signed URLs are not required
 }
 
 type origin struct {
 	id, domain, path string
 	bucket, region   string // of an S3 origin
 	headers          map[string]string
-	sign             bool // an origin access control signs requests with SigV4
+	sign             bool          // an origin access control signs requests with SigV4
+	custom           *customOrigin // an HTTP server (a load balancer), not S3
+}
+
+// customOrigin is how CloudFront reaches a custom origin.
+type customOrigin struct {
+	protocol            cftypes.OriginProtocolPolicy // http-only, https-only or match-viewer
+	httpPort, httpsPort int
 }
 
 // loadDistribution reads a distribution, its key groups and public keys.
@@ -194,6 +207,16 @@ func newOrigin(o cftypes.Origin, oacs map[string]cftypes.OriginAccessControlSumm
 			r.headers[aws.ToString(h.HeaderName)] = aws.ToString(h.HeaderValue)
 		}
 	}
+	if c := o.CustomOriginConfig; c != nil {
+		r.custom = &customOrigin{protocol: c.OriginProtocolPolicy, httpPort: int(aws.ToInt32(c.HTTPPort)), httpsPort: int(aws.ToInt32(c.HTTPSPort))}
+		if r.custom.httpPort == 0 {
+			r.custom.httpPort = 80
+		}
+		if r.custom.httpsPort == 0 {
+			r.custom.httpsPort = 443
+		}
+		return r
+	}
 	r.bucket, r.region = parseS3Domain(r.domain)
 	if r.region == "" {
 		r.region = defaultRegion
@@ -278,8 +301,18 @@ func newBehaviour(cb cftypes.CacheBehavior) (behaviour, error) {
 			}
 		}
 	}
-	if cb.ForwardedValues != nil {
-		b.forwardQuery = aws.ToBool(cb.ForwardedValues.QueryString)
+	if fv := cb.ForwardedValues; fv != nil {
+		b.forwardQuery = aws.ToBool(fv.QueryString)
+		if fv.Headers != nil {
+			for _, h := range fv.Headers.Items {
+				if h == "*" {
+					b.forwardAllHeaders = true
+					continue
+				}
+				b.forwardHeaders = append(b.forwardHeaders, http.CanonicalHeaderKey(h))
+			}
+			slices.Sort(b.forwardHeaders)
+		}
 	}
 	return b, nil
 }

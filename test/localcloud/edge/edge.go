@@ -58,6 +58,9 @@ type Options struct {
 
 	// OriginCredentials sign origin requests; the configuration's credentials when nil.
 	OriginCredentials aws.CredentialsProvider
+	// CustomOriginClient reaches custom origins (load balancers) by their domain names;
+	// http.DefaultClient when nil.
+	CustomOriginClient aws.HTTPClient
 	// OriginEndpoint is where S3 origins are fetched from, path-style (the emulator); the
 	// configuration's base endpoint when empty, and the origin's own host name without one.
 	OriginEndpoint string
@@ -167,6 +170,9 @@ func Start(ctx context.Context, cfg aws.Config, distributionID string, opts Opti
 	}
 	if e.origin.http == nil {
 		e.origin.http = http.DefaultClient
+	}
+	if e.origin.custom = opts.CustomOriginClient; e.origin.custom == nil {
+		e.origin.custom = http.DefaultClient
 	}
 	if opts.OriginEndpoint != "" {
 		if e.origin.endpoint, err = url.Parse(opts.OriginEndpoint); err != nil {
@@ -343,7 +349,10 @@ func (e *Edge) applyInvalidations(ctx context.Context, apply bool) error {
 // invalidates is CloudFront's invalidation path match: exact, or a prefix ending in "*";
 // query strings of the cached object do not matter.
 func invalidates(pattern, key string) bool {
-	path, _, _ := strings.Cut(key, "?")
+	path := key
+	if i := strings.IndexAny(key, "?\n"); i >= 0 {
+		path = key[:i]
+	}
 	if prefix, ok := strings.CutSuffix(pattern, "*"); ok {
 		return strings.HasPrefix(path, prefix)
 	}
@@ -411,16 +420,13 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	originQuery := ""
-	key := path
 	if b.forwardQuery {
 		originQuery = query
-		if query != "" {
-			key += "?" + query
-		}
 	}
+	key := cacheKey(b, path, originQuery, r.Header)
 
-	if !b.cached[r.Method] || r.Method != http.MethodGet && r.Method != http.MethodHead {
-		e.passThrough(w, r, d, o, escapedPath, originQuery, "Miss from cloudfront")
+	if !b.cached[r.Method] || r.Method != http.MethodGet && r.Method != http.MethodHead || b.forwardAllHeaders {
+		e.passThrough(w, r, d, b, o, escapedPath, originQuery, "Miss from cloudfront")
 		return
 	}
 	now := e.opts.Now()
@@ -430,7 +436,7 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method == http.MethodHead { // a HEAD miss is answered by the origin, not cached
-		e.passThrough(w, r, d, o, escapedPath, originQuery, "Miss from cloudfront")
+		e.passThrough(w, r, d, b, o, escapedPath, originQuery, "Miss from cloudfront")
 		return
 	}
 	e.fill(w, r, d, b, o, key, escapedPath, originQuery, ent)
@@ -477,7 +483,7 @@ func (e *Edge) fetch(w http.ResponseWriter, r *http.Request, d *distribution, b 
 			cond.Set("If-Modified-Since", lm)
 		}
 	}
-	resp, ok := e.originRoundTrip(w, r, d, o, http.MethodGet, escapedPath, query, cond)
+	resp, ok := e.originRoundTrip(w, r, d, b, o, http.MethodGet, escapedPath, query, cond)
 	if !ok {
 		return nil
 	}
@@ -504,12 +510,7 @@ func (e *Edge) fetch(w http.ResponseWriter, r *http.Request, d *distribution, b 
 	switch {
 	case resp.StatusCode >= 400:
 		xcache = "Error from cloudfront"
-		if cacheableErrors[resp.StatusCode] {
-			ttl = defaultErrorCachingTTL
-			if t, ok := d.errorTTLs[resp.StatusCode]; ok {
-				ttl = t
-			}
-		}
+		ttl = errorTTL(d, b, resp.StatusCode, resp.Header, now)
 	case resp.StatusCode == http.StatusOK:
 		ttl = ttlFor(b, resp.Header, now)
 	}
@@ -519,7 +520,7 @@ func (e *Edge) fetch(w http.ResponseWriter, r *http.Request, d *distribution, b 
 		if r.Header.Get("Range") != "" && resp.StatusCode == http.StatusOK {
 			// Not cacheable, so the range comes from the origin itself.
 			resp.Body.Close()
-			e.passThrough(w, r, d, o, escapedPath, query, xcache)
+			e.passThrough(w, r, d, b, o, escapedPath, query, xcache)
 			return nil
 		}
 		e.countMiss(xcache)
@@ -580,8 +581,8 @@ func (e *Edge) readBody(ent *entry, body io.Reader, spill bool) error {
 
 // passThrough forwards a request the edge does not cache (HEAD misses, objects too large to
 // cache, methods that are not cached) with the viewer's range and validators.
-func (e *Edge) passThrough(w http.ResponseWriter, r *http.Request, d *distribution, o origin, escapedPath, query, xcache string) {
-	resp, ok := e.originRoundTrip(w, r, d, o, r.Method, escapedPath, query, r.Header)
+func (e *Edge) passThrough(w http.ResponseWriter, r *http.Request, d *distribution, b *behaviour, o origin, escapedPath, query, xcache string) {
+	resp, ok := e.originRoundTrip(w, r, d, b, o, r.Method, escapedPath, query, r.Header)
 	if !ok {
 		return
 	}
@@ -595,12 +596,12 @@ func (e *Edge) passThrough(w http.ResponseWriter, r *http.Request, d *distributi
 
 // originRoundTrip makes an origin request; on failure it answers the viewer with CloudFront's
 // 502 and returns false.
-func (e *Edge) originRoundTrip(w http.ResponseWriter, r *http.Request, d *distribution, o origin, method, escapedPath, query string, hdr http.Header) (*http.Response, bool) {
-	req, err := e.origin.request(r.Context(), d, o, method, escapedPath, query, hdr)
+func (e *Edge) originRoundTrip(w http.ResponseWriter, r *http.Request, d *distribution, b *behaviour, o origin, method, escapedPath, query string, hdr http.Header) (*http.Response, bool) {
+	req, err := e.origin.request(r.Context(), d, b, o, method, escapedPath, query, hdr, r)
 	if err == nil {
 		var resp *http.Response
 		e.originRequests.Add(1)
-		if resp, err = e.origin.do(req); err == nil {
+		if resp, err = e.origin.do(o, req); err == nil {
 			return resp, true
 		}
 	}
@@ -678,10 +679,22 @@ func storedHeader(h http.Header) http.Header {
 // cacheableErrors are the origin statuses CloudFront caches for the error caching TTL.
 var cacheableErrors = map[int]bool{400: true, 403: true, 404: true, 405: true, 414: true, 416: true, 500: true, 501: true, 502: true, 503: true, 504: true}
 
-// ttlFor is how long CloudFront keeps an object under a behaviour's legacy TTL settings: the
-// origin's s-maxage, max-age or Expires bounded to [min, max]; the default TTL without them;
-// the minimum when the origin forbids caching.
-func ttlFor(b *behaviour, h http.Header, now time.Time) time.Duration {
+// cacheKey is what a cached object is found by: its path, the query when the behaviour
+// forwards it, and the values of the headers it forwards (each is part of the key on
+// CloudFront). Header values follow a newline, which no path or query holds.
+func cacheKey(b *behaviour, path, query string, h http.Header) string {
+	key := path
+	if query != "" {
+		key += "?" + query
+	}
+	for _, name := range b.forwardHeaders {
+		key += "\n" + name + ":" + strings.Join(h.Values(name), ",")
+	}
+	return key
+}
+
+// cacheControl is a response's Cache-Control directives, lower-case names to values.
+func cacheControl(h http.Header) map[string]string {
 	cc := map[string]string{}
 	for _, v := range h.Values("Cache-Control") {
 		for part := range strings.SplitSeq(v, ",") {
@@ -689,33 +702,74 @@ func ttlFor(b *behaviour, h http.Header, now time.Time) time.Duration {
 			cc[strings.ToLower(name)] = strings.Trim(val, `"`)
 		}
 	}
-	for _, d := range []string{"no-store", "no-cache", "private"} {
-		if _, ok := cc[d]; ok {
-			return b.minTTL
-		}
-	}
-	ttl, found := time.Duration(0), false
+	return cc
+}
+
+// maxAge is the lifetime a response states: s-maxage, max-age, else Expires against Date.
+func maxAge(cc map[string]string, h http.Header, now time.Time) (time.Duration, bool) {
 	for _, d := range []string{"s-maxage", "max-age"} {
 		if v, ok := cc[d]; ok {
 			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-				ttl, found = time.Duration(n)*time.Second, true
-				break
+				return time.Duration(n) * time.Second, true
 			}
 		}
 	}
-	if !found {
-		if exp, err := http.ParseTime(h.Get("Expires")); err == nil {
-			base := now
-			if date, err := http.ParseTime(h.Get("Date")); err == nil {
-				base = date
-			}
-			ttl, found = exp.Sub(base), true
+	if exp, err := http.ParseTime(h.Get("Expires")); err == nil {
+		base := now
+		if date, err := http.ParseTime(h.Get("Date")); err == nil {
+			base = date
+		}
+		return exp.Sub(base), true
+	}
+	return 0, false
+}
+
+// forbidsCaching reports no-store, no-cache or private.
+func forbidsCaching(cc map[string]string) bool {
+	for _, d := range []string{"no-store", "no-cache", "private"} {
+		if _, ok := cc[d]; ok {
+			return true
 		}
 	}
+	return false
+}
+
+// ttlFor is how long CloudFront keeps an object under a behaviour's legacy TTL settings: the
+// origin's s-maxage, max-age or Expires bounded to [min, max]; the default TTL without them;
+// the minimum when the origin forbids caching.
+func ttlFor(b *behaviour, h http.Header, now time.Time) time.Duration {
+	cc := cacheControl(h)
+	if forbidsCaching(cc) {
+		return b.minTTL
+	}
+	ttl, found := maxAge(cc, h, now)
 	if !found {
 		return b.defaultTTL
 	}
 	return min(max(ttl, b.minTTL), b.maxTTL)
+}
+
+// errorTTL is how long CloudFront keeps an error response (AWS: "Control how long CloudFront
+// caches errors"): not at all for statuses it never caches, nor for a 404, 414 or 501 whose
+// origin says no-store, no-cache or private; the larger of the origin's max-age (at most the
+// behaviour's max TTL) and the error caching minimum TTL when it states one; that minimum
+// (the distribution's for the status, 10 s by default) otherwise.
+func errorTTL(d *distribution, b *behaviour, status int, h http.Header, now time.Time) time.Duration {
+	if !cacheableErrors[status] {
+		return 0
+	}
+	minTTL := defaultErrorCachingTTL
+	if t, ok := d.errorTTLs[status]; ok {
+		minTTL = t
+	}
+	cc := cacheControl(h)
+	if forbidsCaching(cc) && (status == 404 || status == 414 || status == 501) {
+		return 0
+	}
+	if ttl, ok := maxAge(cc, h, now); ok {
+		return max(min(ttl, b.maxTTL), minTTL)
+	}
+	return minTTL
 }
 
 func (e *Edge) geoBlocked(d *distribution, r *http.Request) bool {

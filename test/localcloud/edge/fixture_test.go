@@ -41,6 +41,7 @@ var (
 	segmentTTL   = ttls{0, 86400, 31536000}
 	posterTTL    = ttls{60, 3600, 7200}
 	defaultTTL   = ttls{0, 30, 60}
+	apiTTL       = ttls{0, 0, 60}
 	behaviourTTL = []struct {
 		pattern string
 		ttl     ttls
@@ -60,9 +61,12 @@ type object struct {
 }
 
 type fixtureOptions struct {
-	signed  bool     // trust a key group on every behaviour, as signing_public_key_pem does
-	geo     []string // whitelist
-	objects []object
+	// apiDomain, when set, adds the upload API as a custom origin of that domain (plain
+	// HTTP) behind /v1/feed and /v1/media/*, as modules/cdn's api_origin does.
+	apiDomain string
+	signed    bool     // trust a key group on every behaviour, as signing_public_key_pem does
+	geo       []string // whitelist
+	objects   []object
 }
 
 // fixture is a derivatives bucket behind a distribution configured as modules/cdn configures
@@ -154,6 +158,34 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 		}
 	}
 	var ordered []cftypes.CacheBehavior
+	origins := []cftypes.Origin{{
+		Id:                    aws.String("derivatives"),
+		DomainName:            aws.String(f.bucket + ".s3." + cfg.Region + ".amazonaws.com"),
+		OriginAccessControlId: oac.OriginAccessControl.Id,
+		S3OriginConfig:        &cftypes.S3OriginConfig{OriginAccessIdentity: aws.String("")},
+	}}
+	if o.apiDomain != "" {
+		origins = append(origins, cftypes.Origin{
+			Id:         aws.String("api"),
+			DomainName: aws.String(o.apiDomain),
+			CustomOriginConfig: &cftypes.CustomOriginConfig{
+				HTTPPort: aws.Int32(80), HTTPSPort: aws.Int32(443),
+				OriginProtocolPolicy: cftypes.OriginProtocolPolicyHttpOnly,
+			},
+		})
+		for _, pattern := range []string{"/v1/feed", "/v1/media/*"} {
+			b := behaviour(pattern, apiTTL)
+			b.TargetOriginId = aws.String("api")
+			b.TrustedKeyGroups = nil
+			b.AllowedMethods.Quantity, b.AllowedMethods.Items = aws.Int32(3), []cftypes.Method{cftypes.MethodGet, cftypes.MethodHead, cftypes.MethodOptions}
+			b.ForwardedValues = &cftypes.ForwardedValues{
+				QueryString: aws.Bool(true),
+				Cookies:     &cftypes.CookiePreference{Forward: cftypes.ItemSelectionNone},
+				Headers:     &cftypes.Headers{Quantity: aws.Int32(2), Items: []string{"Authorization", "Origin"}},
+			}
+			ordered = append(ordered, b)
+		}
+	}
 	for _, b := range behaviourTTL {
 		ordered = append(ordered, behaviour(b.pattern, b.ttl))
 	}
@@ -166,12 +198,7 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 		CallerReference: aws.String(ns.ID),
 		Comment:         aws.String("edge test"),
 		Enabled:         aws.Bool(true),
-		Origins: &cftypes.Origins{Quantity: aws.Int32(1), Items: []cftypes.Origin{{
-			Id:                    aws.String("derivatives"),
-			DomainName:            aws.String(f.bucket + ".s3." + cfg.Region + ".amazonaws.com"),
-			OriginAccessControlId: oac.OriginAccessControl.Id,
-			S3OriginConfig:        &cftypes.S3OriginConfig{OriginAccessIdentity: aws.String("")},
-		}}},
+		Origins:         &cftypes.Origins{Quantity: aws.Int32(int32(len(origins))), Items: origins},
 		DefaultCacheBehavior: &cftypes.DefaultCacheBehavior{
 			TargetOriginId:       def.TargetOriginId,
 			ViewerProtocolPolicy: def.ViewerProtocolPolicy,

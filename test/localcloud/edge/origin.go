@@ -3,13 +3,19 @@ package edge
 import (
 	"context"
 	"fmt"
+	"io"
+	"maps"
+	"net"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 )
 
 // emptyPayloadHash is the SHA-256 of an empty body, which S3 wants in x-amz-content-sha256.
@@ -25,19 +31,35 @@ const (
 
 // originClient fetches objects from a distribution's origins.
 type originClient struct {
-	http     aws.HTTPClient
+	http     aws.HTTPClient // S3 origins
+	custom   aws.HTTPClient // custom origins (load balancers)
 	creds    aws.CredentialsProvider
 	endpoint *url.URL // the emulator (path-style S3); nil: the origin's own host name
 	signer   *v4.Signer
 }
 
-// request builds the origin request for a viewer path (escaped) and query.
-func (c *originClient) request(ctx context.Context, d *distribution, o origin, method, escapedPath, query string, viewer http.Header) (*http.Request, error) {
+// passedThrough are the viewer headers the edge passes on for ranges and revalidation.
+var passedThrough = []string{"Range", "If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range"}
+
+// request builds the origin request for a viewer path (escaped) and query: hdr holds the
+// range and validators to send, viewer is the viewer's request (its forwarded headers and,
+// for methods that carry one, its body).
+func (c *originClient) request(ctx context.Context, d *distribution, b *behaviour, o origin, method, escapedPath, query string, hdr http.Header, viewer *http.Request) (*http.Request, error) {
 	var u url.URL
-	if c.endpoint != nil && o.bucket != "" {
+	switch {
+	case o.custom != nil:
+		u = url.URL{Scheme: "http", Host: o.domain, RawPath: o.path + escapedPath}
+		port := o.custom.httpPort
+		if o.custom.protocol == cftypes.OriginProtocolPolicyHttpsOnly || o.custom.protocol == cftypes.OriginProtocolPolicyMatchViewer && viewerHTTPS(viewer) {
+			u.Scheme, port = "https", o.custom.httpsPort
+		}
+		if u.Scheme == "http" && port != 80 || u.Scheme == "https" && port != 443 {
+			u.Host = net.JoinHostPort(o.domain, strconv.Itoa(port))
+		}
+	case c.endpoint != nil && o.bucket != "":
 		u = *c.endpoint
 		u.RawPath = strings.TrimSuffix(u.EscapedPath(), "/") + "/" + url.PathEscape(o.bucket) + o.path + escapedPath
-	} else {
+	default:
 		u = url.URL{Scheme: "https", Host: o.domain, RawPath: o.path + escapedPath}
 	}
 	p, err := url.PathUnescape(u.RawPath)
@@ -46,18 +68,55 @@ func (c *originClient) request(ctx context.Context, d *distribution, o origin, m
 	}
 	u.Path = p
 	u.RawQuery = query
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
+	var body io.Reader
+	if method != http.MethodGet && method != http.MethodHead && viewer.Body != nil && viewer.Body != http.NoBody {
+		body = viewer.Body
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
 	if err != nil {
 		return nil, err
 	}
-	// What CloudFront forwards of the viewer's request to an S3 origin with the legacy
-	// cache settings: ranges and validators only where the edge passes them through.
-	for _, h := range []string{"Range", "If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range"} {
-		if v := viewer.Get(h); v != "" {
+	if body != nil {
+		req.ContentLength = viewer.ContentLength
+	}
+	// What CloudFront forwards of the viewer's request with the legacy cache settings: ranges
+	// and validators where the edge passes them through, the behaviour's forwarded headers,
+	// and for methods that change things their body's headers and Authorization (AWS:
+	// "HTTP request headers and CloudFront behavior").
+	for _, h := range passedThrough {
+		if v := hdr.Get(h); v != "" {
 			req.Header.Set(h, v)
 		}
 	}
 	req.Header.Set("User-Agent", "Amazon CloudFront")
+	forwarded := b.forwardHeaders
+	if b.forwardAllHeaders {
+		forwarded = slices.Collect(maps.Keys(viewer.Header))
+	}
+	if body != nil || method == http.MethodDelete {
+		forwarded = append(slices.Clone(forwarded), "Authorization", "Content-Type", "Content-Encoding", "Content-Md5")
+	}
+	for _, h := range forwarded {
+		if hopHeaders[h] {
+			continue
+		}
+		if vs := viewer.Header.Values(h); len(vs) > 0 {
+			req.Header[h] = slices.Clone(vs)
+		}
+	}
+	if slices.Contains(forwarded, "Host") {
+		req.Host = viewer.Host
+	}
+	if o.custom != nil {
+		// CloudFront tells a custom origin who the viewer is (the origin sees the edge's
+		// connection): the X-Forwarded-For it got, else the viewer's address.
+		if xff := viewer.Header.Get("X-Forwarded-For"); xff != "" {
+			req.Header.Set("X-Forwarded-For", xff)
+		} else if ip := clientIP(viewer); ip != nil {
+			req.Header.Set("X-Forwarded-For", ip.String())
+		}
+		req.Header.Set("Via", "1.1 "+d.domain+" (CloudFront)")
+	}
 	for k, v := range o.headers {
 		req.Header.Set(k, v)
 	}
@@ -87,6 +146,9 @@ func (c *originClient) sign(ctx context.Context, d *distribution, o origin, req 
 	return nil
 }
 
-func (c *originClient) do(req *http.Request) (*http.Response, error) {
+func (c *originClient) do(o origin, req *http.Request) (*http.Response, error) {
+	if o.custom != nil {
+		return c.custom.Do(req)
+	}
 	return c.http.Do(req)
 }

@@ -118,3 +118,25 @@ func TestStoreEvictsLeastRecentlyUsedPerTier(t *testing.T) {
 	assert.Equal(t, 2, st.Objects)
 	assert.EqualValues(t, 1, st.Evictions)
 }
+
+func TestErrorTTL(t *testing.T) {
+	b := &behaviour{maxTTL: 60 * time.Second}
+	d := &distribution{errorTTLs: map[int]time.Duration{503: 0}}
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	noStore := http.Header{"Cache-Control": {"private, no-store"}}
+	assert.Equal(t, 10*time.Second, errorTTL(d, b, 404, http.Header{}, now), "10 s by default")
+	assert.Equal(t, time.Duration(0), errorTTL(d, b, 404, noStore, now), "a 404 saying no-store")
+	assert.Equal(t, 10*time.Second, errorTTL(d, b, 403, noStore, now), "no-store only counts for 404, 414 and 501")
+	assert.Equal(t, 30*time.Second, errorTTL(d, b, 404, http.Header{"Cache-Control": {"max-age=30"}}, now))
+	assert.Equal(t, 10*time.Second, errorTTL(d, b, 404, http.Header{"Cache-Control": {"max-age=1"}}, now), "never below the minimum")
+	assert.Equal(t, 60*time.Second, errorTTL(d, b, 404, http.Header{"Cache-Control": {"max-age=600"}}, now), "never above the max TTL")
+	assert.Equal(t, time.Duration(0), errorTTL(d, b, 503, http.Header{}, now), "the distribution's own minimum")
+	assert.Equal(t, time.Duration(0), errorTTL(d, b, 410, http.Header{}, now), "a status CloudFront never caches")
+}
+
+func TestCacheKeyHoldsForwardedHeaders(t *testing.T) {
+	b := &behaviour{forwardHeaders: []string{"Authorization", "Origin"}}
+	h := http.Header{"Origin": {"https://a.example"}}
+	assert.Equal(t, "/v1/feed?limit=5\nAuthorization:\nOrigin:https://a.example", cacheKey(b, "/v1/feed", "limit=5", h))
+	assert.True(t, invalidates("/v1/feed", cacheKey(b, "/v1/feed", "", h)), "invalidations match the path alone")
+}
