@@ -1,6 +1,8 @@
 # A CloudFront distribution in front of the private derivatives bucket: reads go through Origin
 # Access Control (the bucket stays private), viewers only ever get HTTPS, and each kind of media
 # object is cached as long as it can be: playlists briefly, immutable segments and renditions long.
+# Optionally the upload API is a second origin for its public reads (the feed, media views),
+# cached as long as the API's Cache-Control allows and never for a token holder.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -18,6 +20,14 @@ locals {
     { path_pattern = "*.jpg", ttl = var.cache_ttls.posters },
   ]
   trusted_key_groups = local.signed ? [aws_cloudfront_key_group.this[0].id] : null
+
+  api_origin_id = "upload-api"
+  # Before the media behaviours: "/v1/media/*" must not fall to "*.jpg" and the like.
+  api_paths = var.api_origin == null ? [] : ["/v1/feed", "/v1/media/*"]
+  # Part of the cache key, as every forwarded header is with the legacy settings: a request
+  # with a token is its own object (the API marks those answers private, no-store, so they are
+  # never kept), and CORS answers differ by Origin and by what a preflight asks.
+  api_forwarded_headers = ["Authorization", "Origin", "Access-Control-Request-Method", "Access-Control-Request-Headers"]
 
   # Built in AWS's documented form (arn:<partition>:cloudfront::<account>:distribution/<id>)
   # rather than read back: some emulators (moto 5) return it without the empty region field.
@@ -82,6 +92,20 @@ resource "aws_cloudfront_distribution" "this" {
     origin_access_control_id = aws_cloudfront_origin_access_control.this.id
   }
 
+  dynamic "origin" {
+    for_each = var.api_origin == null ? [] : [var.api_origin]
+    content {
+      origin_id   = local.api_origin_id
+      domain_name = origin.value.domain_name
+      custom_origin_config {
+        origin_protocol_policy = origin.value.protocol
+        http_port              = origin.value.http_port
+        https_port             = origin.value.https_port
+        origin_ssl_protocols   = ["TLSv1.2"]
+      }
+    }
+  }
+
   default_cache_behavior {
     target_origin_id       = local.origin_id
     viewer_protocol_policy = var.viewer_protocol_policy
@@ -104,6 +128,32 @@ resource "aws_cloudfront_distribution" "this" {
       query_string = false
       cookies {
         forward = "none"
+      }
+    }
+  }
+
+  dynamic "ordered_cache_behavior" {
+    for_each = local.api_paths
+    content {
+      path_pattern           = ordered_cache_behavior.value
+      target_origin_id       = local.api_origin_id
+      viewer_protocol_policy = var.viewer_protocol_policy
+      # Reads and CORS preflights; writes go to the API's own address.
+      allowed_methods            = ["GET", "HEAD", "OPTIONS"]
+      cached_methods             = ["GET", "HEAD"]
+      compress                   = true
+      response_headers_policy_id = var.api_origin.response_headers_policy_id
+      # Nothing is kept that the API does not mark cacheable, and nothing longer than max_ttl.
+      min_ttl     = 0
+      default_ttl = 0
+      max_ttl     = var.api_origin.max_ttl
+
+      forwarded_values {
+        query_string = true # limit and cursor
+        headers      = local.api_forwarded_headers
+        cookies {
+          forward = "none"
+        }
       }
     }
   }

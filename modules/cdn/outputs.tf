@@ -13,6 +13,11 @@ output "domain_name" {
   value       = aws_cloudfront_distribution.this.domain_name
 }
 
+output "api_base_url" {
+  description = "Base URL of the upload API's cached public reads through the distribution (https://<domain>; GET <url>/v1/feed), or null without api_origin."
+  value       = var.api_origin == null ? null : "https://${aws_cloudfront_distribution.this.domain_name}"
+}
+
 output "hosted_zone_id" {
   description = "Route 53 hosted zone ID of CloudFront, for alias records to the distribution."
   value       = aws_cloudfront_distribution.this.hosted_zone_id

@@ -167,6 +167,50 @@ variable "response_headers_policy_id" {
   }
 }
 
+variable "api_origin" {
+  description = <<-EOT
+    The upload API as a second origin, for its public reads: GET /v1/feed and GET /v1/media/* go to it, with the query string and the Authorization, Origin and CORS preflight headers forwarded (each part of the cache key). Only what the API marks cacheable is kept (its public views say public, max-age; anything for a token holder says private, no-store), at most max_ttl seconds. Writes are refused at the edge: clients send them to the API itself.
+    - domain_name: the API's load balancer DNS name, or a name its certificate covers (CloudFront checks the origin's certificate against it).
+    - protocol: https-only (default), or http-only for a load balancer without a certificate.
+    - http_port, https_port: the load balancer's listener ports (80, 443).
+    - max_ttl: the longest a public answer is kept (60 s), whatever the API says.
+    - response_headers_policy_id: attached to the API's behaviours; AWS's managed SecurityHeadersPolicy by default (not a CORS policy: the API answers CORS itself).
+    Null (the default) serves media only.
+  EOT
+  type = object({
+    domain_name                = string
+    protocol                   = optional(string, "https-only")
+    http_port                  = optional(number, 80)
+    https_port                 = optional(number, 443)
+    max_ttl                    = optional(number, 60)
+    response_headers_policy_id = optional(string, "67f7725c-6f97-4210-82d7-5512b31e9d03")
+  })
+  default = null
+
+  validation {
+    condition     = var.api_origin == null || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", lower(var.api_origin.domain_name)))
+    error_message = "api_origin.domain_name must be a domain name such as mediastack-api-123.us-east-1.elb.amazonaws.com (no scheme, port or path)."
+  }
+  validation {
+    condition     = var.api_origin == null || contains(["https-only", "http-only"], try(var.api_origin.protocol, ""))
+    error_message = "api_origin.protocol must be https-only or http-only (match-viewer would let a plain HTTP viewer decide how tokens travel to the origin)."
+  }
+  validation {
+    condition = var.api_origin == null || alltrue([
+      for p in [try(var.api_origin.http_port, 0), try(var.api_origin.https_port, 0)] : floor(p) == p && (p == 80 || p == 443 || (p >= 1024 && p <= 65535))
+    ])
+    error_message = "api_origin.http_port and https_port must be 80, 443 or 1024 to 65535, the ports CloudFront connects to."
+  }
+  validation {
+    condition     = var.api_origin == null || (floor(try(var.api_origin.max_ttl, -1)) == try(var.api_origin.max_ttl, -1) && try(var.api_origin.max_ttl, -1) >= 0 && try(var.api_origin.max_ttl, -1) <= 3600)
+    error_message = "api_origin.max_ttl must be whole seconds from 0 (never cache the API) to 3600."
+  }
+  validation {
+    condition     = var.api_origin == null || try(var.api_origin.response_headers_policy_id, null) == null || can(regex("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", var.api_origin.response_headers_policy_id))
+    error_message = "api_origin.response_headers_policy_id must be a response headers policy ID (a lowercase UUID), or null."
+  }
+}
+
 variable "tags" {
   description = "Tags applied to every taggable resource (the distribution)."
   type        = map(string)

@@ -273,6 +273,72 @@ run "no_response_headers_policy" {
   }
 }
 
+run "api_origin_serves_public_reads" {
+  command = plan
+  variables {
+    api_origin = { domain_name = "media-api-123456789.us-east-1.elb.amazonaws.com", protocol = "http-only", max_ttl = 30 }
+  }
+
+  assert {
+    condition = anytrue([for o in aws_cloudfront_distribution.this.origin :
+      o.domain_name == "media-api-123456789.us-east-1.elb.amazonaws.com" &&
+      one(o.custom_origin_config).origin_protocol_policy == "http-only" && one(o.custom_origin_config).http_port == 80
+      if o.origin_id == "upload-api"
+    ])
+    error_message = "the API's load balancer is a custom origin reached as asked"
+  }
+  assert {
+    condition     = [for b in aws_cloudfront_distribution.this.ordered_cache_behavior : b.path_pattern] == ["/v1/feed", "/v1/media/*", "*.m3u8", "*.ts", "*.m4s", "*.mp4", "*.jpg"]
+    error_message = "the API's paths come first, so that no media pattern takes them"
+  }
+  assert {
+    condition = alltrue([for b in slice(aws_cloudfront_distribution.this.ordered_cache_behavior, 0, 2) :
+      b.target_origin_id == "upload-api" && b.min_ttl == 0 && b.default_ttl == 0 && b.max_ttl == 30 &&
+      toset(b.allowed_methods) == toset(["GET", "HEAD", "OPTIONS"]) && toset(b.cached_methods) == toset(["GET", "HEAD"]) &&
+      one(b.forwarded_values).query_string && contains(one(b.forwarded_values).headers, "Authorization") &&
+      contains(one(b.forwarded_values).headers, "Origin") && b.trusted_key_groups == null
+    ])
+    error_message = "the API's reads keep only what the API marks cacheable (no minimum, no default), at most max_ttl, keyed on the query and the token, and never need a signed URL"
+  }
+  assert {
+    condition     = output.api_base_url == "https://${aws_cloudfront_distribution.this.domain_name}"
+    error_message = "api_base_url is the distribution's own address"
+  }
+}
+
+run "no_api_origin_by_default" {
+  command = plan
+
+  assert {
+    condition     = length(aws_cloudfront_distribution.this.origin) == 1 && output.api_base_url == null
+    error_message = "without api_origin only the media bucket is served"
+  }
+}
+
+run "rejects_api_origin_with_scheme" {
+  command = plan
+  variables {
+    api_origin = { domain_name = "https://media-api.example.com" }
+  }
+  expect_failures = [var.api_origin]
+}
+
+run "rejects_api_origin_match_viewer" {
+  command = plan
+  variables {
+    api_origin = { domain_name = "api.example.com", protocol = "match-viewer" }
+  }
+  expect_failures = [var.api_origin]
+}
+
+run "rejects_api_origin_long_ttl" {
+  command = plan
+  variables {
+    api_origin = { domain_name = "api.example.com", max_ttl = 86400 }
+  }
+  expect_failures = [var.api_origin]
+}
+
 run "rejects_bad_name" {
   command = plan
   variables {
