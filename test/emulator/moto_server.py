@@ -25,7 +25,8 @@ nothing but the bucket policy lets it in, and IAM enforcement does not look it u
 that trusts only a service principal can be assumed (moto fails such trust policies with a
 500): the local cloud assumes roles on behalf of Lambda and EC2, as those services do. Under
 IAM enforcement, requests are checked against the path and query as signed, and actions
-against the resource their parameters name (a CloudFront distribution by its id).
+against the resource their parameters name (a CloudFront distribution by its id, the SES
+identity an email is sent from).
 
 Under IAM enforcement, DeleteObjects is authorised for each object it names, as S3 does.
 
@@ -38,6 +39,9 @@ answered 413 past werkzeug's form limit, or lost it. And moto announced a comple
 upload twice (ObjectCreated:Put, then ObjectCreated:CompleteMultipartUpload), where S3 sends
 the second alone: every large upload reached the transcoder twice.
 
+SES keeps what it sent to itself; so does moto, out of reach of any API. The messages are
+listed, as JSON, at /moto-api/mediastack/ses/sent-messages, for tests to read back.
+
 Run as: python3 moto_server.py -H 127.0.0.1 -p PORT -c CERT -k KEY
 """
 
@@ -49,6 +53,7 @@ import json
 import re
 import sys
 import threading
+from email.utils import parseaddr
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from flask import Request as FlaskRequest, current_app
@@ -59,6 +64,7 @@ from moto.iam.access_control import IAMPolicyStatement, IAMRequestBase, Permissi
 from moto.s3 import models as s3_models
 from moto.s3 import responses as s3_responses
 from moto.sqs import models as sqs_models
+from moto.moto_api._internal import urls as moto_api_urls
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.server import main
 
@@ -377,6 +383,15 @@ def _determine_resource_from_params(self):
             return "*"
         if isinstance(value, str) and value.startswith("arn:"):
             return value
+    if getattr(self, "service_name", None) == "sesv2":
+        # SES authorises SendEmail on the sending identity: .../identity/<address or domain>.
+        try:
+            sender = self._get_param("FromEmailAddress")
+        except Exception:
+            sender = None
+        if isinstance(sender, str) and sender:
+            address = parseaddr(sender)[1]
+            return f"arn:aws:ses:{self.region}:{self.current_account}:identity/{address}"
     if getattr(self, "service_name", None) == "cloudfront":
         # CloudFront names its distribution by id: CreateInvalidation on .../distribution/ID.
         try:
@@ -498,6 +513,27 @@ def _complete_multipart_upload_once(self, *args, **kwargs):
 
 s3_models.S3Backend.put_object = _put_object_quiet_while_completing
 s3_models.S3Backend.complete_multipart_upload = _complete_multipart_upload_once
+
+
+
+def _ses_sent_messages(request, full_url, headers):
+    """Every email moto's SES accepted, oldest first, in every account and region."""
+    from moto.ses.models import ses_backends
+
+    messages = []
+    for account, regions in ses_backends.items():
+        for region, backend in regions.items():
+            for m in backend.sent_messages:
+                destinations = m.destinations if isinstance(m.destinations, dict) else {"ToAddresses": m.destinations}
+                messages.append({
+                    "account": account, "region": region, "id": m.id, "source": m.source,
+                    "destinations": destinations, "subject": getattr(m, "subject", None),
+                    "body": getattr(m, "body", None), "raw_data": getattr(m, "raw_data", None),
+                })
+    return 200, {"Content-Type": "application/json"}, json.dumps({"messages": messages})
+
+
+moto_api_urls.url_paths["{0}/moto-api/mediastack/ses/sent-messages"] = _ses_sent_messages
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/mail"
 	"net/url"
 	"os"
 	"strconv"
@@ -19,9 +20,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/notify"
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/store"
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/transcode"
 )
@@ -40,6 +43,8 @@ type Config struct {
 	DBSSLMode         string // DB_SSLMODE, default prefer (see store.Config)
 	CDNBaseURL        string // CDN_BASE_URL
 	QueueURL          string // QUEUE_URL, the worker's queue
+	EmailFrom         string // NOTIFY_EMAIL_FROM, a verified SES identity; none: no outcome email
+	MediaLink         string // MEDIA_LINK_TEMPLATE, the email's link, with {media_id}; required with EmailFrom
 
 	FFmpeg, FFprobe string           // FFMPEG_PATH, FFPROBE_PATH, else the layer, else PATH
 	Limits          transcode.Limits // MAX_DURATION_SECONDS (3600), MAX_DIMENSION (4096), MAX_ORIGINAL_BYTES (5 GiB)
@@ -89,6 +94,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		DBSSLMode:         getenv("DB_SSLMODE"),
 		CDNBaseURL:        required("CDN_BASE_URL"),
 		QueueURL:          getenv("QUEUE_URL"),
+		EmailFrom:         getenv("NOTIFY_EMAIL_FROM"),
+		MediaLink:         getenv("MEDIA_LINK_TEMPLATE"),
 		WatermarkPath:     getenv("WATERMARK_PATH"),
 		Preset:            orDefault("X264_PRESET", "veryfast"),
 		MaxAttempts:       int(number("MAX_ATTEMPTS", 5)),
@@ -107,6 +114,16 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if u, err := url.Parse(c.CDNBaseURL); c.CDNBaseURL != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
 		errs = append(errs, fmt.Errorf("CDN_BASE_URL=%q: want https://<distribution domain>", c.CDNBaseURL))
+	}
+	if c.EmailFrom != "" {
+		if _, err := mail.ParseAddress(c.EmailFrom); err != nil {
+			errs = append(errs, fmt.Errorf("NOTIFY_EMAIL_FROM=%q: want an email address: %w", c.EmailFrom, err))
+		}
+		if c.MediaLink == "" {
+			errs = append(errs, errors.New("MEDIA_LINK_TEMPLATE is required with NOTIFY_EMAIL_FROM: the emails link to the media"))
+		} else if err := notify.CheckLink(c.MediaLink); err != nil {
+			errs = append(errs, fmt.Errorf("MEDIA_LINK_TEMPLATE: %w", err))
+		}
 	}
 	if c.WatermarkPath != "" {
 		if _, err := os.Stat(c.WatermarkPath); err != nil {
@@ -173,12 +190,21 @@ func New(ctx context.Context, c Config, awsCfg aws.Config, log *slog.Logger) (*P
 		},
 		SNS:             sns.NewFromConfig(awsCfg),
 		SQS:             sqs.NewFromConfig(awsCfg),
+		Email:           c.email(awsCfg),
 		TopicARN:        c.TopicARN,
 		CDNBaseURL:      c.CDNBaseURL,
 		OriginalsBucket: c.OriginalsBucket,
 		MaxAttempts:     c.MaxAttempts,
 		Log:             log,
 	}, nil
+}
+
+// email is the outcome email of c, nil when it sends none.
+func (c Config) email(awsCfg aws.Config) *notify.Email {
+	if c.EmailFrom == "" {
+		return nil
+	}
+	return &notify.Email{SES: sesv2.NewFromConfig(awsCfg), From: c.EmailFrom, Link: c.MediaLink}
 }
 
 // Defaults of the Processor's timing.

@@ -60,6 +60,24 @@ func TestLoadConfig(t *testing.T) {
 		`DERIVATIVES_STORAGE_CLASS="CHEAP"`, `CDN_BASE_URL="cdn.example"`} {
 		assert.ErrorContains(t, err, want)
 	}
+
+	withEmail := func(from, link string) error {
+		_, err := LoadConfig(func(k string) string {
+			switch k {
+			case "NOTIFY_EMAIL_FROM":
+				return from
+			case "MEDIA_LINK_TEMPLATE":
+				return link
+			}
+			return full[k]
+		})
+		return err
+	}
+	require.NoError(t, withEmail("Media <media@example.com>", "https://app.example.com/watch/{media_id}"))
+	assert.ErrorContains(t, withEmail("media at example", "https://app.example.com/{media_id}"), `NOTIFY_EMAIL_FROM="media at example": want an email address`)
+	assert.ErrorContains(t, withEmail("media@example.com", ""), "MEDIA_LINK_TEMPLATE is required with NOTIFY_EMAIL_FROM")
+	assert.ErrorContains(t, withEmail("media@example.com", "https://app.example.com/watch"), "has no {media_id}")
+	assert.ErrorContains(t, withEmail("media@example.com", "app.example.com/{media_id}"), "is not an http(s) URL")
 }
 
 func TestTranscodeEndToEnd(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/events"
+	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/notify"
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/store"
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/transcode"
 )
@@ -19,6 +20,7 @@ type Processor struct {
 	Transcoder      *transcode.Transcoder
 	SNS             events.Publisher
 	SQS             VisibilityChanger // puts messages back early (see RetryAfter); nil leaves them to the queue
+	Email           *notify.Email     // tells uploaders of the outcome; nil sends no email
 	TopicARN        string
 	CDNBaseURL      string
 	OriginalsBucket string
@@ -227,16 +229,30 @@ func (p *Processor) fail(ctx context.Context, log *slog.Logger, claim store.Clai
 	return p.notify(cctx, log, claim, media)
 }
 
-// notify publishes the media's event and records it as sent. If publishing fails, the
-// claim's lease is ended so that the redelivered message sends the event at once.
+// notify emails the uploader, publishes the media's event and records both as sent. If
+// either fails for a reason that may pass, the claim's lease is ended so that the redelivered
+// message sends them at once. The email goes first: should publishing then fail, the retry
+// repeats an email (rare) rather than losing one for good; an email SES refuses for good
+// (the address rejected) is logged and does not hold the event back.
 func (p *Processor) notify(ctx context.Context, log *slog.Logger, claim store.Claim, m store.Media) error {
-	ev := p.Event(m)
-	if err := events.Publish(ctx, p.SNS, p.TopicARN, ev); err != nil {
-		log.Error("publish media event", "error", err)
+	retry := func(what string, err error) error {
+		log.Error(what, "error", err)
 		if xerr := p.Store.Extend(ctx, claim, 0); xerr != nil {
 			log.Error("end claim", "error", xerr)
 		}
-		return fmt.Errorf("publish media event: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if p.Email != nil {
+		switch err := p.Email.Send(ctx, m); {
+		case errors.Is(err, notify.ErrRefused):
+			log.Warn("outcome email refused; not sent", "error", err)
+		case err != nil:
+			return retry("send outcome email", err)
+		}
+	}
+	ev := p.Event(m)
+	if err := events.Publish(ctx, p.SNS, p.TopicARN, ev); err != nil {
+		return retry("publish media event", err)
 	}
 	if err := p.Store.MarkNotified(ctx, claim); err != nil {
 		// The event went out; a retry would only repeat it.

@@ -25,6 +25,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/events"
+	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/store"
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/transcode"
 	"github.com/mediastack/terraform-aws-mediastack/test/emulator"
 	"github.com/mediastack/terraform-aws-mediastack/test/postgres"
@@ -170,8 +171,22 @@ func (st *stack) queueARN(t testing.TB, url string) string {
 // media id and the S3 notification that announced it, taken from the queue.
 func (st *stack) upload(t testing.TB, owner, clipName string) (id, body string) {
 	t.Helper()
-	ctx := context.Background()
 	id = uuid.NewString()
+	return id, st.uploadAs(t, id, owner, clipName)
+}
+
+// uploadRecorded is upload for a media the upload API recorded first, as m says.
+func (st *stack) uploadRecorded(t testing.TB, m store.Media, clipName string) (id, body string) {
+	t.Helper()
+	m.ID = uuid.NewString()
+	m.OriginalKey = events.OriginalKey(m.Owner, m.ID)
+	require.NoError(t, st.proc.Store.Create(context.Background(), m))
+	return m.ID, st.uploadAs(t, m.ID, m.Owner, clipName)
+}
+
+func (st *stack) uploadAs(t testing.TB, id, owner, clipName string) (body string) {
+	t.Helper()
+	ctx := context.Background()
 	f, err := os.Open(clip(t, clipName))
 	require.NoError(t, err)
 	defer f.Close()
@@ -180,11 +195,11 @@ func (st *stack) upload(t testing.TB, owner, clipName string) (id, body string) 
 	require.NoError(t, err)
 	for _, m := range st.receive(t, st.uploadQueue, 5*time.Second) {
 		if strings.Contains(m.body, id) {
-			return id, m.body
+			return m.body
 		}
 	}
 	t.Fatalf("no notification of %s", key)
-	return "", ""
+	return ""
 }
 
 type message struct {
