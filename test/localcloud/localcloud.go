@@ -88,8 +88,11 @@ type Options struct {
 // Endpoints is what a client of the local cloud needs, as `make up` writes it to
 // .local/endpoints.json.
 type Endpoints struct {
-	UploadAPIURL string            `json:"upload_api_url"`
-	CDNBaseURL   string            `json:"cdn_base_url"`
+	UploadAPIURL string `json:"upload_api_url"`
+	CDNBaseURL   string `json:"cdn_base_url"`
+	// APIViaCDNURL is where the API's public reads are cached at the edge (GET /v1/feed,
+	// /v1/media/{id}): the first distribution with the API as a custom origin.
+	APIViaCDNURL string            `json:"api_via_cdn_url,omitempty"`
 	HTTPProxy    string            `json:"http_proxy"`
 	Hosts        map[string]string `json:"hosts"` // AWS host name -> local host:port
 	DNSServer    string            `json:"dns_server"`
@@ -404,6 +407,12 @@ func (c *Cloud) Endpoints() Endpoints {
 	}
 	if len(c.edges) > 0 {
 		e.CDNBaseURL = "https://" + c.edges[0].Domain()
+	}
+	for _, edge := range c.edges {
+		if edge.HasCustomOrigin() {
+			e.APIViaCDNURL = "https://" + edge.Domain()
+			break
+		}
 	}
 	c.mu.Lock()
 	e.IDToken = c.idToken

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -44,7 +45,12 @@ func (a *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"error":"media not found"}`)
 	default:
 		w.Header().Set("Cache-Control", "public, max-age=5")
-		fmt.Fprintf(w, `{"view":"public of %s","query":%q}`, r.URL.Path, r.URL.RawQuery)
+		fmt.Fprintf(w, `{"view":"public of %s","query":%q`, r.URL.Path, r.URL.RawQuery)
+		if r.URL.Query().Has("long") { // flushed: chunked, with no Content-Length
+			w.(http.Flusher).Flush()
+			fmt.Fprintf(w, `,"padding":%q`, strings.Repeat("x", 64<<10))
+		}
+		fmt.Fprint(w, "}")
 	}
 }
 
@@ -124,6 +130,17 @@ func TestCustomOriginCachesPublicReadsOnly(t *testing.T) {
 	n := api.count()
 	get(t, e, http.MethodGet, "/v1/media/m1")
 	assert.Equal(t, n+1, api.count(), "a 404 saying no-store is not cached")
+}
+
+func TestChunkedAnswersAreCached(t *testing.T) {
+	_, e, api := startAPIEdge(t)
+	first := get(t, e, http.MethodGet, "/v1/feed?long=1")
+	require.Equal(t, http.StatusOK, first.status)
+	assert.Greater(t, len(first.body), 64<<10)
+	second := get(t, e, http.MethodGet, "/v1/feed?long=1")
+	assert.Equal(t, "Hit from cloudfront", second.xcache(), "an answer without Content-Length is cached as CloudFront caches it")
+	assert.Equal(t, first.body, second.body)
+	assert.Equal(t, 1, api.count())
 }
 
 func TestCustomOriginPassesPreflightAndRefusesWrites(t *testing.T) {

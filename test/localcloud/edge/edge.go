@@ -18,6 +18,7 @@
 package edge
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -243,6 +244,16 @@ func (e *Edge) Domain() string { return e.dist.Load().domain }
 func (e *Edge) Hosts() []string {
 	d := e.dist.Load()
 	return append([]string{d.domain}, d.aliases...)
+}
+
+// HasCustomOrigin reports whether the distribution has an origin other than S3 (the API).
+func (e *Edge) HasCustomOrigin() bool {
+	for _, o := range e.dist.Load().origins {
+		if o.custom != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // ARN is the distribution's ARN in AWS's form, as bucket policies name it.
@@ -515,6 +526,20 @@ func (e *Edge) fetch(w http.ResponseWriter, r *http.Request, d *distribution, b 
 		ttl = ttlFor(b, resp.Header, now)
 	}
 	size := resp.ContentLength
+	if size < 0 && ttl > 0 {
+		// Chunked (no Content-Length), as an API's larger answers are: CloudFront caches them
+		// too. Read up to what memory holds; a longer body is served, not cached.
+		head, err := io.ReadAll(io.LimitReader(resp.Body, e.opts.MemoryObjectBytes+1))
+		if err != nil {
+			e.logf("edge %s: read %s from origin: %v", d.id, escapedPath, err)
+			e.errorPage(w, r, http.StatusBadGateway, "CloudFront wasn't able to read the response from the origin.")
+			return nil
+		}
+		resp.Body = readCloser{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
+		if int64(len(head)) <= e.opts.MemoryObjectBytes {
+			size, resp.ContentLength = int64(len(head)), int64(len(head))
+		}
+	}
 	spill := size > e.opts.MemoryObjectBytes
 	if ttl <= 0 || size < 0 || !e.cache.fits(size, spill) {
 		if r.Header.Get("Range") != "" && resp.StatusCode == http.StatusOK {
@@ -540,6 +565,12 @@ func (e *Edge) fetch(w http.ResponseWriter, r *http.Request, d *distribution, b 
 		return nil
 	}
 	return ent
+}
+
+// readCloser reads from one reader and closes another (the body it wraps).
+type readCloser struct {
+	io.Reader
+	io.Closer
 }
 
 func (e *Edge) countMiss(xcache string) {
