@@ -33,6 +33,7 @@ module "primary" {
   identity                  = var.identity
   derivatives_storage_class = var.derivatives_storage_class
   cors_allowed_origins      = var.cors_allowed_origins
+  notifications             = var.notifications
   media_event_subscriptions = lookup(var.media_event_subscriptions, local.primary, {})
   cdn                       = local.cdn_primary
   alarm_actions             = lookup(var.alarm_actions, local.primary, [])
@@ -60,6 +61,7 @@ module "secondary" {
   identity                  = var.identity
   derivatives_storage_class = var.derivatives_storage_class
   cors_allowed_origins      = var.cors_allowed_origins
+  notifications             = var.notifications
   media_event_subscriptions = lookup(var.media_event_subscriptions, local.secondary, {})
   cdn                       = local.cdn_secondary
   alarm_actions             = lookup(var.alarm_actions, local.secondary, [])
@@ -88,6 +90,7 @@ module "cdn_primary" {
   aliases                            = try(var.cdn_aliases[local.primary].aliases, [])
   price_class                        = var.cdn_price_class
   geo_allowed_countries              = var.geo_allowed_countries
+  api_origin                         = local.api_origins[local.primary]
 
   tags = var.tags
 }
@@ -107,6 +110,7 @@ module "cdn_secondary" {
   aliases                            = try(var.cdn_aliases[local.secondary].aliases, [])
   price_class                        = var.cdn_price_class
   geo_allowed_countries              = var.geo_allowed_countries
+  api_origin                         = local.api_origins[local.secondary]
 
   tags = var.tags
 }
@@ -117,6 +121,7 @@ locals {
   cdn_primary = {
     base_url          = "https://${module.cdn_primary.domain_name}"
     distribution_arns = [module.cdn_primary.distribution_arn]
+    api_base_url      = module.cdn_primary.api_base_url
     signing = var.cdn_signing == null ? null : {
       key_pair_id            = module.cdn_primary.public_key_id
       private_key_secret_arn = var.cdn_signing.private_key_secret_arns[local.primary]
@@ -125,11 +130,21 @@ locals {
   cdn_secondary = local.second_region ? {
     base_url          = "https://${module.cdn_secondary[0].domain_name}"
     distribution_arns = [module.cdn_secondary[0].distribution_arn]
+    api_base_url      = module.cdn_secondary[0].api_base_url
     signing = var.cdn_signing == null ? null : {
       key_pair_id            = module.cdn_secondary[0].public_key_id
       private_key_secret_arn = var.cdn_signing.private_key_secret_arns[local.secondary]
     }
   } : null
+
+  # Each region's API behind its distribution, for the public reads cached at the edge.
+  # CloudFront checks an HTTPS origin's certificate against the origin's name, which a load
+  # balancer's DNS name is not covered by: with a certificate the origin is the latency
+  # record's name (which needs var.dns); without one the load balancer's plain HTTP.
+  api_origins = { for r, api in local.api_endpoints : r => (
+    lookup(var.certificate_arns, r, null) == null ? { domain_name = api.dns_name, protocol = "http-only" } :
+    var.dns == null ? null : { domain_name = one(module.latency_dns[*].fqdn), protocol = "https-only" }
+  ) }
 
   # The APIs the latency records point at, by region.
   api_endpoints = merge(

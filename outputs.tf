@@ -17,11 +17,12 @@ locals {
   cdn_outputs = [for cdn in concat([module.cdn_primary], module.cdn_secondary) : {
     cdn_base_url        = "https://${cdn.domain_name}"
     cdn_distribution_id = cdn.distribution_id
+    api_via_cdn_url     = cdn.api_base_url
   }]
 }
 
 output "regions" {
-  description = "Per region: the API's URL, the CDN's base URL and distribution, the buckets, queues, topic, function, Auto Scaling group, database endpoint and the user pool whose tokens the API accepts."
+  description = "Per region: the API's URL, the CDN's base URL and distribution, the API's cached public reads through the CDN (api_via_cdn_url), the buckets, queues, topic, function, Auto Scaling group, database endpoint and the user pool whose tokens the API accepts."
   value       = { for i, r in local.region_outputs : r.region => merge(r, local.cdn_outputs[i]) }
 }
 

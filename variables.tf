@@ -85,6 +85,17 @@ variable "cors_allowed_origins" {
   default     = []
 }
 
+variable "notifications" {
+  description = "Email to uploaders when their media is ready or failed, in every region (the region-stack module's notifications: email_from, media_link, create_identity). Off by default."
+  type = object({
+    email_from      = optional(string)
+    media_link      = optional(string)
+    create_identity = optional(bool, true)
+  })
+  default  = {}
+  nullable = false
+}
+
 variable "media_event_subscriptions" {
   description = "Subscriptions to each region's media events topic, keyed by region, then as the topic module takes them."
   type = map(map(object({

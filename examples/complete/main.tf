@@ -14,9 +14,11 @@ module "region" {
   identity             = { allow_password_auth = true }
   force_destroy        = var.force_destroy
   restrict_dlq_sources = var.restrict_dlq_sources
+  notifications        = { email_from = var.notification_email_from }
   cdn = {
     base_url          = "https://${module.cdn.domain_name}"
     distribution_arns = [module.cdn.distribution_arn]
+    api_base_url      = module.cdn.api_base_url
     signing = var.cdn_signing == null ? null : {
       key_pair_id            = module.cdn.public_key_id
       private_key_secret_arn = var.cdn_signing.private_key_secret_arn
@@ -36,6 +38,7 @@ module "cdn" {
   origin_bucket_name                 = module.region.derivatives_bucket_id
   origin_bucket_regional_domain_name = module.region.derivatives_bucket_regional_domain_name
   signing_public_key_pem             = try(var.cdn_signing.public_key_pem, null)
+  api_origin                         = local.api_origin
 
   tags = local.tags
 }
@@ -69,6 +72,15 @@ module "media_events_inbox" {
 }
 
 locals {
+  # The API's public reads, cached at the edge. CloudFront checks an HTTPS origin's certificate
+  # against the origin's name, which the certificate of the API's own name does not cover for
+  # the load balancer's DNS name: with a certificate the origin is the API's record (so it needs
+  # zone_name); without one the load balancer serves plain HTTP, and so does the origin.
+  api_origin = (
+    var.certificate_arn == null ? { domain_name = module.region.alb_dns_name, protocol = "http-only" } :
+    var.zone_name == null ? null : { domain_name = "api.${trimsuffix(var.zone_name, ".")}", protocol = "https-only" }
+  )
+
   tags = {
     project = "mediastack"
     example = "complete"

@@ -18,6 +18,11 @@ output "cdn_base_url" {
   value       = "https://${module.cdn.domain_name}"
 }
 
+output "api_via_cdn_url" {
+  description = "Base URL of the API's cached public reads through the CDN (GET /v1/feed, GET /v1/media/{id}); null when the distribution does not serve the API (a certificate without zone_name)."
+  value       = module.cdn.api_base_url
+}
+
 output "cdn_distribution_id" {
   description = "Id of the CloudFront distribution."
   value       = module.cdn.distribution_id

@@ -53,6 +53,12 @@ variable "zone_name" {
   default     = null
 }
 
+variable "notification_email_from" {
+  description = "Sender address of the emails that tell uploaders their media is ready or failed (SES; the module creates its identity, which SES asks the address to verify). Null sends no email."
+  type        = string
+  default     = null
+}
+
 variable "force_destroy" {
   description = "Let `terraform destroy` delete buckets that still hold objects and skip the database's final snapshot (tests set it)."
   type        = bool

@@ -5,6 +5,7 @@
 
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
 
 locals {
   partition = data.aws_partition.current.partition
@@ -32,6 +33,33 @@ locals {
       CDN_PRIVATE_KEY_SECRET_ARN = var.cdn.signing.private_key_secret_arn
     },
   )
+}
+
+################################################################################
+# Outcome emails (optional)
+################################################################################
+
+locals {
+  email_from = var.notifications.email_from
+  # SES authorises a send on the identity that verifies the sender: the address's own, or its
+  # domain's when only the domain is verified.
+  email_identity_arns = local.email_from == null ? [] : [
+    for identity in [local.email_from, split("@", local.email_from)[1]] :
+    "arn:${local.partition}:ses:${local.region}:${data.aws_caller_identity.current.account_id}:identity/${identity}"
+  ]
+  notification_environment = local.email_from == null ? {} : {
+    NOTIFY_EMAIL_FROM   = local.email_from
+    MEDIA_LINK_TEMPLATE = coalesce(var.notifications.media_link, "${coalesce(try(var.cdn.api_base_url, null), module.alb.url)}/v1/media/{media_id}")
+  }
+}
+
+# SES mails the address a verification link; until it is followed, SES refuses to send from it
+# (the transcoder logs the refusal and publishes the media event regardless).
+resource "aws_sesv2_email_identity" "notifications" {
+  count = local.email_from != null && var.notifications.create_identity ? 1 : 0
+
+  email_identity = local.email_from
+  tags           = var.tags
 }
 
 ################################################################################
@@ -186,7 +214,8 @@ module "transcoder" {
   topic_arn                 = module.media_events.topic_arn
   kms_key_arns              = [module.media_events.kms_key_arn]
   db_secret_arn             = module.database.master_user_secret_arn
-  environment               = merge(var.transcoder.environment, local.cdn_environment, { for k, v in local.database_environment : k => v if k != "DB_SECRET_ARN" })
+  environment               = merge(var.transcoder.environment, local.cdn_environment, local.notification_environment, { for k, v in local.database_environment : k => v if k != "DB_SECRET_ARN" })
+  email_sender              = local.email_from == null ? null : { from_address = local.email_from, identity_arns = local.email_identity_arns }
   vpc_config = {
     subnet_ids         = module.network.private_subnet_ids
     security_group_ids = [aws_security_group.transcoder.id]

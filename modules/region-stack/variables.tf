@@ -143,10 +143,11 @@ variable "derivatives_storage_class" {
 }
 
 variable "cdn" {
-  description = "What the global layer hands back: the base URL media is served from (https://<distribution domain>), the distributions that may read derivatives through Origin Access Control, and, when the distribution requires signed URLs, the key pair id and the Secrets Manager secret holding the private key PEM. Null: derivatives are readable by nobody yet."
+  description = "What the global layer hands back: the base URL media is served from (https://<distribution domain>), the distributions that may read derivatives through Origin Access Control, the base URL of the API's cached public reads when the distribution serves them (the cdn module's api_base_url), and, when the distribution requires signed URLs, the key pair id and the Secrets Manager secret holding the private key PEM. Null: derivatives are readable by nobody yet."
   type = object({
     base_url          = string
     distribution_arns = list(string)
+    api_base_url      = optional(string)
     signing = optional(object({
       key_pair_id            = string
       private_key_secret_arn = string
@@ -157,6 +158,11 @@ variable "cdn" {
   validation {
     condition     = var.cdn == null ? true : can(regex("^https?://[^/\\s]+$", var.cdn.base_url))
     error_message = "cdn.base_url must be a scheme and host without a path, e.g. https://d111111abcdef8.cloudfront.net."
+  }
+
+  validation {
+    condition     = try(var.cdn.api_base_url, null) == null || can(regex("^https?://[^/\\s]+$", try(var.cdn.api_base_url, "")))
+    error_message = "cdn.api_base_url must be a scheme and host without a path, e.g. https://d111111abcdef8.cloudfront.net, or null."
   }
 
   validation {
@@ -173,6 +179,31 @@ variable "cors_allowed_origins" {
   validation {
     condition     = alltrue([for o in var.cors_allowed_origins : can(regex("^https?://[^/*\\s]+$", o))])
     error_message = "cors_allowed_origins must list origins such as https://app.example.com: a scheme and a host, no path, never *."
+  }
+}
+
+variable "notifications" {
+  description = <<-EOT
+    Email to uploaders when their media is ready or failed, through SES, besides the media events. Off unless email_from is set.
+    - email_from: the sender address, e.g. media@example.com. SES sends only from a verified identity: with create_identity (the default) this module creates the address's identity and SES mails it a verification link; set create_identity = false when the address or its domain is verified already. While the account is in the SES sandbox, recipients must be verified too.
+    - media_link: where an email sends the uploader, a URL holding {media_id}, e.g. https://app.example.com/watch/{media_id}. By default the API's view of the media: through the CDN when the distribution serves the API (cdn.api_base_url), else at the load balancer.
+    The address an email goes to is the one in the uploader's token at upload.
+  EOT
+  type = object({
+    email_from      = optional(string)
+    media_link      = optional(string)
+    create_identity = optional(bool, true)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.notifications.email_from == null || can(regex("^[^@\\s<>]+@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", lower(coalesce(var.notifications.email_from, "x"))))
+    error_message = "notifications.email_from must be a bare email address such as media@example.com (no display name), or null for no email."
+  }
+  validation {
+    condition     = var.notifications.media_link == null || (can(regex("^https?://[^/\\s]+/", coalesce(var.notifications.media_link, "x"))) && strcontains(coalesce(var.notifications.media_link, "x"), "{media_id}"))
+    error_message = "notifications.media_link must be an http(s) URL with a path holding {media_id}, e.g. https://app.example.com/watch/{media_id}, or null for the API's view of the media."
   }
 }
 

@@ -118,6 +118,20 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
+  dynamic "statement" {
+    for_each = var.email_sender == null ? [] : [var.email_sender]
+    content {
+      sid       = "EmailUploaders"
+      actions   = ["ses:SendEmail"]
+      resources = statement.value.identity_arns
+      condition {
+        test     = "StringEquals"
+        variable = "ses:FromAddress"
+        values   = [statement.value.from_address]
+      }
+    }
+  }
+
   statement {
     sid       = "WriteLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]

@@ -229,6 +229,20 @@ variable "kms_key_arns" {
   }
 }
 
+variable "email_sender" {
+  description = "The address the function sends uploaders' outcome emails as, and the SES identities that may verify it (ARNs: the address's own, its domain's); the role may send as that address only. Null: no email."
+  type = object({
+    from_address  = string
+    identity_arns = list(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.email_sender == null || alltrue([for a in try(var.email_sender.identity_arns, []) : can(regex("^arn:aws[a-z-]*:ses:[a-z0-9-]+:[0-9]{12}:identity/.+$", a))]) && length(try(var.email_sender.identity_arns, [])) > 0
+    error_message = "email_sender.identity_arns must list SES identity ARNs (arn:aws:ses:<region>:<account>:identity/<address or domain>)."
+  }
+}
+
 variable "vpc_config" {
   description = "Run the function in these private subnets with these security groups (to reach a private database). The caller owns the network rules: the groups must allow egress to the database and to AWS APIs (VPC endpoints or NAT)."
   type = object({

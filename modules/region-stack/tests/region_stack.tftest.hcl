@@ -211,6 +211,70 @@ run "deletion_protection_reaches_every_stateful_piece" {
   }
 }
 
+run "outcome_emails_are_off_by_default" {
+  command = plan
+
+  assert {
+    condition     = length(local.notification_environment) == 0 && length(aws_sesv2_email_identity.notifications) == 0
+    error_message = "without a sender no email is sent and no SES identity made"
+  }
+}
+
+run "outcome_emails_reach_the_transcoder" {
+  command = apply
+
+  variables {
+    notifications = { email_from = "media@example.com" }
+    cdn = {
+      base_url          = "https://d111111abcdef8.cloudfront.net"
+      distribution_arns = ["arn:aws:cloudfront::111122223333:distribution/E2QWRUHAPOMQZL"]
+      api_base_url      = "https://d111111abcdef8.cloudfront.net"
+    }
+  }
+
+  assert {
+    condition     = local.notification_environment["NOTIFY_EMAIL_FROM"] == "media@example.com" && local.notification_environment["MEDIA_LINK_TEMPLATE"] == "https://d111111abcdef8.cloudfront.net/v1/media/{media_id}"
+    error_message = "the sender and a link to the media's view through the CDN reach the transcoder"
+  }
+  assert {
+    condition     = aws_sesv2_email_identity.notifications[0].email_identity == "media@example.com"
+    error_message = "the sender's SES identity is created"
+  }
+  assert {
+    condition     = local.email_identity_arns == tolist(["arn:aws:ses:eu-west-1:111122223333:identity/media@example.com", "arn:aws:ses:eu-west-1:111122223333:identity/example.com"])
+    error_message = "the transcoder may send as the address verified by itself or by its domain"
+  }
+}
+
+run "outcome_email_link_and_existing_identity" {
+  command = plan
+
+  variables {
+    notifications = { email_from = "media@example.com", media_link = "https://app.example.com/watch/{media_id}", create_identity = false }
+  }
+
+  assert {
+    condition     = local.notification_environment["MEDIA_LINK_TEMPLATE"] == "https://app.example.com/watch/{media_id}" && length(aws_sesv2_email_identity.notifications) == 0
+    error_message = "a given link is used, and an identity verified elsewhere is not created again"
+  }
+}
+
+run "rejects_sender_with_display_name" {
+  command = plan
+  variables {
+    notifications = { email_from = "Media <media@example.com>" }
+  }
+  expect_failures = [var.notifications]
+}
+
+run "rejects_link_without_media_id" {
+  command = plan
+  variables {
+    notifications = { email_from = "media@example.com", media_link = "https://app.example.com/watch" }
+  }
+  expect_failures = [var.notifications]
+}
+
 run "rejects_wildcard_cors_origin" {
   command = plan
   variables {

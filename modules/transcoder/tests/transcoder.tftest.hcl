@@ -135,6 +135,30 @@ run "database_vpc_layer_and_limits" {
   }
 }
 
+run "email_sender" {
+  command = plan
+
+  variables {
+    email_sender = {
+      from_address  = "media@example.com"
+      identity_arns = ["arn:aws:ses:us-east-1:111122223333:identity/media@example.com", "arn:aws:ses:us-east-1:111122223333:identity/example.com"]
+    }
+  }
+
+  assert {
+    condition     = one([for s in data.aws_iam_policy_document.this.statement : s if s.sid == "EmailUploaders"]).actions == toset(["ses:SendEmail"]) && one([for s in data.aws_iam_policy_document.this.statement : s if s.sid == "EmailUploaders"]).resources == toset(["arn:aws:ses:us-east-1:111122223333:identity/media@example.com", "arn:aws:ses:us-east-1:111122223333:identity/example.com"]) && one(one([for s in data.aws_iam_policy_document.this.statement : s if s.sid == "EmailUploaders"]).condition).values == tolist(["media@example.com"])
+    error_message = "the role may send email through the sender's identities, as that address only"
+  }
+}
+
+run "rejects_bad_email_identity" {
+  command = plan
+  variables {
+    email_sender = { from_address = "media@example.com", identity_arns = ["media@example.com"] }
+  }
+  expect_failures = [var.email_sender]
+}
+
 run "existing_layer" {
   command = plan
   variables {
