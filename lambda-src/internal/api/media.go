@@ -41,6 +41,10 @@ type MediaResponse struct {
 	Description string              `json:"description"`
 	Likes       int                 `json:"likes"`
 	Comments    int                 `json:"comments"`
+	// The owner's alone: where outcome emails go (from the token at upload; "" when it had
+	// none), and when the media last entered the feed.
+	UploaderEmail string     `json:"uploader_email"`
+	PublishedAt   *time.Time `json:"published_at"`
 }
 
 // RenditionResponse is one MP4 of the ladder.
@@ -105,20 +109,22 @@ func (s *Server) listMedia(w http.ResponseWriter, r *http.Request, claims auth.C
 
 func (s *Server) mediaResponse(m store.Media) MediaResponse {
 	resp := MediaResponse{
-		MediaID:     m.ID,
-		Owner:       m.Owner,
-		Title:       m.Title,
-		Filename:    m.Filename,
-		ContentType: m.ContentType,
-		SizeBytes:   m.SizeBytes,
-		Status:      m.Status,
-		UploadedAt:  m.UploadedAt,
-		CreatedAt:   m.CreatedAt,
-		UpdatedAt:   m.UpdatedAt,
-		Visibility:  m.Visibility,
-		Description: m.Description,
-		Likes:       m.Likes,
-		Comments:    m.Comments,
+		MediaID:       m.ID,
+		Owner:         m.Owner,
+		Title:         m.Title,
+		Filename:      m.Filename,
+		ContentType:   m.ContentType,
+		SizeBytes:     m.SizeBytes,
+		Status:        m.Status,
+		UploadedAt:    m.UploadedAt,
+		CreatedAt:     m.CreatedAt,
+		UpdatedAt:     m.UpdatedAt,
+		Visibility:    m.Visibility,
+		Description:   m.Description,
+		UploaderEmail: m.UploaderEmail,
+		PublishedAt:   m.PublishedAt,
+		Likes:         m.Likes,
+		Comments:      m.Comments,
 	}
 	if m.Error != "" {
 		resp.Error = &m.Error

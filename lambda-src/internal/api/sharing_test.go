@@ -88,6 +88,20 @@ func TestViewersSeeReadySharedMedia(t *testing.T) {
 	assert.Equal(t, store.StatusReady, own.Status, "the owner sees everything")
 	assert.Equal(t, store.VisibilityPrivate, own.Visibility)
 	assert.Equal(t, "clip.mp4", own.Filename)
+	assert.Nil(t, own.PublishedAt, "never in the feed")
+
+	claims := e.issuer.Claims(alice)
+	claims["email"] = "alice@example.com"
+	token := e.issuer.Sign(t, claims)
+	r = e.doToken(http.MethodPost, "/v1/uploads", token, map[string]any{"filename": "b.mp4", "content_type": "video/mp4", "size_bytes": 100}, nil)
+	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
+	var up struct {
+		MediaID string `json:"media_id"`
+	}
+	r.JSON(t, &up)
+	r = e.doToken(http.MethodGet, "/v1/media/"+up.MediaID, token, nil, nil)
+	r.JSON(t, &own)
+	assert.Equal(t, "alice@example.com", own.UploaderEmail, "the owner sees where outcome emails go: the address in the token at upload")
 }
 
 func TestUploadsTakeVisibilityAndDescription(t *testing.T) {
