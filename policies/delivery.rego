@@ -1,4 +1,5 @@
-# CloudFront: HTTPS only, TLS 1.2+ with a custom certificate, S3 origins through OAC (not OAI).
+# CloudFront: HTTPS only, TLS 1.2+ with a custom certificate, S3 origins through OAC (not OAI),
+# and nothing a token holder gets kept unless its origin marked it cacheable.
 package main
 
 import data.lib.terraform as tf
@@ -46,4 +47,17 @@ deny contains msg if {
 deny contains msg if {
 	some oai in tf.of_type("aws_cloudfront_origin_access_identity")
 	msg := sprintf("%s: Origin Access Identities are legacy; use aws_cloudfront_origin_access_control", [oai.resource.address])
+}
+
+# A behaviour that forwards Authorization serves token holders: with a minimum or default TTL
+# above zero, CloudFront keeps an answer the origin marked private (or left unmarked) and serves
+# it to the next viewer with the same token, or to everyone when the token is not in the key.
+deny contains msg if {
+	some d in _distributions
+	some b in _behaviors(d.resource.values)
+	some fv in object.get(b, "forwarded_values", [])
+	some h in object.get(fv, "headers", [])
+	lower(h) in {"authorization", "*"}
+	object.get(b, "min_ttl", 0) + object.get(b, "default_ttl", 0) > 0
+	msg := sprintf("%s: behaviour %q forwards Authorization but caches by default (min_ttl %v, default_ttl %v); set both to 0 so that only what the origin marks cacheable is kept", [d.resource.address, object.get(b, "path_pattern", "default"), object.get(b, "min_ttl", 0), object.get(b, "default_ttl", 0)])
 }

@@ -157,6 +157,16 @@ test_cloudfront if {
 	contains(m5, "legacy")
 }
 
+test_cloudfront_never_keeps_token_holders_answers if {
+	api := {"path_pattern": "/v1/feed", "viewer_protocol_policy": "redirect-to-https", "min_ttl": 0, "default_ttl": 0, "max_ttl": 60, "forwarded_values": [{"headers": ["Authorization", "Origin"]}]}
+	ok := object.union(good_distribution, {"ordered_cache_behavior": [api]})
+	count(deny) == 0 with input as plan([{"type": "aws_cloudfront_distribution", "values": ok}])
+
+	caching := object.union(good_distribution, {"ordered_cache_behavior": [object.union(api, {"default_ttl": 30})]})
+	some m in deny with input as plan([{"type": "aws_cloudfront_distribution", "values": caching}])
+	contains(m, "forwards Authorization but caches by default")
+}
+
 test_queue_and_topic_encryption if {
 	count(deny) == 0 with input as plan([
 		{"type": "aws_sqs_queue", "values": {"sqs_managed_sse_enabled": true}},
