@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	neturl "net/url"
@@ -30,6 +31,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mediastack/terraform-aws-mediastack/test/emulator"
 	"github.com/mediastack/terraform-aws-mediastack/test/localcloud"
 	"github.com/mediastack/terraform-aws-mediastack/test/mediaclient"
 )
@@ -40,6 +42,8 @@ const (
 	durationTol  = 0.5 // seconds
 	// A long video's files play for the source's duration, to within this (seconds).
 	longDurationTol = 0.2
+	// publicMaxAge is how long the edge may keep a public view (the API's PUBLIC_MAX_AGE).
+	publicMaxAge = 30 * time.Second
 	// partSize is the transcoder's multipart part size (the transfer manager's default).
 	partSize = 8 << 20
 )
@@ -376,6 +380,74 @@ func runSharing(t *testing.T, s *stack) {
 			assert.Equal(t, http.StatusNotFound, status.Code)
 		})
 	}
+
+	if s.emu != nil { // SES keeps sent email to itself; the emulator lists it
+		t.Run("the uploader is emailed when each is ready", func(t *testing.T) {
+			sent, err := s.emu.SentEmails(ctx)
+			require.NoError(t, err)
+			for vis, id := range ids {
+				link := s.output(t, "api_via_cdn_url") + "/v1/media/" + id
+				var got []emulator.SentEmail
+				for _, m := range sent {
+					if strings.Contains(m.Body, link) {
+						got = append(got, m)
+					}
+				}
+				require.Len(t, got, 1, "one email about the %s clip, linking to it", vis)
+				assert.Equal(t, notificationSender, got[0].Source)
+				assert.Equal(t, []string{"erin@example.com"}, got[0].To(), "to the address in the uploader's token")
+				assert.Equal(t, fmt.Sprintf("Your video %q is ready", vis+" clip"), got[0].Subject)
+			}
+		})
+	}
+
+	t.Run("public reads are cached at the edge", func(t *testing.T) {
+		viaEdge := func(path, token string) (status int, xcache, body string) {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.output(t, "api_via_cdn_url")+path, nil)
+			require.NoError(t, err)
+			if token != "" {
+				req.Header.Set("Authorization", "Bearer "+token)
+			}
+			resp, err := s.http.Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+			return resp.StatusCode, resp.Header.Get("X-Cache"), string(b)
+		}
+		status, _, _ := viaEdge("/v1/feed?limit=5", "")
+		require.Equal(t, http.StatusOK, status)
+		_, xcache, feed := viaEdge("/v1/feed?limit=5", "")
+		assert.Equal(t, "Hit from cloudfront", xcache, "the public feed is served from the edge")
+		assert.Contains(t, feed, ids["public"])
+
+		private := "/v1/media/" + ids["private"]
+		for range 2 {
+			status, xcache, body := viaEdge(private, alice.Token)
+			require.Equal(t, http.StatusOK, status, body)
+			assert.Equal(t, "Miss from cloudfront", xcache, "a token holder's answer is never cached")
+			assert.Contains(t, body, "erin@example.com", "the owner's view")
+		}
+		for name, token := range map[string]string{"anyone": "", "another user": bob.Token} {
+			status, _, body := viaEdge(private, token)
+			assert.Equal(t, http.StatusNotFound, status, "%s never gets the owner's view", name)
+			assert.NotContains(t, body, "private clip", name)
+		}
+
+		unlisted := "/v1/media/" + ids["unlisted"]
+		viaEdge(unlisted, "")
+		status, xcache, _ = viaEdge(unlisted, "")
+		require.Equal(t, http.StatusOK, status)
+		assert.Equal(t, "Hit from cloudfront", xcache)
+		_, err := alice.Update(ctx, ids["unlisted"], map[string]any{"visibility": "private"})
+		require.NoError(t, err)
+		hidden := time.Now()
+		assert.Eventually(t, func() bool {
+			status, _, _ := viaEdge(unlisted, "")
+			return status == http.StatusNotFound
+		}, publicMaxAge+10*time.Second, time.Second, "made private, it leaves the edge within the public max-age")
+		t.Logf("gone from the edge %s after the PATCH", time.Since(hidden).Round(time.Second))
+	})
 
 	t.Run("likes and comments", func(t *testing.T) {
 		require.NoError(t, bob.Like(ctx, ids["public"]))

@@ -40,7 +40,8 @@ func TestMain(m *testing.M) { os.Exit(emulator.RunMain(m)) }
 type stack struct {
 	stackOptions
 	tg      *target.Target
-	cloud   *localcloud.Cloud // nil on targets with a data plane of their own
+	emu     *emulator.Emulator // nil on targets other than local
+	cloud   *localcloud.Cloud  // nil on targets with a data plane of their own
 	out     map[string]any
 	events  *inbox
 	http    *http.Client // the API, presigned URLs and CDN URLs, by their AWS names
@@ -70,6 +71,9 @@ const (
 // multipartThreshold is the upload API's in the suite: a long clip goes multipart.
 const multipartThreshold = 32 << 20
 
+// notificationSender is the address outcome emails come from.
+const notificationSender = "media@example.com"
+
 // deployStack deploys examples/complete with opts.
 func deployStack(t *testing.T, opts stackOptions) *stack {
 	t.Helper()
@@ -90,6 +94,7 @@ func deployStack(t *testing.T, opts stackOptions) *stack {
 	case opts.enforceIAM:
 		t.Skip("IAM enforcement is the emulator's; AWS enforces IAM in every run")
 	}
+	s.emu = emu
 	if emu != nil {
 		ns = emu.NamespaceT(t)
 		s.tg, err = target.NewLocal(ctx, ns)
@@ -104,6 +109,7 @@ func deployStack(t *testing.T, opts stackOptions) *stack {
 		"zone_name":                 s.tg.RunID + ".media.example.com",
 		"transcoder_timeout":        int(opts.transcoderTimeout.Seconds()),
 		"multipart_threshold_bytes": multipartThreshold,
+		"notification_email_from":   notificationSender,
 	}
 	if opts.signedCDN {
 		vars["cdn_signing"] = signingKey(t, s.tg)
