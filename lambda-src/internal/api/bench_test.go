@@ -6,15 +6,24 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
+	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mediastack/terraform-aws-mediastack/test/emulator"
+	"github.com/mediastack/terraform-aws-mediastack/test/localcloud/edge"
 )
 
 // The benchmarks measure whole HTTP requests against a real server: token verification,
@@ -145,4 +154,80 @@ func seedFeed(b *testing.B, e *env, n int, viewer string) {
 		_, err = conn.Exec(ctx, q)
 		require.NoError(b, err)
 	}
+}
+
+// BenchmarkFeedThroughTheEdge reads the same hot feed page anonymously through a local
+// CloudFront edge whose behaviour for /v1/feed is the cdn module's (the API as a custom
+// origin, nothing kept that the API does not mark cacheable). It reports the share of
+// requests that reached the API (api-share, in percent), req/s and p99.
+//
+//	go test ./lambda-src/internal/api -run '^$' -bench Feed -benchtime 2000x
+func BenchmarkFeedThroughTheEdge(b *testing.B) {
+	e := newEnv(b)
+	seedFeed(b, e, 100_000, uuid.NewString())
+	var originRequests atomic.Int64
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		originRequests.Add(1)
+		e.server.Config.Handler.ServeHTTP(w, r)
+	}))
+	b.Cleanup(origin.Close)
+	ed := startEdge(b, origin.Listener.Addr().String())
+
+	var mu sync.Mutex
+	var latencies []time.Duration
+	requests := originRequests.Load()
+	benchRequests(b, e, func(string) *http.Request {
+		req, _ := http.NewRequest(http.MethodGet, ed.URL()+"/v1/feed?limit=20", nil)
+		req.Host = ed.Domain()
+		return req
+	}, http.StatusOK, func(d time.Duration) {
+		mu.Lock()
+		latencies = append(latencies, d)
+		mu.Unlock()
+	})
+	b.ReportMetric(100*float64(originRequests.Load()-requests)/float64(b.N), "api-share-%")
+	slices.Sort(latencies)
+	if len(latencies) > 0 {
+		b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "p99-ms")
+	}
+}
+
+// startEdge serves a distribution whose only origin is the API at apiAddr, reached by a load
+// balancer's name, with the cdn module's settings for the API's reads.
+func startEdge(b *testing.B, apiAddr string) *edge.Edge {
+	ctx := context.Background()
+	ns := emulator.Shared(b).NamespaceT(b)
+	cfg, err := ns.AWSConfig(ctx)
+	require.NoError(b, err)
+	const lb = "bench-api-123456789.us-east-1.elb.amazonaws.com"
+	methods := &cftypes.AllowedMethods{
+		Quantity: aws.Int32(3), Items: []cftypes.Method{cftypes.MethodGet, cftypes.MethodHead, cftypes.MethodOptions},
+		CachedMethods: &cftypes.CachedMethods{Quantity: aws.Int32(2), Items: []cftypes.Method{cftypes.MethodGet, cftypes.MethodHead}},
+	}
+	forwarded := &cftypes.ForwardedValues{
+		QueryString: aws.Bool(true),
+		Cookies:     &cftypes.CookiePreference{Forward: cftypes.ItemSelectionNone},
+		Headers:     &cftypes.Headers{Quantity: aws.Int32(2), Items: []string{"Authorization", "Origin"}},
+	}
+	dist, err := cloudfront.NewFromConfig(cfg).CreateDistribution(ctx, &cloudfront.CreateDistributionInput{DistributionConfig: &cftypes.DistributionConfig{
+		CallerReference: aws.String(ns.ID), Comment: aws.String("feed bench"), Enabled: aws.Bool(true),
+		Origins: &cftypes.Origins{Quantity: aws.Int32(1), Items: []cftypes.Origin{{
+			Id: aws.String("upload-api"), DomainName: aws.String(lb),
+			CustomOriginConfig: &cftypes.CustomOriginConfig{HTTPPort: aws.Int32(80), HTTPSPort: aws.Int32(443), OriginProtocolPolicy: cftypes.OriginProtocolPolicyHttpOnly},
+		}}},
+		DefaultCacheBehavior: &cftypes.DefaultCacheBehavior{
+			TargetOriginId: aws.String("upload-api"), ViewerProtocolPolicy: cftypes.ViewerProtocolPolicyRedirectToHttps,
+			AllowedMethods: methods, ForwardedValues: forwarded, MinTTL: aws.Int64(0), DefaultTTL: aws.Int64(0), MaxTTL: aws.Int64(60),
+		},
+	}})
+	require.NoError(b, err)
+	dial := func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, apiAddr)
+	}
+	transport := &http.Transport{DialContext: dial, MaxIdleConnsPerHost: 64}
+	b.Cleanup(transport.CloseIdleConnections)
+	ed, err := edge.Start(ctx, cfg, aws.ToString(dist.Distribution.Id), edge.Options{CustomOriginClient: &http.Client{Transport: transport}})
+	require.NoError(b, err)
+	b.Cleanup(func() { require.NoError(b, ed.Stop()) })
+	return ed
 }
