@@ -20,7 +20,7 @@ import (
 
 	"github.com/mediastack/terraform-aws-mediastack/test/localcloud"
 	"github.com/mediastack/terraform-aws-mediastack/test/localcloud/functions"
-	"github.com/mediastack/terraform-aws-mediastack/test/localstack"
+	"github.com/mediastack/terraform-aws-mediastack/test/localdeploy"
 	"github.com/mediastack/terraform-aws-mediastack/test/mediaclient"
 	"github.com/mediastack/terraform-aws-mediastack/test/procs"
 )
@@ -56,7 +56,7 @@ func event(format string, args ...any) {
 }
 
 func run(ctx context.Context, keep bool) (err error) {
-	stack, err := localstack.Up(ctx, localstack.Options{
+	stack, err := localdeploy.Up(ctx, localdeploy.Options{
 		Stage: stage,
 		Cloud: localcloud.Options{OnBatch: func(function string, b functions.Batch) {
 			outcome := fmt.Sprintf("%d deleted", b.Deleted)

@@ -19,7 +19,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mediastack/terraform-aws-mediastack/test/localstack"
+	"github.com/mediastack/terraform-aws-mediastack/test/localdeploy"
 	"github.com/mediastack/terraform-aws-mediastack/test/target"
 )
 
@@ -144,7 +144,7 @@ func serve(dir string) error {
 	_, endpoints, _ := paths(dir)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	stack, err := localstack.Up(ctx, localstack.Options{
+	stack, err := localdeploy.Up(ctx, localdeploy.Options{
 		Stage: func(name string, fn func() error) error {
 			fmt.Printf("==> %s\n", name)
 			began := time.Now()

@@ -1,7 +1,7 @@
-// Package localstack brings the root stack up on this machine: the emulator, `terraform
+// Package localdeploy brings the root stack up on this machine: the emulator, `terraform
 // apply` of the repository's root stack into an emulated account, the local cloud running
 // what was deployed, and a signed-in demo user. `make demo` and `make up` use it.
-package localstack
+package localdeploy
 
 import (
 	"context"
