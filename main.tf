@@ -167,7 +167,7 @@ module "latency_dns" {
   endpoints = { for r, api in local.api_endpoints : r => {
     alb_dns_name = api.dns_name
     alb_zone_id  = api.zone_id
-    health_check = var.dns.health_checks ? { protocol = lookup(var.certificate_arns, r, null) == null ? "HTTP" : "HTTPS", port = lookup(var.certificate_arns, r, null) == null ? 80 : 443, path = "/healthz" } : null
+    health_check = var.dns.health_checks ? { protocol = lookup(var.certificate_arns, r, null) == null ? "HTTP" : "HTTPS", port = lookup(var.certificate_arns, r, null) == null ? 80 : 443, path = "/readyz" } : null
   } }
 
   tags = var.tags

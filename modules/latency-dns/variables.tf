@@ -44,12 +44,12 @@ variable "record_name" {
 }
 
 variable "endpoints" {
-  description = "Regional load balancers, keyed by AWS region name (e.g. us-east-1): the ALB's DNS name and canonical hosted zone ID, and an optional Route 53 health check (HTTPS GET /healthz on 443 every 30 s, unhealthy after 3 failures). A region whose check fails stops receiving traffic."
+  description = "Regional load balancers, keyed by AWS region name (e.g. us-east-1): the ALB's DNS name and canonical hosted zone ID, and an optional Route 53 health check (HTTPS GET /readyz, the API's readiness: database and bucket reachable, on 443 every 30 s, unhealthy after 3 failures). A region whose check fails stops receiving traffic."
   type = map(object({
     alb_dns_name = string
     alb_zone_id  = string
     health_check = optional(object({
-      path              = optional(string, "/healthz")
+      path              = optional(string, "/readyz")
       port              = optional(number, 443)
       protocol          = optional(string, "HTTPS")
       failure_threshold = optional(number, 3)

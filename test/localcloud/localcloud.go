@@ -125,6 +125,7 @@ type Cloud struct {
 	pollers  []*functions.Poller
 	fleets   map[string]*fleet.Fleet // by region
 	dns      *r53dns.Server
+	health   *r53dns.HealthChecker
 
 	mu       sync.Mutex
 	idToken  string
@@ -198,16 +199,37 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 	}
 	regions := make([]r53dns.ClientRegion, len(opts.ClientRegions))
 	copy(regions, opts.ClientRegions)
+	// Route 53's checkers probe the load balancers by their names; certificates unverified.
+	probe := http.DefaultTransport.(*http.Transport).Clone()
+	probe.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // as Route 53's checkers
+	c.health = r53dns.NewHealthChecker(c.resolver.Transport(probe), c.resolver.DialContext, opts.Logf)
 	if c.dns, err = r53dns.Start(ctx, r53dns.Options{
 		Route53:       route53.NewFromConfig(c.regionConfig("us-east-1")),
 		Names:         c.resolver,
 		ClientRegions: regions,
 		DefaultRegion: opts.Regions[0],
+		Healthy:       c.healthy,
 		Logf:          opts.Logf,
 	}); err != nil {
 		return nil, fmt.Errorf("start DNS: %w", err)
 	}
 	return c, nil
+}
+
+// healthy is Route 53's view of a record: its health check as the checker finds it, and for an
+// alias that evaluates target health, whether the load balancer has healthy targets.
+func (c *Cloud) healthy(_ context.Context, t r53dns.Target) bool {
+	if t.HealthCheckID != "" {
+		return c.health.Healthy(t.HealthCheckID, t.HealthCheck)
+	}
+	if t.AliasTarget != "" {
+		for _, f := range c.fleets {
+			if healthy, known := f.HasHealthyTargets(t.AliasTarget); known {
+				return healthy
+			}
+		}
+	}
+	return true
 }
 
 // StartT starts a local cloud for a test, stopped at cleanup; when the test failed, the
@@ -521,6 +543,9 @@ func (c *Cloud) Stop() error {
 		var errs []error
 		if c.dns != nil {
 			errs = append(errs, c.dns.Close())
+		}
+		if c.health != nil {
+			c.health.Stop()
 		}
 		for _, f := range c.fleets {
 			f.Stop()

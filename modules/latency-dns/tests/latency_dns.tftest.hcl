@@ -47,10 +47,10 @@ run "defaults" {
   assert {
     condition = (keys(aws_route53_health_check.this) == ["us-east-1"] &&
       aws_route53_health_check.this["us-east-1"].type == "HTTPS" && aws_route53_health_check.this["us-east-1"].port == 443 &&
-      aws_route53_health_check.this["us-east-1"].resource_path == "/healthz" && aws_route53_health_check.this["us-east-1"].failure_threshold == 3 &&
+      aws_route53_health_check.this["us-east-1"].resource_path == "/readyz" && aws_route53_health_check.this["us-east-1"].failure_threshold == 3 &&
       aws_route53_health_check.this["us-east-1"].request_interval == 30 && aws_route53_health_check.this["us-east-1"].enable_sni &&
     aws_route53_health_check.this["us-east-1"].fqdn == "media-api-1.us-east-1.elb.amazonaws.com")
-    error_message = "a health check defaults to HTTPS GET /healthz on 443 every 30 s, 3 failures, against the ALB"
+    error_message = "a health check defaults to HTTPS GET /readyz (readiness, not liveness) on 443 every 30 s, 3 failures, against the ALB"
   }
   assert {
     condition     = aws_route53_record.this["eu-west-1-A"].health_check_id == null

@@ -77,6 +77,18 @@ func (tg *targetGroup) deregisterAll() {
 	}
 }
 
+// hasHealthy reports whether any registered target is healthy.
+func (tg *targetGroup) hasHealthy() bool {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	for _, t := range tg.targets {
+		if t.state() == elbtypes.TargetHealthStateEnumHealthy {
+			return true
+		}
+	}
+	return false
+}
+
 // pick chooses the next target round-robin among the healthy ones. As on AWS, a group whose
 // registered targets are all unhealthy fails open and routes to all of them; with no targets,
 // or only ones still in their initial check, there is none.

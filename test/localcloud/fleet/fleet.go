@@ -668,3 +668,35 @@ func (f *Fleet) WaitHealthy(ctx context.Context) error {
 		}
 	}
 }
+
+// HasHealthyTargets is Route 53's target health of the ALB named dnsName, for alias records
+// that evaluate it (AWS: "an alias record for an ELB load balancer is healthy when its
+// target groups have healthy targets"): true when every target group its listeners forward
+// to has at least one healthy target. known is false for a name this fleet does not serve.
+func (f *Fleet) HasHealthyTargets(dnsName string) (healthy, known bool) {
+	f.mu.Lock()
+	var groups []*targetGroup
+	for _, l := range f.listeners {
+		if l.dnsName != dnsName {
+			continue
+		}
+		known = true
+		if a := l.action.Load(); a != nil && a.kind == elbtypes.ActionTypeEnumForward {
+			for _, w := range a.forward {
+				if tg := f.tgs[w.arn]; tg != nil {
+					groups = append(groups, tg)
+				}
+			}
+		}
+	}
+	f.mu.Unlock()
+	if !known {
+		return false, false
+	}
+	for _, tg := range groups {
+		if !tg.hasHealthy() {
+			return false, true
+		}
+	}
+	return len(groups) > 0, true
+}
