@@ -47,6 +47,8 @@ type Server struct {
 	Port      int
 	SocketDir string
 	password  string // of the superuser
+	bin       string // where the server's programs are
+	cred      *syscall.Credential
 	proc      *procs.Process
 	removeDir func() error
 	stopOnce  sync.Once
@@ -164,9 +166,14 @@ func start(ctx context.Context, bin string, cred *syscall.Credential, dir string
 		return nil, fmt.Errorf("initdb: %w\n%s", err, out)
 	}
 	os.Remove(pwFile)
+	return launchOnFreePort(ctx, bin, cred, dir, dataDir, password)
+}
 
+// launchOnFreePort launches the cluster in dataDir, trying again when another process took
+// the free port in between.
+func launchOnFreePort(ctx context.Context, bin string, cred *syscall.Credential, dir, dataDir, password string) (*Server, error) {
 	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ { // another process may take the port in between
+	for attempt := 0; attempt < 3; attempt++ {
 		s, err := launch(ctx, bin, cred, dir, dataDir, password)
 		if err == nil {
 			return s, nil
@@ -179,6 +186,58 @@ func start(ctx context.Context, bin string, cred *syscall.Credential, dir string
 	return nil, lastErr
 }
 
+// StartStandby starts a hot standby of s, as an RDS read replica is one: a base backup of
+// s's cluster (pg_basebackup, with the WAL it needs) in a guarded temp dir of its own,
+// started as a standby streaming from s (the primary_conninfo that -R writes). It answers
+// reads with what s committed, after a real replication lag, and refuses writes with SQLSTATE
+// 25006 (read_only_sql_transaction). Its roles, databases and passwords are s's.
+func (s *Server) StartStandby(ctx context.Context) (_ *Server, err error) {
+	dir, removeDir, err := procs.MkdirTemp("mediastack-postgres-standby-*")
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			removeDir()
+		}
+	}()
+	if s.cred != nil {
+		if err := os.Chown(dir, int(s.cred.Uid), int(s.cred.Gid)); err != nil {
+			return nil, err
+		}
+	}
+	dataDir := filepath.Join(dir, "data")
+	backupCtx, cancel := context.WithTimeout(ctx, StartTimeout)
+	defer cancel()
+	backup := exec.CommandContext(backupCtx, filepath.Join(s.bin, "pg_basebackup"),
+		"-h", s.Host, "-p", strconv.Itoa(s.Port), "-U", superuser, "-D", dataDir,
+		"-X", "stream", "-R", "--checkpoint", "fast", "--no-sync")
+	backup.Env = append(os.Environ(), "PGPASSWORD="+s.password)
+	backup.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Setpgid: true}
+	backup.Dir = dir
+	if out, err := backup.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("pg_basebackup of the primary on port %d: %w\n%s", s.Port, err, out)
+	}
+	standby, err := launchOnFreePort(ctx, s.bin, s.cred, dir, dataDir, s.password)
+	if err != nil {
+		return nil, err
+	}
+	standby.removeDir = removeDir
+	return standby, nil
+}
+
+// InRecovery reports whether the server is a standby (pg_is_in_recovery).
+func (s *Server) InRecovery(ctx context.Context) (bool, error) {
+	conn, err := s.connect(ctx, superuser)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close(ctx)
+	var standby bool
+	err = conn.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&standby)
+	return standby, err
+}
+
 func launch(ctx context.Context, bin string, cred *syscall.Credential, dir, dataDir, password string) (*Server, error) {
 	port, err := procs.FreePort()
 	if err != nil {
@@ -189,8 +248,11 @@ func launch(ctx context.Context, bin string, cred *syscall.Credential, dir, data
 		"-D", dataDir, "-p", strconv.Itoa(port), "-k", dir,
 		"-c", "listen_addresses=127.0.0.1",
 		"-c", "max_connections=200",
-		// A throwaway cluster: durability costs time and buys nothing.
-		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+		// A throwaway cluster: durability costs time and buys nothing. Commits still wait for
+		// their WAL to be written (not synced, with fsync off): a standby streams only written
+		// WAL, and RDS commits synchronously, so replication lag is RDS's kind, not 200 ms of
+		// WAL writer delay.
+		"-c", "fsync=off", "-c", "full_page_writes=off",
 	}
 	if cred != nil {
 		// setpriv execs in place, so the server stays in the group the guardian kills.
@@ -201,7 +263,7 @@ func launch(ctx context.Context, bin string, cred *syscall.Credential, dir, data
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Host: "127.0.0.1", Port: port, SocketDir: dir, password: password, proc: p}
+	s := &Server{Host: "127.0.0.1", Port: port, SocketDir: dir, password: password, bin: bin, cred: cred, proc: p}
 	waitCtx, cancel := context.WithTimeout(ctx, StartTimeout)
 	defer cancel()
 	if err := s.waitReady(waitCtx); err != nil {

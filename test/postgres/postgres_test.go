@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -80,4 +81,40 @@ func TestCreateDatabaseAsRDSDescribes(t *testing.T) {
 
 	_, err = s.CreateDatabase(ctx, "other", "postgres", "x")
 	assert.ErrorContains(t, err, "superuser")
+}
+
+func TestStandbyStreamsFromThePrimary(t *testing.T) {
+	ctx := context.Background()
+	primary := StartT(t)
+	db := primary.DatabaseT(t)
+	conn, err := pgx.Connect(ctx, db.URL())
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, "CREATE TABLE media (id int PRIMARY KEY)")
+	require.NoError(t, err)
+
+	standby, err := primary.StartStandby(ctx)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, standby.Stop()) }()
+	inRecovery, err := standby.InRecovery(ctx)
+	require.NoError(t, err)
+	assert.True(t, inRecovery, "a hot standby")
+
+	replica := db
+	replica.Host, replica.Port = standby.Host, standby.Port
+	rconn, err := pgx.Connect(ctx, replica.URL())
+	require.NoError(t, err, "the primary's roles and passwords hold on the standby")
+	defer rconn.Close(ctx)
+
+	_, err = conn.Exec(ctx, "INSERT INTO media VALUES (1)")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		var n int
+		return rconn.QueryRow(ctx, "SELECT count(*) FROM media").Scan(&n) == nil && n == 1
+	}, 10*time.Second, 10*time.Millisecond, "a write on the primary streams to the standby")
+
+	_, err = rconn.Exec(ctx, "INSERT INTO media VALUES (2)")
+	var pgErr *pgconn.PgError
+	require.ErrorAs(t, err, &pgErr)
+	assert.Equal(t, "25006", pgErr.Code, "the standby refuses writes: read_only_sql_transaction")
 }
