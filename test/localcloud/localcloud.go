@@ -119,7 +119,7 @@ type Cloud struct {
 	cfg      aws.Config // home region
 	resolver *names.Resolver
 	proxy    *names.Proxy
-	dbs      []*rds.Databases
+	dbs      *rds.Databases
 	edges    []*edge.Edge
 	fns      map[string]*functions.Function // by name
 	pollers  []*functions.Poller
@@ -177,12 +177,12 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 	}
 	// The databases and the edges before the programs: the upload API connects and migrates
 	// at start, and the programs build URLs on the CDN's name.
-	for _, region := range opts.Regions {
-		dbs, err := rds.Start(ctx, c.regionConfig(region), rds.Options{Include: opts.Include, Names: c.resolver, Logf: opts.Logf})
-		if err != nil {
-			return nil, err
-		}
-		c.dbs = append(c.dbs, dbs)
+	regionConfigs := make([]aws.Config, len(opts.Regions))
+	for i, region := range opts.Regions {
+		regionConfigs[i] = c.regionConfig(region)
+	}
+	if c.dbs, err = rds.Start(ctx, regionConfigs, rds.Options{Include: opts.Include, Names: c.resolver, Logf: opts.Logf}); err != nil {
+		return nil, err
 	}
 	if err := c.startEdges(ctx); err != nil {
 		return nil, err
@@ -561,8 +561,8 @@ func (c *Cloud) Stop() error {
 		for _, e := range c.edges {
 			errs = append(errs, e.Stop())
 		}
-		for _, d := range c.dbs {
-			errs = append(errs, d.Stop())
+		if c.dbs != nil {
+			errs = append(errs, c.dbs.Stop())
 		}
 		if c.proxy != nil {
 			errs = append(errs, c.proxy.Close())

@@ -8,6 +8,11 @@
 // failures. The server listens on a free loopback port; clients reach it by the endpoint's
 // name through the resolver (Go clients) or through an environment rewritten by
 // names.Resolver.RewriteEnv (processes).
+//
+// A read replica (ReadReplicaSourceDBInstanceIdentifier, in its source's region or another,
+// as replicate_source_db makes one) is a real hot standby of its source's server, streaming
+// from it: it serves the source's database and roles, read-only, after a real replication
+// lag, as an RDS read replica does.
 package rds
 
 import (
@@ -33,6 +38,8 @@ import (
 type Instance struct {
 	Identifier string
 	Region     string
+	ARN        string
+	Source     string // the identifier or ARN of the instance it replicates; "" for a primary
 	Host       string // the endpoint's address as RDS reports it
 	Port       int    // the endpoint's port as RDS reports it
 	// Database is the local server's database: host and port are where it really listens.
@@ -57,6 +64,8 @@ type Databases struct {
 	mu        sync.Mutex
 	instances []Instance
 	servers   []*postgres.Server
+	serverOf  map[string]*postgres.Server // by identifier and by ARN
+	databases map[*postgres.Server]postgres.Database
 	names     *names.Resolver
 	stopOnce  sync.Once
 	stopErr   error
@@ -68,11 +77,12 @@ type masterSecret struct {
 	Password string `json:"password"`
 }
 
-// Start reads the DB instances of cfg's account and region and serves every PostgreSQL one.
-// An instance of another engine, or one without a managed secret, fails Start: the stack's
-// programs could not connect to it either.
-func Start(ctx context.Context, cfg aws.Config, opts Options) (_ *Databases, err error) {
-	d := &Databases{names: opts.Names}
+// Start reads the DB instances of each cfg's account and region and serves every PostgreSQL
+// one: the primaries, then the read replicas as standbys of their sources, wherever those
+// are. An instance of another engine, a primary without a managed secret or a replica whose
+// source is not served fails Start: the stack's programs could not connect to it either.
+func Start(ctx context.Context, cfgs []aws.Config, opts Options) (_ *Databases, err error) {
+	d := &Databases{names: opts.Names, serverOf: map[string]*postgres.Server{}}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, d.Stop())
@@ -82,22 +92,41 @@ func Start(ctx context.Context, cfg aws.Config, opts Options) (_ *Databases, err
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	secrets := secretsmanager.NewFromConfig(cfg)
-	pages := awsrds.NewDescribeDBInstancesPaginator(awsrds.NewFromConfig(cfg), &awsrds.DescribeDBInstancesInput{})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("describe DB instances in %s: %w", cfg.Region, err)
-		}
-		for _, db := range page.DBInstances {
-			id := aws.ToString(db.DBInstanceIdentifier)
-			if opts.Include != nil && !opts.Include(id) {
-				continue
-			}
-			inst, err := d.serve(ctx, cfg.Region, db, secrets)
+	type described struct {
+		region  string
+		db      rdstypes.DBInstance
+		secrets *secretsmanager.Client
+	}
+	var primaries, replicas []described
+	for _, cfg := range cfgs {
+		pages := awsrds.NewDescribeDBInstancesPaginator(awsrds.NewFromConfig(cfg), &awsrds.DescribeDBInstancesInput{})
+		for pages.HasMorePages() {
+			page, err := pages.NextPage(ctx)
 			if err != nil {
-				return nil, fmt.Errorf("DB instance %s: %w", id, err)
+				return nil, fmt.Errorf("describe DB instances in %s: %w", cfg.Region, err)
 			}
+			for _, db := range page.DBInstances {
+				if opts.Include != nil && !opts.Include(aws.ToString(db.DBInstanceIdentifier)) {
+					continue
+				}
+				x := described{cfg.Region, db, secretsmanager.NewFromConfig(cfg)}
+				if aws.ToString(db.ReadReplicaSourceDBInstanceIdentifier) != "" {
+					replicas = append(replicas, x)
+				} else {
+					primaries = append(primaries, x)
+				}
+			}
+		}
+	}
+	for _, x := range append(primaries, replicas...) {
+		id := aws.ToString(x.db.DBInstanceIdentifier)
+		inst, err := d.serve(ctx, x.region, x.db, x.secrets)
+		if err != nil {
+			return nil, fmt.Errorf("DB instance %s: %w", id, err)
+		}
+		if inst.Source != "" {
+			logf("rds: %s (%s), a read replica of %s, served by a postgres standby at %s:%d", id, inst.Endpoint(), inst.Source, inst.Database.Host, inst.Database.Port)
+		} else {
 			logf("rds: %s (%s) served by postgres at %s:%d", id, inst.Endpoint(), inst.Database.Host, inst.Database.Port)
 		}
 	}
@@ -112,51 +141,35 @@ func (d *Databases) serve(ctx context.Context, region string, db rdstypes.DBInst
 	if db.Endpoint == nil || aws.ToString(db.Endpoint.Address) == "" {
 		return Instance{}, errors.New("no endpoint yet")
 	}
-	name := aws.ToString(db.DBName)
-	if name == "" {
-		name = "postgres" // RDS creates no database then; clients use the default one
-	}
-	if db.MasterUserSecret == nil || aws.ToString(db.MasterUserSecret.SecretArn) == "" {
-		return Instance{}, errors.New("no RDS-managed master user secret (manage_master_user_password): no password to give the database")
-	}
-	arn := aws.ToString(db.MasterUserSecret.SecretArn)
-	out, err := secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &arn})
-	if err != nil {
-		return Instance{}, fmt.Errorf("read master user secret: %w", err)
-	}
-	var secret masterSecret
-	if err := json.Unmarshal([]byte(aws.ToString(out.SecretString)), &secret); err != nil {
-		return Instance{}, fmt.Errorf("master user secret %s is not RDS's JSON: %w", arn, err)
-	}
-	if secret.Username == "" {
-		secret.Username = aws.ToString(db.MasterUsername)
-	}
-	if secret.Password == "" {
-		return Instance{}, fmt.Errorf("master user secret %s holds no password", arn)
-	}
-
-	server, err := postgres.Start(ctx)
-	if err != nil {
-		return Instance{}, err
-	}
-	d.mu.Lock()
-	d.servers = append(d.servers, server)
-	d.mu.Unlock()
-	local, err := server.CreateDatabase(ctx, name, secret.Username, secret.Password)
-	if err != nil {
-		return Instance{}, err
-	}
 	inst := Instance{
 		Identifier: aws.ToString(db.DBInstanceIdentifier),
 		Region:     region,
+		ARN:        aws.ToString(db.DBInstanceArn),
+		Source:     aws.ToString(db.ReadReplicaSourceDBInstanceIdentifier),
 		Host:       aws.ToString(db.Endpoint.Address),
 		Port:       int(aws.ToInt32(db.Endpoint.Port)),
-		Database:   local,
 	}
 	if inst.Port == 0 {
 		inst.Port = 5432
 	}
+	var server *postgres.Server
+	var err error
+	if inst.Source != "" {
+		server, inst.Database, err = d.serveReplica(ctx, inst.Source)
+	} else {
+		server, inst.Database, err = d.servePrimary(ctx, db, secrets)
+	}
+	if err != nil {
+		return Instance{}, err
+	}
+	d.mu.Lock()
+	d.serverOf[inst.Identifier] = server
+	if inst.ARN != "" {
+		d.serverOf[inst.ARN] = server
+	}
+	d.mu.Unlock()
 	if d.names != nil {
+		local := inst.Database
 		if err := d.names.Add(names.Entry{Host: inst.Host, Port: inst.Port, Addr: net.JoinHostPort(local.Host, strconv.Itoa(local.Port))}); err != nil {
 			return Instance{}, err
 		}
@@ -165,6 +178,78 @@ func (d *Databases) serve(ctx context.Context, region string, db rdstypes.DBInst
 	d.instances = append(d.instances, inst)
 	d.mu.Unlock()
 	return inst, nil
+}
+
+// servePrimary starts a server with the instance's database and master user.
+func (d *Databases) servePrimary(ctx context.Context, db rdstypes.DBInstance, secrets *secretsmanager.Client) (*postgres.Server, postgres.Database, error) {
+	name := aws.ToString(db.DBName)
+	if name == "" {
+		name = "postgres" // RDS creates no database then; clients use the default one
+	}
+	if db.MasterUserSecret == nil || aws.ToString(db.MasterUserSecret.SecretArn) == "" {
+		return nil, postgres.Database{}, errors.New("no RDS-managed master user secret (manage_master_user_password): no password to give the database")
+	}
+	arn := aws.ToString(db.MasterUserSecret.SecretArn)
+	out, err := secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &arn})
+	if err != nil {
+		return nil, postgres.Database{}, fmt.Errorf("read master user secret: %w", err)
+	}
+	var secret masterSecret
+	if err := json.Unmarshal([]byte(aws.ToString(out.SecretString)), &secret); err != nil {
+		return nil, postgres.Database{}, fmt.Errorf("master user secret %s is not RDS's JSON: %w", arn, err)
+	}
+	if secret.Username == "" {
+		secret.Username = aws.ToString(db.MasterUsername)
+	}
+	if secret.Password == "" {
+		return nil, postgres.Database{}, fmt.Errorf("master user secret %s holds no password", arn)
+	}
+	server, err := postgres.Start(ctx)
+	if err != nil {
+		return nil, postgres.Database{}, err
+	}
+	d.mu.Lock()
+	d.servers = append(d.servers, server)
+	d.mu.Unlock()
+	local, err := server.CreateDatabase(ctx, name, secret.Username, secret.Password)
+	if err != nil {
+		return nil, postgres.Database{}, err
+	}
+	d.mu.Lock()
+	d.databaseOf(server, local)
+	d.mu.Unlock()
+	return server, local, nil
+}
+
+// serveReplica starts a standby of the source's server: the same database and roles.
+func (d *Databases) serveReplica(ctx context.Context, source string) (*postgres.Server, postgres.Database, error) {
+	d.mu.Lock()
+	primary, ok := d.serverOf[source]
+	db := d.databases[primary]
+	d.mu.Unlock()
+	if !ok {
+		return nil, postgres.Database{}, fmt.Errorf("its source %s is not served (another account, or left out)", source)
+	}
+	standby, err := primary.StartStandby(ctx)
+	if err != nil {
+		return nil, postgres.Database{}, err
+	}
+	d.mu.Lock()
+	d.servers = append(d.servers, standby)
+	d.mu.Unlock()
+	db.Host, db.Port = standby.Host, standby.Port
+	d.mu.Lock()
+	d.databaseOf(standby, db)
+	d.mu.Unlock()
+	return standby, db, nil
+}
+
+// databaseOf records the database a server holds for its instance; d.mu is held.
+func (d *Databases) databaseOf(s *postgres.Server, db postgres.Database) {
+	if d.databases == nil {
+		d.databases = map[*postgres.Server]postgres.Database{}
+	}
+	d.databases[s] = db
 }
 
 // Instances returns the served instances.

@@ -6,10 +6,12 @@ import (
 	"os"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsrds "github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -41,7 +43,7 @@ func TestStart(t *testing.T) {
 	require.NoError(t, err)
 
 	resolver := names.New()
-	dbs, err := rds.Start(ctx, cfg, rds.Options{Names: resolver, Logf: t.Logf})
+	dbs, err := rds.Start(ctx, []aws.Config{cfg}, rds.Options{Names: resolver, Logf: t.Logf})
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, dbs.Stop()) })
 	require.Len(t, dbs.Instances(), 1)
@@ -74,3 +76,60 @@ func TestStart(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestCrossRegionReadReplica: a replica in another region, made from its source's ARN as
+// replicate_source_db makes one, is a standby of the source's server at its own endpoint.
+func TestCrossRegionReadReplica(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ns := emulator.Shared(t).NamespaceT(t)
+	home, err := ns.AWSConfig(ctx)
+	require.NoError(t, err)
+	away := home.Copy()
+	away.Region = "eu-west-1"
+	id := ns.ID + "-db"
+	primary, err := awsrds.NewFromConfig(home).CreateDBInstance(ctx, &awsrds.CreateDBInstanceInput{
+		DBInstanceIdentifier: &id, DBInstanceClass: aws.String("db.t4g.micro"), Engine: aws.String("postgres"),
+		DBName: aws.String("media"), MasterUsername: aws.String("admin"), ManageMasterUserPassword: aws.Bool(true), AllocatedStorage: aws.Int32(20),
+	})
+	require.NoError(t, err)
+	_, err = awsrds.NewFromConfig(away).CreateDBInstanceReadReplica(ctx, &awsrds.CreateDBInstanceReadReplicaInput{
+		DBInstanceIdentifier: aws.String(ns.ID + "-db-replica"), SourceDBInstanceIdentifier: primary.DBInstance.DBInstanceArn,
+	})
+	require.NoError(t, err)
+
+	resolver := names.New()
+	dbs, err := rds.Start(ctx, []aws.Config{home, away}, rds.Options{Names: resolver, Logf: t.Logf})
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, dbs.Stop()) })
+	require.Len(t, dbs.Instances(), 2)
+	connect := func(inst rds.Instance) *pgx.Conn {
+		named := inst.Database
+		named.Host, named.Port = inst.Host, inst.Port
+		pc, err := pgx.ParseConfig(named.URL())
+		require.NoError(t, err)
+		pc.DialFunc, pc.LookupFunc = resolver.DialContext, resolver.LookupHost
+		conn, err := pgx.ConnectConfig(ctx, pc)
+		require.NoError(t, err, inst.Identifier)
+		t.Cleanup(func() { conn.Close(ctx) })
+		return conn
+	}
+	byRegion := map[string]rds.Instance{}
+	for _, inst := range dbs.Instances() {
+		byRegion[inst.Region] = inst
+	}
+	replica := byRegion["eu-west-1"]
+	assert.Equal(t, aws.ToString(primary.DBInstance.DBInstanceArn), replica.Source)
+	writer, reader := connect(byRegion[home.Region]), connect(replica)
+
+	_, err = writer.Exec(ctx, "CREATE TABLE media (id int PRIMARY KEY); INSERT INTO media VALUES (1)")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		var n int
+		return reader.QueryRow(ctx, "SELECT count(*) FROM media").Scan(&n) == nil && n == 1
+	}, 10*time.Second, 20*time.Millisecond, "what the primary commits reaches the replica")
+	_, err = reader.Exec(ctx, "INSERT INTO media VALUES (2)")
+	var pgErr *pgconn.PgError
+	require.ErrorAs(t, err, &pgErr)
+	assert.Equal(t, "25006", pgErr.Code, "the replica is read-only")
+}
