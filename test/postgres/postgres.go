@@ -226,6 +226,22 @@ func (s *Server) StartStandby(ctx context.Context) (_ *Server, err error) {
 	return standby, nil
 }
 
+// PauseReplay stops (or resumes) a standby's replay of what it receives, as a lagging replica
+// would: reads keep seeing the state at the pause.
+func (s *Server) PauseReplay(ctx context.Context, paused bool) error {
+	conn, err := s.connect(ctx, superuser)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	fn := "pg_wal_replay_resume()"
+	if paused {
+		fn = "pg_wal_replay_pause()"
+	}
+	_, err = conn.Exec(ctx, "SELECT "+fn)
+	return err
+}
+
 // InRecovery reports whether the server is a standby (pg_is_in_recovery).
 func (s *Server) InRecovery(ctx context.Context) (bool, error) {
 	conn, err := s.connect(ctx, superuser)

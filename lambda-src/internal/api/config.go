@@ -27,6 +27,10 @@ type Config struct {
 	DBHost      string // DB_HOST
 	DBPort      int    // DB_PORT, default 5432
 	DBName      string // DB_NAME
+	// DB_READ_HOST, DB_READ_PORT: a read replica in this region (when the primary is in
+	// another); reads that may lag go there. None: everything goes to DB_HOST.
+	DBReadHost string
+	DBReadPort int
 
 	CDNBaseURL             string // CDN_BASE_URL: https://<distribution domain>, no trailing slash
 	CDNKeyPairID           string // CDN_KEY_PAIR_ID: sign CDN URLs when set
@@ -146,6 +150,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		DBHost:                 required("DB_HOST"),
 		DBPort:                 int(integer("DB_PORT", DefaultDBPort, 1, 65535)),
 		DBName:                 required("DB_NAME"),
+		DBReadHost:             get("DB_READ_HOST"),
+		DBReadPort:             int(integer("DB_READ_PORT", DefaultDBPort, 1, 65535)),
 		CDNBaseURL:             strings.TrimSuffix(required("CDN_BASE_URL"), "/"),
 		CDNKeyPairID:           get("CDN_KEY_PAIR_ID"),
 		CDNPrivateKeySecretARN: get("CDN_PRIVATE_KEY_SECRET_ARN"),

@@ -28,11 +28,12 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("load AWS configuration: %w", err)
 	}
-	secrets := secretsmanager.NewFromConfig(awsCfg)
+	secrets := store.SecretsClient(awsCfg, cfg.DBSecretARN)
 	dbCfg, err := store.ConfigFromSecret(ctx, secrets, cfg.DBSecretARN, cfg.DBHost, cfg.DBPort, cfg.DBName)
 	if err != nil {
 		return fmt.Errorf("database credentials from %s: %w", cfg.DBSecretARN, err)
 	}
+	dbCfg.ReplicaHost, dbCfg.ReplicaPort = cfg.DBReadHost, cfg.DBReadPort
 	st, err := store.Open(ctx, dbCfg)
 	if err != nil {
 		return err
@@ -42,7 +43,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		return fmt.Errorf("migrate database: %w", err)
 	}
 
-	signer, err := cdnSigner(ctx, cfg, secrets)
+	signer, err := cdnSigner(ctx, cfg, store.SecretsClient(awsCfg, cfg.CDNPrivateKeySecretARN))
 	if err != nil {
 		return err
 	}

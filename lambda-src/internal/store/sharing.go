@@ -19,9 +19,15 @@ import (
 // ready public or unlisted media. Tombstones never.
 const viewable = `deleted_at IS NULL AND ((owner = $2 AND $2 <> '') OR (status = 'ready' AND visibility IN ('public', 'unlisted')))`
 
-// GetVisible returns the media with id if viewer may see it.
+// GetVisible returns the media with id if viewer may see it. It reads the replica, and the
+// primary when a signed-in viewer finds nothing there: their own media may be newer than the
+// replica, and a writer reads their own writes whatever the lag.
 func (s *Store) GetVisible(ctx context.Context, viewer, id string) (Media, error) {
-	return s.getOne(ctx, viewable, id, viewer)
+	m, err := s.getOne(ctx, s.replica, viewable, id, viewer)
+	if errors.Is(err, ErrNotFound) && viewer != "" && s.replica != s.pool {
+		return s.getOne(ctx, s.pool, viewable, id, viewer)
+	}
+	return m, err
 }
 
 // Changes are the fields of an owner's edit; nil leaves a field as it is.
@@ -121,7 +127,7 @@ func (s *Store) Feed(ctx context.Context, viewer, after string, limit int) ([]Fe
 		args = append(args, c.At, c.ID)
 	}
 	query += ` ORDER BY published_at DESC, id DESC LIMIT ` + strconv.Itoa(limit+1)
-	rows, err := s.pool.Query(ctx, query, args...)
+	rows, err := s.replica.Query(ctx, query, args...) // a new media appears within the lag
 	if err != nil {
 		return nil, "", fmt.Errorf("read the feed: %w", err)
 	}
@@ -233,7 +239,7 @@ func (s *Store) Comments(ctx context.Context, viewer, mediaID, after string, lim
 		args = append(args, c.At, c.ID)
 	}
 	query += ` ORDER BY created_at, id LIMIT ` + strconv.Itoa(limit+1)
-	rows, err := s.pool.Query(ctx, query, args...)
+	rows, err := s.replica.Query(ctx, query, args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list comments: %w", err)
 	}

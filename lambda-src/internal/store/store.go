@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -106,11 +108,28 @@ type Config struct {
 	// SSLMode is libpq's sslmode; empty means "prefer": TLS where the server offers it (RDS
 	// does), plain where it does not (the local cloud's server).
 	SSLMode string
+	// ReplicaHost and ReplicaPort name a read replica of the database (same credentials),
+	// in this region when the primary is in another: reads that may lag go there (the feed,
+	// others' media, comments), every write and the caller's own reads to the primary.
+	// Empty: everything goes to the primary.
+	ReplicaHost string
+	ReplicaPort int
 }
 
 // SecretsGetter is the part of the Secrets Manager client ConfigFromSecret needs.
 type SecretsGetter interface {
 	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+}
+
+// SecretsClient is a Secrets Manager client of the secret's own region: the database of a
+// region with a read replica has its secret in the primary's region, and Secrets Manager
+// answers for a secret only in the region that holds it.
+func SecretsClient(cfg aws.Config, secretARN string) *secretsmanager.Client {
+	if a, err := arn.Parse(secretARN); err == nil && a.Region != "" && a.Region != cfg.Region {
+		cfg = cfg.Copy()
+		cfg.Region = a.Region
+	}
+	return secretsmanager.NewFromConfig(cfg)
 }
 
 // ConfigFromSecret builds a Config from the RDS-managed secret ({"username","password"})
@@ -152,36 +171,66 @@ func (c Config) URL() string {
 	return u.String()
 }
 
-// Store is a connection pool to the metadata database.
+// Store is a connection pool to the metadata database, and one to its read replica.
 type Store struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool // the primary: writes, and what a caller must read of its own writes
+	replica *pgxpool.Pool // reads that may lag; the primary without a replica
 }
 
-// Open connects and checks the connection.
+// Open connects and checks the connections.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
+	pool, err := openPool(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{pool: pool, replica: pool}
+	if cfg.ReplicaHost != "" {
+		rc := cfg
+		rc.Host, rc.Port = cfg.ReplicaHost, cfg.ReplicaPort
+		if rc.Port == 0 {
+			rc.Port = cfg.Port
+		}
+		if s.replica, err = openPool(ctx, rc); err != nil {
+			pool.Close()
+			return nil, err
+		}
+	}
+	if err := s.Ping(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func openPool(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
 	pc, err := pgxpool.ParseConfig(cfg.URL())
 	if err != nil {
 		return nil, fmt.Errorf("database config: %w", err)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
+		return nil, fmt.Errorf("open database %s: %w", cfg.Host, err)
 	}
-	s := &Store{pool: pool}
-	if err := s.Ping(ctx); err != nil {
-		pool.Close()
-		return nil, err
-	}
-	return s, nil
+	return pool, nil
 }
 
-// Close closes the pool.
-func (s *Store) Close() { s.pool.Close() }
+// Close closes the pools.
+func (s *Store) Close() {
+	if s.replica != s.pool {
+		s.replica.Close()
+	}
+	s.pool.Close()
+}
 
-// Ping checks that the database answers.
+// Ping checks that the primary answers, and the replica when there is one.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.pool.Ping(ctx); err != nil {
 		return fmt.Errorf("ping database: %w", err)
+	}
+	if s.replica != s.pool {
+		if err := s.replica.Ping(ctx); err != nil {
+			return fmt.Errorf("ping read replica: %w", err)
+		}
 	}
 	return nil
 }
@@ -240,16 +289,16 @@ func (s *Store) Create(ctx context.Context, m Media) error {
 
 // Get returns the media with id, whoever owns it.
 func (s *Store) Get(ctx context.Context, id string) (Media, error) {
-	return s.getOne(ctx, live, id)
+	return s.getOne(ctx, s.pool, live, id)
 }
 
-// getOne reads the media with id (args[0]) where the condition holds; an id that is not a
-// UUID, or no row, is ErrNotFound.
-func (s *Store) getOne(ctx context.Context, where string, args ...any) (Media, error) {
+// getOne reads the media with id (args[0]) from db where the condition holds; an id that is
+// not a UUID, or no row, is ErrNotFound.
+func (s *Store) getOne(ctx context.Context, db *pgxpool.Pool, where string, args ...any) (Media, error) {
 	if _, err := uuid.Parse(args[0].(string)); err != nil {
 		return Media{}, ErrNotFound
 	}
-	m, err := scanMedia(s.pool.QueryRow(ctx, `SELECT `+columns+` FROM media WHERE id = $1 AND `+where, args...))
+	m, err := scanMedia(db.QueryRow(ctx, `SELECT `+columns+` FROM media WHERE id = $1 AND `+where, args...))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return Media{}, fmt.Errorf("get media: %w", err)
 	}
@@ -259,7 +308,7 @@ func (s *Store) getOne(ctx context.Context, where string, args ...any) (Media, e
 // GetForOwner returns the media with id if owner owns it; ErrNotFound otherwise, so that a
 // caller cannot tell someone else's media from none.
 func (s *Store) GetForOwner(ctx context.Context, owner, id string) (Media, error) {
-	return s.getOne(ctx, `owner = $2 AND `+live, id, owner)
+	return s.getOne(ctx, s.pool, `owner = $2 AND `+live, id, owner)
 }
 
 // Page sizes of ListByOwner.

@@ -19,7 +19,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -162,7 +161,7 @@ func S3Client(cfg aws.Config) *s3.Client {
 // New builds the processor of c: database credentials from the secret, migrations applied.
 // Close its store when done.
 func New(ctx context.Context, c Config, awsCfg aws.Config, log *slog.Logger) (*Processor, error) {
-	dbCfg, err := store.ConfigFromSecret(ctx, secretsmanager.NewFromConfig(awsCfg), c.DBSecretARN, c.DBHost, c.DBPort, c.DBName)
+	dbCfg, err := store.ConfigFromSecret(ctx, store.SecretsClient(awsCfg, c.DBSecretARN), c.DBSecretARN, c.DBHost, c.DBPort, c.DBName)
 	if err != nil {
 		return nil, err
 	}
