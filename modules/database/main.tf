@@ -13,6 +13,20 @@ locals {
   tls_parameter = local.is_postgres ? { name = "rds.force_ssl", value = "1", apply_method = "immediate" } : { name = "require_secure_transport", value = "ON", apply_method = "immediate" }
   parameters    = concat([local.tls_parameter], [for p in var.parameters : p if p.name != local.tls_parameter.name])
   log_exports   = local.is_postgres ? ["postgresql", "upgrade"] : ["error", "slowquery"]
+
+  replica     = var.replicate_source_db != null
+  kms_key_arn = local.replica && var.kms_key_arn == null ? aws_kms_key.replica[0].arn : var.kms_key_arn
+}
+
+# A replica in another region cannot use the source's key, nor the aws/rds key implicitly:
+# one of its own region, rotated yearly.
+resource "aws_kms_key" "replica" {
+  count = local.replica && var.kms_key_arn == null ? 1 : 0
+
+  description             = "Storage of ${var.name}, a read replica of ${var.replicate_source_db}"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  tags                    = var.tags
 }
 
 ################################################################################
@@ -46,6 +60,18 @@ resource "aws_vpc_security_group_ingress_rule" "this" {
   tags                         = var.tags
 }
 
+resource "aws_vpc_security_group_ingress_rule" "cidr" {
+  for_each = toset(var.allowed_cidr_blocks)
+
+  security_group_id = aws_security_group.this.id
+  description       = "Database port from a peered region's private subnets"
+  ip_protocol       = "tcp"
+  from_port         = local.port
+  to_port           = local.port
+  cidr_ipv4         = each.value
+  tags              = var.tags
+}
+
 ################################################################################
 # Instance
 ################################################################################
@@ -75,22 +101,24 @@ resource "aws_db_parameter_group" "this" {
 # production, off where stacks are torn down), IAM authentication (the platform uses the
 # RDS-managed secret) and Performance Insights (it costs beyond 7 days).
 resource "aws_db_instance" "this" {
-  identifier     = var.name
-  engine         = var.engine
-  engine_version = local.engine_version
+  identifier          = var.name
+  replicate_source_db = var.replicate_source_db
+  # A replica takes its engine, version, size, database and master user from its source.
+  engine         = local.replica ? null : var.engine
+  engine_version = local.replica ? null : local.engine_version
   instance_class = var.instance_class
   port           = local.port
 
-  allocated_storage     = var.allocated_storage
+  allocated_storage     = local.replica ? null : var.allocated_storage
   max_allocated_storage = var.max_allocated_storage == 0 ? null : var.max_allocated_storage
   storage_type          = "gp3"
   storage_encrypted     = true
-  kms_key_id            = var.kms_key_arn
+  kms_key_id            = local.kms_key_arn
 
-  db_name                       = var.db_name
-  username                      = var.username
-  manage_master_user_password   = true
-  master_user_secret_kms_key_id = var.master_user_secret_kms_key_id
+  db_name                       = local.replica ? null : var.db_name
+  username                      = local.replica ? null : var.username
+  manage_master_user_password   = local.replica ? null : true
+  master_user_secret_kms_key_id = local.replica ? null : var.master_user_secret_kms_key_id
 
   db_subnet_group_name   = aws_db_subnet_group.this.name
   vpc_security_group_ids = [aws_security_group.this.id]
@@ -107,7 +135,7 @@ resource "aws_db_instance" "this" {
 
   performance_insights_enabled          = var.performance_insights != null #tfsec:ignore:aws-rds-enable-performance-insights
   performance_insights_retention_period = var.performance_insights
-  performance_insights_kms_key_id       = var.performance_insights != null ? var.kms_key_arn : null
+  performance_insights_kms_key_id       = var.performance_insights != null ? local.kms_key_arn : null
 
   iam_database_authentication_enabled = var.iam_database_authentication #tfsec:ignore:aws-rds-enable-iam-auth
   enabled_cloudwatch_logs_exports     = local.log_exports

@@ -39,8 +39,13 @@ output "engine" {
 }
 
 output "master_user_secret_arn" {
-  description = "ARN of the Secrets Manager secret in which RDS keeps the master user's credentials."
-  value       = aws_db_instance.this.master_user_secret[0].secret_arn
+  description = "ARN of the Secrets Manager secret in which RDS keeps the master user's credentials; null for a read replica, whose clients read its source's."
+  value       = try(aws_db_instance.this.master_user_secret[0].secret_arn, null)
+}
+
+output "replicate_source_db" {
+  description = "ARN of the instance this one replicates, or null for a primary."
+  value       = var.replicate_source_db
 }
 
 output "security_group_id" {

@@ -107,6 +107,28 @@ variable "kms_key_arn" {
   }
 }
 
+variable "replicate_source_db" {
+  description = "ARN of the DB instance this one is a read replica of, in this region or another (a cross-region replica, as the catalogue has in every region but the home one). A replica takes the source's engine, database, master user and password (clients keep reading the source's secret) and is read-only; its storage is encrypted with kms_key_arn or, when that is null, with a key of its own region that the module creates (AWS needs an explicit key of the replica's region across regions). Null: a primary."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.replicate_source_db == null || can(regex("^arn:aws[a-z-]*:rds:[a-z0-9-]+:[0-9]{12}:db:[a-z][a-z0-9-]{0,62}$", var.replicate_source_db))
+    error_message = "replicate_source_db must be the ARN of a DB instance (arn:aws:rds:<region>:<account>:db:<identifier>), or null for a primary."
+  }
+}
+
+variable "allowed_cidr_blocks" {
+  description = "Address ranges also allowed to the database's port: other regions' private subnets reaching the home region's primary over VPC peering, where security groups of the peer cannot be named (AWS allows that only within a region)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for c in var.allowed_cidr_blocks : can(cidrhost(c, 0)) && !startswith(c, "0.0.0.0/")])
+    error_message = "allowed_cidr_blocks must hold IPv4 CIDR blocks such as 10.1.0.0/16, never 0.0.0.0/0."
+  }
+}
+
 variable "vpc_id" {
   description = "VPC of the database's security group."
   type        = string

@@ -16,13 +16,28 @@ locals {
   upload_prefix        = "uploads/"
   db_name              = "media"
 
+  # The catalogue: the home region's primary takes every write; a region with a home has a
+  # read replica of it, where the API reads what may lag.
+  replica       = var.home != null
+  db_secret_arn = local.replica ? var.home.database.secret_arn : module.database.master_user_secret_arn
   # What both programs need to reach the metadata database; the password stays in the
-  # RDS-managed secret.
+  # RDS-managed secret (the primary's, in the home region).
   database_environment = {
-    DB_SECRET_ARN = module.database.master_user_secret_arn
-    DB_HOST       = module.database.address
-    DB_PORT       = tostring(module.database.port)
+    DB_SECRET_ARN = local.db_secret_arn
+    DB_HOST       = local.replica ? var.home.database.address : module.database.address
+    DB_PORT       = tostring(local.replica ? var.home.database.port : module.database.port)
     DB_NAME       = local.db_name
+  }
+  read_replica_environment = local.replica ? {
+    DB_READ_HOST = module.database.address
+    DB_READ_PORT = tostring(module.database.port)
+  } : {}
+
+  # One identity: the home region's user pool, or this region's own.
+  identity = local.replica ? var.home.identity : {
+    user_pool_id = module.identity[0].user_pool_id
+    client_id    = module.identity[0].client_id
+    issuer_url   = module.identity[0].issuer_url
   }
   cdn_environment = var.cdn == null ? {} : merge(
     { CDN_BASE_URL = var.cdn.base_url },
@@ -142,6 +157,7 @@ module "media_events" {
 
 module "identity" {
   source = "../identity"
+  count  = local.replica ? 0 : 1
 
   name                = "${var.name}-users"
   allow_password_auth = var.identity.allow_password_auth
@@ -166,6 +182,8 @@ module "database" {
   vpc_id                     = module.network.vpc_id
   subnet_ids                 = module.network.private_subnet_ids
   allowed_security_group_ids = values(local.database_clients)
+  allowed_cidr_blocks        = var.peer_cidr_blocks
+  replicate_source_db        = try(var.home.database.instance_arn, null)
 
   tags = var.tags
 }
@@ -213,7 +231,7 @@ module "transcoder" {
   derivatives_storage_class = var.derivatives_storage_class
   topic_arn                 = module.media_events.topic_arn
   kms_key_arns              = [module.media_events.kms_key_arn]
-  db_secret_arn             = module.database.master_user_secret_arn
+  db_secret_arn             = local.db_secret_arn
   environment               = merge(var.transcoder.environment, local.cdn_environment, local.notification_environment, { for k, v in local.database_environment : k => v if k != "DB_SECRET_ARN" })
   email_sender              = local.email_from == null ? null : { from_address = local.email_from, identity_arns = local.email_identity_arns }
   vpc_config = {
@@ -262,7 +280,7 @@ data "aws_iam_policy_document" "upload_api" {
     sid     = "ReadSecrets"
     actions = ["secretsmanager:GetSecretValue"]
     resources = compact([
-      module.database.master_user_secret_arn,
+      local.db_secret_arn,
       try(var.cdn.signing.private_key_secret_arn, null),
     ])
   }
@@ -316,15 +334,15 @@ module "upload_api" {
   service = {
     name = "upload-api"
     port = var.upload_api.port
-    environment = merge(local.database_environment, local.cdn_environment, {
+    environment = merge(local.database_environment, local.read_replica_environment, local.cdn_environment, {
       AWS_REGION                = local.region
       LISTEN_ADDR               = ":${var.upload_api.port}"
       ORIGINALS_BUCKET          = module.media_buckets.originals_bucket_id
       DERIVATIVES_BUCKET        = module.media_buckets.derivatives_bucket_id
       TOPIC_ARN                 = module.media_events.topic_arn
       CORS_ALLOWED_ORIGINS      = join(",", var.cors_allowed_origins)
-      JWT_ISSUER                = module.identity.issuer_url
-      JWT_AUDIENCE              = module.identity.client_id
+      JWT_ISSUER                = local.identity.issuer_url
+      JWT_AUDIENCE              = local.identity.client_id
       MAX_UPLOAD_BYTES          = tostring(var.upload_api.max_upload_bytes)
       MULTIPART_THRESHOLD_BYTES = tostring(var.upload_api.multipart_threshold_bytes)
     })
@@ -352,6 +370,20 @@ locals {
     transcoder = aws_security_group.transcoder.id
     upload_api = module.upload_api.security_group_id
   }
+}
+
+# Writes to the home region's primary go over the peering: security groups of another region
+# cannot be named, so the rule names the home VPC's range, on the database port only.
+resource "aws_vpc_security_group_egress_rule" "primary" {
+  for_each = local.replica ? local.database_clients : {}
+
+  security_group_id = each.value
+  description       = "PostgreSQL to the home region's primary, over the peering"
+  ip_protocol       = "tcp"
+  from_port         = var.home.database.port
+  to_port           = var.home.database.port
+  cidr_ipv4         = var.home.database.cidr_block
+  tags              = var.tags
 }
 
 resource "aws_vpc_security_group_egress_rule" "database" {

@@ -64,26 +64,41 @@ output "upload_api_asg_name" {
 }
 
 output "database_endpoint" {
-  description = "host:port of the metadata database."
+  description = "host:port of this region's metadata database: the primary in the home region, a read replica of it elsewhere."
   value       = module.database.endpoint
 }
 
+output "database_instance_arn" {
+  description = "ARN of this region's DB instance; in the home region, what the other regions' home.database.instance_arn names."
+  value       = module.database.instance_arn
+}
+
+output "database_address" {
+  description = "Host name of this region's DB instance (the primary's, in the home region: the other regions' home.database.address)."
+  value       = module.database.address
+}
+
+output "vpc_cidr_block" {
+  description = "The region's VPC range, for the peering and the other regions' home.database.cidr_block or peer_cidr_blocks."
+  value       = module.network.vpc_cidr_block
+}
+
 output "database_secret_arn" {
-  description = "ARN of the RDS-managed secret holding the database credentials."
-  value       = module.database.master_user_secret_arn
+  description = "ARN of the RDS-managed secret holding the database credentials (the home region's primary's, in every region)."
+  value       = local.db_secret_arn
 }
 
 output "user_pool_id" {
-  description = "Id of the Cognito user pool."
-  value       = module.identity.user_pool_id
+  description = "Id of the Cognito user pool the API trusts (the home region's, in every region)."
+  value       = local.identity.user_pool_id
 }
 
 output "user_pool_client_id" {
   description = "Id of the app client whose tokens the API accepts."
-  value       = module.identity.client_id
+  value       = local.identity.client_id
 }
 
 output "issuer_url" {
   description = "Issuer of the tokens the API accepts."
-  value       = module.identity.issuer_url
+  value       = local.identity.issuer_url
 }

@@ -131,6 +131,53 @@ variable "identity" {
   default = {}
 }
 
+variable "home" {
+  description = <<-EOT
+    For every region but the home one of a multi-region platform: what the home region shares. Null (the default): this region is the home region, or the only one, with a user pool and a database primary of its own.
+    - identity: the home region's user pool (user_pool_id, client_id, issuer_url): this region's API trusts its tokens, so a user signs in once for every region; no pool is created here.
+    - database: the home region's primary (instance_arn, address, port, secret_arn of its RDS-managed secret, and cidr_block, the home VPC's range, peered with this one): this region's database is a cross-region read replica of it, encrypted with a key of this region; the API and the transcoder write to the primary over the peering and the API reads what may lag from the replica.
+  EOT
+  type = object({
+    identity = object({
+      user_pool_id = string
+      client_id    = string
+      issuer_url   = string
+    })
+    database = object({
+      instance_arn = string
+      address      = string
+      port         = optional(number, 5432)
+      secret_arn   = string
+      cidr_block   = string
+    })
+  })
+  default = null
+
+  validation {
+    condition     = var.home == null || can(regex("^https://cognito-idp\\.[a-z0-9-]+\\.amazonaws\\.com/[a-z0-9-]+_[A-Za-z0-9]+$", try(var.home.identity.issuer_url, "")))
+    error_message = "home.identity.issuer_url must be the user pool's issuer, https://cognito-idp.<region>.amazonaws.com/<user pool id>."
+  }
+  validation {
+    condition     = var.home == null || can(regex("^arn:aws[a-z-]*:rds:[a-z0-9-]+:[0-9]{12}:db:.+$", try(var.home.database.instance_arn, ""))) && can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", try(var.home.database.secret_arn, "")))
+    error_message = "home.database.instance_arn must be the primary's DB instance ARN and secret_arn its RDS-managed secret's ARN."
+  }
+  validation {
+    condition     = var.home == null || can(cidrhost(try(var.home.database.cidr_block, ""), 0))
+    error_message = "home.database.cidr_block must be the home VPC's IPv4 range, e.g. 10.0.0.0/16."
+  }
+}
+
+variable "peer_cidr_blocks" {
+  description = "In the home region of a multi-region platform: the VPC ranges of the other regions, peered with this one, whose programs write to this region's database primary; it admits them on its port. Empty for a single region."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for c in var.peer_cidr_blocks : can(cidrhost(c, 0)) && !startswith(c, "0.0.0.0/")])
+    error_message = "peer_cidr_blocks must hold IPv4 CIDR blocks of the peered VPCs, such as 10.1.0.0/16, never 0.0.0.0/0."
+  }
+}
+
 variable "derivatives_storage_class" {
   description = "Storage class of every derivative. REDUCED_REDUNDANCY (default) trades durability for cost: derivatives are reproducible from the originals."
   type        = string

@@ -99,6 +99,54 @@ run "mysql_and_toggles" {
   }
 }
 
+run "cross_region_read_replica" {
+  command = plan
+
+  variables {
+    name                = "media-db-euw1"
+    replicate_source_db = "arn:aws:rds:us-east-1:111122223333:db:media-db"
+    allowed_cidr_blocks = ["10.1.0.0/16"]
+  }
+
+  assert {
+    condition     = aws_db_instance.this.replicate_source_db == "arn:aws:rds:us-east-1:111122223333:db:media-db" && aws_db_instance.this.manage_master_user_password == null
+    error_message = "a replica takes its engine, database and master user (and its password) from its source"
+  }
+  assert {
+    condition     = length(aws_kms_key.replica) == 1 && aws_kms_key.replica[0].enable_key_rotation && aws_db_instance.this.storage_encrypted
+    error_message = "a replica is encrypted with a rotated key of its own region"
+  }
+  assert {
+    condition     = aws_vpc_security_group_ingress_rule.cidr["10.1.0.0/16"].from_port == 5432 && aws_vpc_security_group_ingress_rule.cidr["10.1.0.0/16"].cidr_ipv4 == "10.1.0.0/16"
+    error_message = "a peered region's private subnets reach the port"
+  }
+}
+
+run "primary_has_no_replica_key" {
+  command = plan
+
+  assert {
+    condition     = length(aws_kms_key.replica) == 0 && aws_db_instance.this.replicate_source_db == null
+    error_message = "a primary uses the key it is given, or aws/rds"
+  }
+}
+
+run "rejects_bad_source_db" {
+  command = plan
+  variables {
+    replicate_source_db = "media-db"
+  }
+  expect_failures = [var.replicate_source_db]
+}
+
+run "rejects_open_cidr" {
+  command = plan
+  variables {
+    allowed_cidr_blocks = ["0.0.0.0/0"]
+  }
+  expect_failures = [var.allowed_cidr_blocks]
+}
+
 run "rejects_bad_name" {
   command = plan
   variables {

@@ -206,9 +206,76 @@ run "deletion_protection_reaches_every_stateful_piece" {
   }
 
   assert {
-    condition     = module.identity.user_pool_id != null && var.deletion_protection
+    condition     = module.identity[0].user_pool_id != null && var.deletion_protection
     error_message = "the stack plans with deletion protection"
   }
+}
+
+run "a_region_with_a_home_shares_its_pool_and_catalogue" {
+  command = apply
+
+  variables {
+    name    = "media-euw1"
+    network = { cidr_block = "10.1.0.0/16" }
+    home = {
+      identity = { user_pool_id = "us-east-1_AbCdEfGhI", client_id = "1example23456789", issuer_url = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEfGhI" }
+      database = {
+        instance_arn = "arn:aws:rds:us-east-1:111122223333:db:media-use1-media"
+        address      = "media-use1-media.abc123.us-east-1.rds.amazonaws.com"
+        secret_arn   = "arn:aws:secretsmanager:us-east-1:111122223333:secret:rds!db-home-AbCdEf"
+        cidr_block   = "10.0.0.0/16"
+      }
+    }
+  }
+
+  assert {
+    condition     = length(module.identity) == 0 && output.user_pool_id == "us-east-1_AbCdEfGhI" && output.issuer_url == "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEfGhI"
+    error_message = "no user pool of its own: the API trusts the home region's"
+  }
+  assert {
+    condition     = local.database_environment["DB_HOST"] == "media-use1-media.abc123.us-east-1.rds.amazonaws.com" && local.database_environment["DB_SECRET_ARN"] == "arn:aws:secretsmanager:us-east-1:111122223333:secret:rds!db-home-AbCdEf"
+    error_message = "both programs write to the home region's primary, with its secret"
+  }
+  assert {
+    condition     = local.read_replica_environment["DB_READ_HOST"] == "media-media.abc123.eu-west-1.rds.amazonaws.com"
+    error_message = "the API reads what may lag from this region's replica"
+  }
+  assert {
+    condition     = module.database.replicate_source_db == "arn:aws:rds:us-east-1:111122223333:db:media-use1-media"
+    error_message = "this region's database is a read replica of the home primary"
+  }
+  assert {
+    condition     = aws_vpc_security_group_egress_rule.primary["upload_api"].cidr_ipv4 == "10.0.0.0/16" && aws_vpc_security_group_egress_rule.primary["transcoder"].from_port == 5432
+    error_message = "the programs reach the primary over the peering, on its port only"
+  }
+  assert {
+    condition     = contains(data.aws_iam_policy_document.upload_api.statement[2].resources, "arn:aws:secretsmanager:us-east-1:111122223333:secret:rds!db-home-AbCdEf")
+    error_message = "the fleet may read the primary's secret"
+  }
+}
+
+run "the_home_region_admits_its_peers" {
+  command = plan
+
+  variables {
+    peer_cidr_blocks = ["10.1.0.0/16", "10.2.0.0/16"]
+  }
+
+  assert {
+    condition     = length(module.identity) == 1 && length(local.read_replica_environment) == 0 && length(aws_vpc_security_group_egress_rule.primary) == 0
+    error_message = "the home region has its own pool and primary"
+  }
+}
+
+run "rejects_home_with_a_bad_issuer" {
+  command = plan
+  variables {
+    home = {
+      identity = { user_pool_id = "us-east-1_AbCdEfGhI", client_id = "1example23456789", issuer_url = "https://example.com/pool" }
+      database = { instance_arn = "arn:aws:rds:us-east-1:111122223333:db:x", address = "x", secret_arn = "arn:aws:secretsmanager:us-east-1:111122223333:secret:x", cidr_block = "10.0.0.0/16" }
+    }
+  }
+  expect_failures = [var.home]
 }
 
 run "outcome_emails_are_off_by_default" {
