@@ -219,15 +219,28 @@ func TestComplete(t *testing.T) {
 		d := cloudFrontDistribution(ctx, t, cloudfront.NewFromConfig(cfg), output("cdn_distribution_id"))
 		assert.Equal(t, cdnBaseURL, "https://"+aws.ToString(d.DomainName))
 		dc := d.DistributionConfig
-		require.Len(t, dc.Origins.Items, 1)
-		assert.True(t, strings.HasPrefix(aws.ToString(dc.Origins.Items[0].DomainName), derivatives+".s3."), "the origin is this region's derivatives bucket")
+		require.Len(t, dc.Origins.Items, 2, "the derivatives bucket and the upload API")
+		origins := map[string]cftypes.Origin{}
+		for _, o := range dc.Origins.Items {
+			origins[aws.ToString(o.Id)] = o
+		}
+		assert.True(t, strings.HasPrefix(aws.ToString(origins["derivatives"].DomainName), derivatives+".s3."), "media comes from this region's derivatives bucket")
+		api := origins["upload-api"]
+		assert.Contains(t, output("api_url"), aws.ToString(api.DomainName), "public reads come from this region's load balancer")
+		require.NotNil(t, api.CustomOriginConfig)
+		assert.Equal(t, cftypes.OriginProtocolPolicyHttpOnly, api.CustomOriginConfig.OriginProtocolPolicy, "without a certificate the load balancer serves plain HTTP")
 		assert.Equal(t, cftypes.ViewerProtocolPolicyRedirectToHttps, dc.DefaultCacheBehavior.ViewerProtocolPolicy)
 		var patterns []string
 		for _, b := range dc.CacheBehaviors.Items {
 			patterns = append(patterns, aws.ToString(b.PathPattern))
 			assert.NotEqual(t, cftypes.ViewerProtocolPolicyAllowAll, b.ViewerProtocolPolicy)
+			if aws.ToString(b.TargetOriginId) == "upload-api" {
+				assert.Zero(t, aws.ToInt64(b.DefaultTTL), "the API's reads keep only what the API marks cacheable")
+				assert.Contains(t, b.ForwardedValues.Headers.Items, "Authorization")
+			}
 		}
-		assert.ElementsMatch(t, []string{"*.m3u8", "*.ts", "*.m4s", "*.mp4", "*.jpg"}, patterns, "playlists, segments, renditions and posters are cached apart")
+		assert.Equal(t, []string{"/v1/feed", "/v1/media/*", "*.m3u8", "*.ts", "*.m4s", "*.mp4", "*.jpg"}, patterns,
+			"the API's reads first, then playlists, segments, renditions and posters, each cached apart")
 
 		// moto drops the control's id from the origin, so the control is checked by its name.
 		oacs, err := cloudfront.NewFromConfig(cfg).ListOriginAccessControls(ctx, &cloudfront.ListOriginAccessControlsInput{})
