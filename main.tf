@@ -34,6 +34,7 @@ module "primary" {
   derivatives_storage_class = var.derivatives_storage_class
   cors_allowed_origins      = var.cors_allowed_origins
   notifications             = var.notifications
+  allowed_countries         = var.allowed_countries
   media_event_subscriptions = lookup(var.media_event_subscriptions, local.primary, {})
   cdn                       = local.cdn_primary
   alarm_actions             = lookup(var.alarm_actions, local.primary, [])
@@ -62,6 +63,7 @@ module "secondary" {
   derivatives_storage_class = var.derivatives_storage_class
   cors_allowed_origins      = var.cors_allowed_origins
   notifications             = var.notifications
+  allowed_countries         = var.allowed_countries
   media_event_subscriptions = lookup(var.media_event_subscriptions, local.secondary, {})
   cdn                       = local.cdn_secondary
   alarm_actions             = lookup(var.alarm_actions, local.secondary, [])
@@ -89,7 +91,7 @@ module "cdn_primary" {
   acm_certificate_arn                = try(var.cdn_aliases[local.primary].acm_certificate_arn, null)
   aliases                            = try(var.cdn_aliases[local.primary].aliases, [])
   price_class                        = var.cdn_price_class
-  geo_allowed_countries              = var.geo_allowed_countries
+  geo_allowed_countries              = var.allowed_countries
   api_origin                         = local.api_origins[local.primary]
 
   tags = var.tags
@@ -109,7 +111,7 @@ module "cdn_secondary" {
   acm_certificate_arn                = try(var.cdn_aliases[local.secondary].acm_certificate_arn, null)
   aliases                            = try(var.cdn_aliases[local.secondary].aliases, [])
   price_class                        = var.cdn_price_class
-  geo_allowed_countries              = var.geo_allowed_countries
+  geo_allowed_countries              = var.allowed_countries
   api_origin                         = local.api_origins[local.secondary]
 
   tags = var.tags

@@ -142,10 +142,15 @@ variable "cdn_price_class" {
   default     = "PriceClass_100"
 }
 
-variable "geo_allowed_countries" {
-  description = "ISO 3166-1 alpha-2 codes of the only countries media is served to; empty serves everywhere."
+variable "allowed_countries" {
+  description = "ISO 3166-1 alpha-2 codes of the only countries the platform serves, e.g. [\"US\", \"CA\"]: media at the CDN (geo restriction), the API and sign-in (a WAFv2 web ACL on each region's load balancer and user pool); anyone else gets 403 saying why. Empty serves everywhere."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = alltrue([for c in var.allowed_countries : can(regex("^[A-Z]{2}$", c))])
+    error_message = "allowed_countries must hold ISO 3166-1 alpha-2 country codes in upper case, like US or DE."
+  }
 }
 
 variable "dns" {

@@ -15,6 +15,7 @@ module "region" {
   force_destroy        = var.force_destroy
   restrict_dlq_sources = var.restrict_dlq_sources
   notifications        = { email_from = var.notification_email_from }
+  allowed_countries    = var.allowed_countries
   cdn = {
     base_url          = "https://${module.cdn.domain_name}"
     distribution_arns = [module.cdn.distribution_arn]
@@ -39,6 +40,7 @@ module "cdn" {
   origin_bucket_regional_domain_name = module.region.derivatives_bucket_regional_domain_name
   signing_public_key_pem             = try(var.cdn_signing.public_key_pem, null)
   api_origin                         = local.api_origin
+  geo_allowed_countries              = var.allowed_countries
 
   tags = local.tags
 }

@@ -59,6 +59,12 @@ variable "notification_email_from" {
   default     = null
 }
 
+variable "allowed_countries" {
+  description = "ISO 3166-1 alpha-2 codes of the only countries served: media at the CDN, the API and sign-in through a WAFv2 web ACL. Empty serves everywhere."
+  type        = list(string)
+  default     = []
+}
+
 variable "force_destroy" {
   description = "Let `terraform destroy` delete buckets that still hold objects and skip the database's final snapshot (tests set it)."
   type        = bool

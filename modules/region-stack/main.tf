@@ -111,6 +111,82 @@ module "alb" {
 }
 
 ################################################################################
+# Country rules (optional): the API and sign-in only from allowed countries
+################################################################################
+
+locals {
+  country_rules = length(var.allowed_countries) > 0
+  # The load balancer always; the user pool where this region has its own.
+  web_acl_resources = local.country_rules ? merge(
+    { api = module.alb.arn },
+    local.replica ? {} : { sign_in = module.identity[0].user_pool_arn },
+  ) : {}
+}
+
+resource "aws_wafv2_web_acl" "countries" {
+  count = local.country_rules ? 1 : 0
+
+  name        = "${var.name}-countries"
+  description = "The API and sign-in from ${join(", ", var.allowed_countries)} only."
+  scope       = "REGIONAL"
+
+  default_action {
+    allow {}
+  }
+
+  rule {
+    name     = "outside-allowed-countries"
+    priority = 0
+
+    action {
+      block {
+        custom_response {
+          response_code            = 403
+          custom_response_body_key = "country"
+        }
+      }
+    }
+
+    statement {
+      not_statement {
+        statement {
+          geo_match_statement {
+            country_codes = var.allowed_countries
+          }
+        }
+      }
+    }
+
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "${var.name}-outside-allowed-countries"
+      sampled_requests_enabled   = true
+    }
+  }
+
+  custom_response_body {
+    key          = "country"
+    content_type = "APPLICATION_JSON"
+    content      = jsonencode({ error = "This service is not available in your country: it serves ${join(", ", var.allowed_countries)} only." })
+  }
+
+  visibility_config {
+    cloudwatch_metrics_enabled = true
+    metric_name                = "${var.name}-countries"
+    sampled_requests_enabled   = true
+  }
+
+  tags = var.tags
+}
+
+resource "aws_wafv2_web_acl_association" "countries" {
+  for_each = local.web_acl_resources
+
+  resource_arn = each.value
+  web_acl_arn  = aws_wafv2_web_acl.countries[0].arn
+}
+
+################################################################################
 # Storage, queue and events
 ################################################################################
 

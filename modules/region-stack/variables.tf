@@ -167,6 +167,17 @@ variable "home" {
   }
 }
 
+variable "allowed_countries" {
+  description = "ISO 3166-1 alpha-2 codes of the only countries whose clients may use the API and sign in, e.g. [\"US\", \"CA\"]: a WAFv2 web ACL on the load balancer and on the region's user pool blocks everyone else with a 403 that says why. Empty (the default) allows every country and creates no web ACL (WAF costs per ACL and per request). Give the region's distribution the same list (the cdn module's geo_allowed_countries)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for c in var.allowed_countries : can(regex("^[A-Z]{2}$", c))])
+    error_message = "allowed_countries must hold ISO 3166-1 alpha-2 country codes in upper case, like US or DE."
+  }
+}
+
 variable "peer_cidr_blocks" {
   description = "In the home region of a multi-region platform: the VPC ranges of the other regions, peered with this one, whose programs write to this region's database primary; it admits them on its port. Empty for a single region."
   type        = list(string)

@@ -449,6 +449,25 @@ func runSharing(t *testing.T, s *stack) {
 		t.Logf("gone from the edge %s after the PATCH", time.Since(hidden).Round(time.Second))
 	})
 
+	if s.abroad != nil {
+		t.Run("a client from abroad is refused at the edge and the API", func(t *testing.T) {
+			m, err := anonymous.Media(ctx, ids["public"])
+			require.NoError(t, err)
+			for what, u := range map[string]string{
+				"a rendition at the edge":      m.Renditions[0].URL,
+				"the feed through the edge":    s.output(t, "api_via_cdn_url") + "/v1/feed",
+				"the API at its load balancer": s.output(t, "api_url") + "/v1/feed",
+			} {
+				resp, err := s.abroad.Get(u)
+				require.NoError(t, err, what)
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				assert.Equal(t, http.StatusForbidden, resp.StatusCode, "%s: %s", what, body)
+				assert.Regexp(t, "(?i)country", string(body), "%s says why", what)
+			}
+		})
+	}
+
 	t.Run("likes and comments", func(t *testing.T) {
 		require.NoError(t, bob.Like(ctx, ids["public"]))
 		require.NoError(t, bob.Like(ctx, ids["public"]), "liking twice is one like")

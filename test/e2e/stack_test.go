@@ -8,7 +8,9 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/exec"
@@ -46,6 +48,7 @@ type stack struct {
 	events  *inbox
 	http    *http.Client // the API, presigned URLs and CDN URLs, by their AWS names
 	viaCDN  *http.Client // through the local cloud's proxy, as unmodified clients go
+	abroad  *http.Client // viaCDN, from a country the stack does not serve (local target)
 	toolEnv []string     // environment of ffprobe and friends
 }
 
@@ -73,6 +76,12 @@ const multipartThreshold = 32 << 20
 
 // notificationSender is the address outcome emails come from.
 const notificationSender = "media@example.com"
+
+// The stack serves homeCountry only; clients connect from there, except one from abroad, a
+// loopback address the local cloud places in another country.
+const homeCountry = "US"
+
+var abroad = netip.MustParseAddr("127.0.9.9")
 
 // deployStack deploys examples/complete with opts.
 func deployStack(t *testing.T, opts stackOptions) *stack {
@@ -110,6 +119,7 @@ func deployStack(t *testing.T, opts stackOptions) *stack {
 		"transcoder_timeout":        int(opts.transcoderTimeout.Seconds()),
 		"multipart_threshold_bytes": multipartThreshold,
 		"notification_email_from":   notificationSender,
+		"allowed_countries":         []string{homeCountry},
 	}
 	if opts.signedCDN {
 		vars["cdn_signing"] = signingKey(t, s.tg)
@@ -122,12 +132,20 @@ func deployStack(t *testing.T, opts stackOptions) *stack {
 		if opts.enforceIAM { // namespaces share the account: take only this run's resources
 			include = func(name string) bool { return strings.Contains(name, ns.ID) }
 		}
-		s.cloud = localcloud.StartT(t, localcloud.Options{Emulator: emu, Namespace: ns, Include: include})
+		s.cloud = localcloud.StartT(t, localcloud.Options{Emulator: emu, Namespace: ns, Include: include,
+			DefaultCountry:  homeCountry,
+			ClientCountries: []localcloud.ClientCountry{{Prefix: netip.PrefixFrom(abroad, 32), Country: "FR"}},
+		})
 		s.http = s.cloud.HTTPClient()
 		proxy, err := url.Parse(s.cloud.Proxy().URL())
 		require.NoError(t, err)
 		s.viaCDN = &http.Client{Timeout: time.Minute, Transport: &http.Transport{
 			Proxy:           http.ProxyURL(proxy),
+			TLSClientConfig: &tls.Config{RootCAs: emu.CA().CertPool(), MinVersion: tls.VersionTLS12},
+		}}
+		s.abroad = &http.Client{Timeout: time.Minute, Transport: &http.Transport{
+			Proxy:           http.ProxyURL(proxy),
+			DialContext:     (&net.Dialer{LocalAddr: &net.TCPAddr{IP: abroad.AsSlice()}}).DialContext,
 			TLSClientConfig: &tls.Config{RootCAs: emu.CA().CertPool(), MinVersion: tls.VersionTLS12},
 		}}
 		s.toolEnv = append(s.toolEnv, s.cloud.Proxy().Env()...)

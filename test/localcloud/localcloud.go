@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -79,6 +80,12 @@ type Options struct {
 	// ClientRegions places DNS clients in regions for latency records; nil places every
 	// client in the home region.
 	ClientRegions []r53dns.ClientRegion
+	// ClientCountries places clients in countries for geo rules (CloudFront's geo
+	// restriction, WAF geo matches on the load balancers), by the longest prefix holding the
+	// client's address; DefaultCountry is the country of clients no entry places ("":
+	// unknown, which CloudFront serves and no WAF geo match holds). See clientAddress.
+	ClientCountries []ClientCountry
+	DefaultCountry  string
 	// Logf receives what the pieces report (launches, batches, failures); nil discards it.
 	Logf func(format string, args ...any)
 	// OnBatch is called after each batch a function processed, for live views.
@@ -103,6 +110,44 @@ type Endpoints struct {
 	// Identity is the user pool the API trusts, so that any client can sign users up and
 	// in through Cognito's own API, as an app would; known once SignIn ran.
 	Identity *Identity `json:"identity,omitempty"`
+}
+
+// ClientCountry says that clients from Prefix are in Country (ISO 3166-1 alpha-2).
+type ClientCountry struct {
+	Prefix  netip.Prefix `json:"prefix"`
+	Country string       `json:"country"`
+}
+
+// clientCountry places a request's client in a country by its address.
+func (c *Cloud) clientCountry(r *http.Request) string {
+	addr, ok := clientAddress(r)
+	best, country := -1, c.opts.DefaultCountry
+	if ok {
+		for _, cc := range c.opts.ClientCountries {
+			if cc.Prefix.Contains(addr) && cc.Prefix.Bits() > best {
+				best, country = cc.Prefix.Bits(), cc.Country
+			}
+		}
+	}
+	return country
+}
+
+// clientAddress is where a request comes from: the first X-Forwarded-For hop, which the local
+// proxy and the local edge (standing in for the network and CloudFront) set to the client's
+// own address, else the connection's. A client presents itself from a country by the source
+// address it connects from, any of 127.0.0.0/8 (net.Dialer.LocalAddr).
+func clientAddress(r *http.Request) (netip.Addr, bool) {
+	if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+		first, _, _ := strings.Cut(xff, ",")
+		if a, err := netip.ParseAddr(strings.TrimSpace(first)); err == nil {
+			return a.Unmap(), true
+		}
+	}
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return ap.Addr().Unmap(), true
 }
 
 // Identity names the stack's user pool and the endpoint of Cognito's API that serves it.
@@ -326,6 +371,7 @@ func (c *Cloud) startEdges(ctx context.Context) error {
 				OriginCredentials: credentials.StaticCredentialsProvider{Value: creds},
 				// Custom origins (the upload API's load balancer) by their AWS names.
 				CustomOriginClient: c.HTTPClient(),
+				ClientCountry:      c.clientCountry,
 				Logf:               c.opts.Logf,
 				// CloudFront completes invalidations within seconds to minutes, asynchronously.
 				RefreshInterval: edgeRefresh,
@@ -391,9 +437,10 @@ func (c *Cloud) startFunctions(ctx context.Context, region string, manifest *fun
 
 func (c *Cloud) startFleet(ctx context.Context, region string) error {
 	f, err := fleet.Start(ctx, c.regionConfig(region), fleet.Options{
-		Include: c.opts.Include,
-		Env:     func(_ string, svc fleet.Service) []string { return c.processEnv(svc.Environment) },
-		Logf:    c.opts.Logf,
+		Include:       c.opts.Include,
+		Env:           func(_ string, svc fleet.Service) []string { return c.processEnv(svc.Environment) },
+		ClientCountry: c.clientCountry,
+		Logf:          c.opts.Logf,
 	})
 	if err != nil {
 		return fmt.Errorf("fleet in %s: %w", region, err)

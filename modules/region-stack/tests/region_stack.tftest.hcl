@@ -278,6 +278,44 @@ run "rejects_home_with_a_bad_issuer" {
   expect_failures = [var.home]
 }
 
+run "country_rules_guard_the_api_and_sign_in" {
+  command = plan
+
+  variables {
+    allowed_countries = ["US", "CA"]
+  }
+
+  assert {
+    condition     = one(one(one(one(one(aws_wafv2_web_acl.countries[0].rule).statement).not_statement).statement).geo_match_statement).country_codes == tolist(["US", "CA"])
+    error_message = "the web ACL blocks whatever is not in the allowed countries"
+  }
+  assert {
+    condition     = one(one(one(one(aws_wafv2_web_acl.countries[0].rule).action).block).custom_response).response_code == 403 && strcontains(one(aws_wafv2_web_acl.countries[0].custom_response_body).content, "not available in your country")
+    error_message = "a refused client gets a 403 that says why"
+  }
+  assert {
+    condition     = toset(keys(aws_wafv2_web_acl_association.countries)) == toset(["api", "sign_in"])
+    error_message = "the load balancer and the user pool are both guarded"
+  }
+}
+
+run "no_country_rules_by_default" {
+  command = plan
+
+  assert {
+    condition     = length(aws_wafv2_web_acl.countries) == 0 && length(aws_wafv2_web_acl_association.countries) == 0
+    error_message = "no web ACL (it costs) unless countries are given"
+  }
+}
+
+run "rejects_lowercase_country" {
+  command = plan
+  variables {
+    allowed_countries = ["us"]
+  }
+  expect_failures = [var.allowed_countries]
+}
+
 run "outcome_emails_are_off_by_default" {
   command = plan
 

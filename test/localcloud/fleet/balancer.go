@@ -195,11 +195,13 @@ type listener struct {
 	port     int32
 	protocol string // lower case: http or https
 
-	action atomic.Pointer[action]
-	groups func(arn string) *targetGroup
-	ln     net.Listener
-	srv    *http.Server
-	proxy  *httputil.ReverseProxy
+	action  atomic.Pointer[action]
+	waf     atomic.Pointer[webACL] // of the load balancer; nil: none associated
+	country func(*http.Request) string
+	groups  func(arn string) *targetGroup
+	ln      net.Listener
+	srv     *http.Server
+	proxy   *httputil.ReverseProxy
 }
 
 type targetKey struct{}
@@ -213,7 +215,7 @@ var targetTransport = func() *http.Transport {
 	return t
 }()
 
-func startListener(addr string, l elbtypes.Listener, lb elbtypes.LoadBalancer, groups func(string) *targetGroup) (*listener, error) {
+func startListener(addr string, l elbtypes.Listener, lb elbtypes.LoadBalancer, groups func(string) *targetGroup, country func(*http.Request) string) (*listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen for %s:%d: %w", aws.ToString(lb.DNSName), aws.ToInt32(l.Port), err)
@@ -225,6 +227,7 @@ func startListener(addr string, l elbtypes.Listener, lb elbtypes.LoadBalancer, g
 		port:     aws.ToInt32(l.Port),
 		protocol: strings.ToLower(string(l.Protocol)),
 		groups:   groups,
+		country:  country,
 		ln:       ln,
 	}
 	if lis.protocol == "" {
@@ -247,6 +250,14 @@ func (l *listener) close() {
 }
 
 func (l *listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if acl := l.waf.Load(); acl != nil {
+		if d := acl.decide(l.country(r)); d.blocked {
+			w.Header().Set("Content-Type", d.contentType)
+			w.WriteHeader(d.status)
+			_, _ = w.Write([]byte(d.body))
+			return
+		}
+	}
 	a := l.action.Load()
 	switch {
 	case a == nil:

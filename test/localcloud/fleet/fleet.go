@@ -12,7 +12,9 @@
 //     replacement that the fleet then starts;
 //   - each ALB listener is an HTTP listener on loopback that forwards round-robin to the
 //     targets its target group's health check finds healthy, or answers a redirect or fixed
-//     response as the ALB would.
+//     response as the ALB would;
+//   - a WAFv2 web ACL associated with a load balancer is enforced on its listeners, for the
+//     rules on the client's country (see waf.go), the client placed by Options.ClientCountry.
 //
 // Ports: all instances share one host, so each listens on a free loopback port of its own,
 // given to it as LISTEN_ADDR (127.0.0.1:port) and PORT. The service's port in the user data
@@ -31,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -44,6 +47,7 @@ import (
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/wafv2"
 
 	"github.com/mediastack/terraform-aws-mediastack/test/localcloud/roles"
 )
@@ -60,6 +64,9 @@ type Options struct {
 	Env func(group string, svc Service) []string
 	// ListenAddress chooses where an ALB listener listens; nil: a free port on 127.0.0.1.
 	ListenAddress func(dnsName string, port int32) string
+	// ClientCountry places a request's client in a country (ISO 3166 alpha-2), for the geo
+	// rules of the web ACLs associated with the load balancers; nil: "" (unknown) for all.
+	ClientCountry func(*http.Request) string
 	// PollInterval is how often the APIs are read for changes; 1s when zero.
 	PollInterval time.Duration
 	// Logf receives launches, exits and health changes; nil discards them.
@@ -74,6 +81,7 @@ type Fleet struct {
 	asg  *autoscaling.Client
 	elb  *elb.Client
 	iam  *iam.Client
+	waf  *wafv2.Client
 	// metadata serves each instance its role's credentials, as EC2's metadata service does.
 	metadata *roles.Endpoint
 
@@ -89,6 +97,7 @@ type Fleet struct {
 	tgs       map[string]*targetGroup          // by ARN
 	listeners map[string]*listener             // by listener ARN
 	lbs       map[string]elbtypes.LoadBalancer // by ARN
+	warned    map[string]bool                  // web ACL rules said to be left out
 }
 
 type group struct {
@@ -116,6 +125,9 @@ func Start(ctx context.Context, cfg aws.Config, opts Options) (*Fleet, error) {
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
 	}
+	if opts.ClientCountry == nil {
+		opts.ClientCountry = func(*http.Request) string { return "" }
+	}
 	metadata, err := roles.StartEndpoint()
 	if err != nil {
 		return nil, err
@@ -128,6 +140,8 @@ func Start(ctx context.Context, cfg aws.Config, opts Options) (*Fleet, error) {
 		asg:       autoscaling.NewFromConfig(cfg),
 		elb:       elb.NewFromConfig(cfg),
 		iam:       iam.NewFromConfig(cfg),
+		waf:       wafv2.NewFromConfig(cfg),
+		warned:    map[string]bool{},
 		exited:    make(chan *instance, 64),
 		loopDone:  make(chan struct{}),
 		groups:    map[string]*group{},
@@ -189,8 +203,32 @@ func (f *Fleet) reconcile(ctx context.Context) error {
 		f.syncGroup(ctx, g)
 	}
 	f.dropGroups(groups)
-	f.syncListeners(lbs, listeners)
+	acls, err := f.describeWebACLs(ctx, lbs)
+	if err != nil {
+		return err
+	}
+	f.syncListeners(lbs, listeners, acls)
 	return nil
+}
+
+// describeWebACLs reads the web ACL associated with each load balancer, by its ARN.
+func (f *Fleet) describeWebACLs(ctx context.Context, lbs map[string]elbtypes.LoadBalancer) (map[string]*webACL, error) {
+	acls := map[string]*webACL{}
+	for arn := range lbs {
+		acl, err := webACLFor(ctx, f.waf, arn, func(acl, rule string) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if key := acl + "/" + rule; !f.warned[key] {
+				f.warned[key] = true
+				f.opts.Logf("fleet: web ACL %s: rule %s is not evaluated locally (only geo match, not, and, or): it never matches here", acl, rule)
+			}
+		})
+		if err != nil {
+			return nil, fmt.Errorf("web ACL of %s: %w", arn, err)
+		}
+		acls[arn] = acl
+	}
+	return acls, nil
 }
 
 func (f *Fleet) describeGroups(ctx context.Context) ([]astypes.AutoScalingGroup, error) {
@@ -484,7 +522,7 @@ func (f *Fleet) dropGroups(described []astypes.AutoScalingGroup) {
 
 // syncListeners opens a local listener for each new ALB listener, updates the actions of
 // the others and closes those that are gone.
-func (f *Fleet) syncListeners(lbs map[string]elbtypes.LoadBalancer, described []elbtypes.Listener) {
+func (f *Fleet) syncListeners(lbs map[string]elbtypes.LoadBalancer, described []elbtypes.Listener, acls map[string]*webACL) {
 	seen := map[string]bool{}
 	for _, d := range described {
 		arn := aws.ToString(d.ListenerArn)
@@ -498,7 +536,7 @@ func (f *Fleet) syncListeners(lbs map[string]elbtypes.LoadBalancer, described []
 		f.mu.Unlock()
 		if !ok {
 			lb := lbs[aws.ToString(d.LoadBalancerArn)]
-			l, err = startListener(f.opts.ListenAddress(aws.ToString(lb.DNSName), aws.ToInt32(d.Port)), d, lb, f.targetGroup)
+			l, err = startListener(f.opts.ListenAddress(aws.ToString(lb.DNSName), aws.ToInt32(d.Port)), d, lb, f.targetGroup, f.opts.ClientCountry)
 			if err != nil {
 				f.opts.Logf("fleet: %v", err)
 				continue
@@ -509,6 +547,7 @@ func (f *Fleet) syncListeners(lbs map[string]elbtypes.LoadBalancer, described []
 			f.mu.Unlock()
 		}
 		l.action.Store(&a)
+		l.waf.Store(acls[aws.ToString(d.LoadBalancerArn)])
 		seen[arn] = true
 	}
 	f.mu.Lock()

@@ -113,7 +113,7 @@ func TestListenerErrors(t *testing.T) {
 				return tg
 			}
 			return nil
-		})
+		}, func(*http.Request) string { return "" })
 	require.NoError(t, err)
 	defer l.close()
 	l.action.Store(&action{kind: elbtypes.ActionTypeEnumForward, forward: []weightedGroup{{arn: "tg", weight: 1}}})
