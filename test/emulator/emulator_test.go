@@ -20,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -191,6 +193,24 @@ func TestIAMEnforcement(t *testing.T) {
 	}
 	assert.NoError(t, invalidate(myDist), "the statement names this distribution")
 	assert.Error(t, invalidate(theirDist), "not that one")
+
+	// SES authorises SendEmail on the sending identity.
+	ses := sesv2.NewFromConfig(cfg)
+	for _, identity := range []string{"media@example.com", "other@example.com"} {
+		_, err = ses.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(identity)})
+		require.NoError(t, err)
+	}
+	_, err = iamc.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(ns.ID + "-nobody"), PolicyName: aws.String("email"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ses:SendEmail","Resource":"arn:aws:ses:` + ns.Region + `:` + ns.AccountID + `:identity/media@example.com"}]}`)})
+	require.NoError(t, err)
+	send := func(from string) error {
+		_, err := sesv2.NewFromConfig(nobody).SendEmail(ctx, &sesv2.SendEmailInput{FromEmailAddress: aws.String(from),
+			Destination: &sestypes.Destination{ToAddresses: []string{"someone@example.com"}},
+			Content:     &sestypes.EmailContent{Simple: &sestypes.Message{Subject: &sestypes.Content{Data: aws.String("hi")}, Body: &sestypes.Body{Text: &sestypes.Content{Data: aws.String("hi")}}}}})
+		return err
+	}
+	assert.NoError(t, send("Media <media@example.com>"), "the statement names this sender's identity")
+	assert.Error(t, send("other@example.com"), "not that one")
 
 	// Unknown keys are not accepted at all.
 	stranger := cfg.Copy()

@@ -371,6 +371,26 @@ IAMRequestBase.__init__ = _iam_request_init_encoded
 _RESOURCE_PARAMS = ("SecretId", "TopicArn", "TargetArn", "ResourceArn", "KeyId", "FunctionName", "Resource")
 
 
+def _string_param(response, name):
+    """The request's string parameter name, or None (absent, or a body the service does not
+    parse as parameters)."""
+    try:
+        value = response._get_param(name)
+    except Exception:
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+# Services that name the resource an action acts on by something other than its ARN: the
+# parameter, and the ARN it makes.
+_RESOURCE_BY_NAME = {
+    # SES authorises SendEmail on the sending identity: .../identity/<address or domain>.
+    "sesv2": ("FromEmailAddress", lambda r, v: f"arn:aws:ses:{r.region}:{r.current_account}:identity/{parseaddr(v)[1]}"),
+    # CloudFront names its distribution by id: CreateInvalidation on .../distribution/ID.
+    "cloudfront": ("DistributionId", lambda r, v: f"arn:aws:cloudfront::{r.current_account}:distribution/{v}"),
+}
+
+
 def _determine_resource_from_params(self):
     """moto authorises most services' actions against resource "*", so under IAM enforcement
     a least-privilege statement naming its ARN never applies and every call is denied (the
@@ -383,23 +403,11 @@ def _determine_resource_from_params(self):
             return "*"
         if isinstance(value, str) and value.startswith("arn:"):
             return value
-    if getattr(self, "service_name", None) == "sesv2":
-        # SES authorises SendEmail on the sending identity: .../identity/<address or domain>.
-        try:
-            sender = self._get_param("FromEmailAddress")
-        except Exception:
-            sender = None
-        if isinstance(sender, str) and sender:
-            address = parseaddr(sender)[1]
-            return f"arn:aws:ses:{self.region}:{self.current_account}:identity/{address}"
-    if getattr(self, "service_name", None) == "cloudfront":
-        # CloudFront names its distribution by id: CreateInvalidation on .../distribution/ID.
-        try:
-            distribution = self._get_param("DistributionId")
-        except Exception:
-            distribution = None
-        if isinstance(distribution, str) and distribution:
-            return f"arn:aws:cloudfront::{self.current_account}:distribution/{distribution}"
+    by_name = _RESOURCE_BY_NAME.get(getattr(self, "service_name", None))
+    if by_name:
+        value = _string_param(self, by_name[0])
+        if value:
+            return by_name[1](self, value)
     return "*"
 
 
