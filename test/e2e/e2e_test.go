@@ -331,13 +331,17 @@ func runSharing(t *testing.T, s *stack) {
 	bob := s.signIn(t, "frank@example.com", "Frank-password-1!")
 	anonymous := &mediaclient.Client{BaseURL: s.output(t, "api_url"), API: s.http, Storage: s.http}
 	if s.cloud != nil {
-		t.Run("endpoints name the user pool", func(t *testing.T) {
+		t.Run("endpoints name the user pool and each region", func(t *testing.T) {
 			_, err := s.cloud.SignIn(ctx, "gil@example.com", "Gil-password-1!")
 			require.NoError(t, err)
 			id := s.cloud.Endpoints().Identity
 			require.NotNil(t, id, "endpoints.json carries identity once a user signed in")
 			assert.Equal(t, localcloud.Identity{Region: s.tg.Region, UserPoolID: s.output(t, "user_pool_id"),
 				ClientID: s.output(t, "user_pool_client_id"), Endpoint: s.cloud.Endpoints().EmulatorURL}, *id)
+			e := s.cloud.Endpoints()
+			assert.Equal(t, []localcloud.RegionEndpoints{{Region: s.tg.Region, UploadAPIURL: s.output(t, "api_url"), CDNBaseURL: s.output(t, "cdn_base_url")}}, e.Regions)
+			assert.Equal(t, s.output(t, "api_fqdn"), e.APIDNSName, "the latency record's name")
+			assert.Equal(t, s.output(t, "api_via_cdn_url"), e.APIViaCDNURL)
 		})
 	}
 	clip := makeVideo(t, 2)

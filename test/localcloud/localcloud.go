@@ -103,13 +103,24 @@ type Endpoints struct {
 	HTTPProxy    string            `json:"http_proxy"`
 	Hosts        map[string]string `json:"hosts"` // AWS host name -> local host:port
 	DNSServer    string            `json:"dns_server"`
-	Regions      []string          `json:"regions"`
-	EmulatorURL  string            `json:"emulator_url"`
-	CABundle     string            `json:"ca_bundle"` // trust it for the emulator and the proxy's TLS
-	IDToken      string            `json:"id_token,omitempty"`
+	// Regions are the regions served, the home one first, each with its API and CDN.
+	Regions []RegionEndpoints `json:"regions"`
+	// APIDNSName is the latency record's name, answered with each client's nearest healthy
+	// region by the DNS server; "" without one.
+	APIDNSName  string `json:"api_dns_name,omitempty"`
+	EmulatorURL string `json:"emulator_url"`
+	CABundle    string `json:"ca_bundle"` // trust it for the emulator and the proxy's TLS
+	IDToken     string `json:"id_token,omitempty"`
 	// Identity is the user pool the API trusts, so that any client can sign users up and
 	// in through Cognito's own API, as an app would; known once SignIn ran.
 	Identity *Identity `json:"identity,omitempty"`
+}
+
+// RegionEndpoints are one region's entry points.
+type RegionEndpoints struct {
+	Region       string `json:"region"`
+	UploadAPIURL string `json:"upload_api_url"`
+	CDNBaseURL   string `json:"cdn_base_url"`
 }
 
 // ClientCountry says that clients from Prefix are in Country (ISO 3166-1 alpha-2).
@@ -467,9 +478,24 @@ func (c *Cloud) Endpoints() Endpoints {
 		HTTPProxy:   c.proxy.URL(),
 		Hosts:       c.resolver.Hosts(),
 		DNSServer:   c.dns.Addr(),
-		Regions:     slices.Clone(c.opts.Regions),
 		EmulatorURL: c.opts.Emulator.URL(),
 		CABundle:    c.opts.Emulator.CABundle(),
+	}
+	for _, region := range c.opts.Regions {
+		r := RegionEndpoints{Region: region}
+		if f := c.fleets[region]; f != nil {
+			r.UploadAPIURL = apiURL(f.LoadBalancers())
+		}
+		for _, edge := range c.edges {
+			if edge.OriginRegion() == region {
+				r.CDNBaseURL = "https://" + edge.Domain()
+				break
+			}
+		}
+		e.Regions = append(e.Regions, r)
+	}
+	if names := c.dns.LatencyNames(); len(names) > 0 {
+		e.APIDNSName = names[0]
 	}
 	if f := c.fleets[c.opts.Regions[0]]; f != nil {
 		e.UploadAPIURL = apiURL(f.LoadBalancers())

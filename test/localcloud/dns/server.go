@@ -29,6 +29,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -200,4 +201,21 @@ func (s *Server) Close() error {
 		s.wg.Wait()
 	})
 	return err
+}
+
+// LatencyNames are the names (without the trailing dot) of the latency records served,
+// sorted: the names that send each client to its nearest region.
+func (s *Server) LatencyNames() []string {
+	var names []string
+	for _, z := range s.snap.Load().zones {
+		for _, sets := range z.sets {
+			for _, set := range sets {
+				if set.region != "" {
+					names = append(names, strings.TrimSuffix(set.name, "."))
+				}
+			}
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
 }

@@ -27,10 +27,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -244,6 +246,18 @@ func (e *Edge) Domain() string { return e.dist.Load().domain }
 func (e *Edge) Hosts() []string {
 	d := e.dist.Load()
 	return append([]string{d.domain}, d.aliases...)
+}
+
+// OriginRegion is the region of the distribution's first S3 origin (its media), "" without one.
+func (e *Edge) OriginRegion() string {
+	d := e.dist.Load()
+	ids := slices.Sorted(maps.Keys(d.origins))
+	for _, id := range ids {
+		if o := d.origins[id]; o.bucket != "" {
+			return o.region
+		}
+	}
+	return ""
 }
 
 // HasCustomOrigin reports whether the distribution has an origin other than S3 (the API).
