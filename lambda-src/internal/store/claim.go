@@ -194,16 +194,12 @@ func (s *Store) Release(ctx context.Context, c Claim, reason string) error {
 		c.Media.ID, c.Token, reason)
 }
 
-// transition runs a conditional UPDATE of the row args[0] names; no row is ErrDeleted when
-// the media was deleted meanwhile, ErrClaimLost otherwise.
+// transition runs a conditional UPDATE of the row args[0] names and returns it; no row is
+// lostOrDeleted.
 func (s *Store) transition(ctx context.Context, what, query string, args ...any) (Media, error) {
 	m, err := scanMedia(s.pool.QueryRow(ctx, query, args...))
 	if errors.Is(err, ErrNotFound) {
-		var deleted bool
-		if derr := s.pool.QueryRow(ctx, `SELECT deleted_at IS NOT NULL FROM media WHERE id = $1`, args[0]).Scan(&deleted); derr == nil && deleted {
-			return Media{}, fmt.Errorf("%s: %w", what, ErrDeleted)
-		}
-		return Media{}, fmt.Errorf("%s: %w", what, ErrClaimLost)
+		return Media{}, s.lostOrDeleted(ctx, what, args[0])
 	}
 	if err != nil {
 		return Media{}, fmt.Errorf("%s: %w", what, err)
@@ -211,13 +207,25 @@ func (s *Store) transition(ctx context.Context, what, query string, args ...any)
 	return m, nil
 }
 
+// conditional runs a conditional UPDATE of the row args[0] names; no row is lostOrDeleted.
 func (s *Store) conditional(ctx context.Context, what, query string, args ...any) error {
 	tag, err := s.pool.Exec(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("%s: %w", what, ErrClaimLost)
+		return s.lostOrDeleted(ctx, what, args[0])
 	}
 	return nil
+}
+
+// lostOrDeleted says why a claim's update found no row: ErrDeleted when the owner deleted
+// the media meanwhile (its holder drops the job and removes what it wrote), ErrClaimLost
+// otherwise.
+func (s *Store) lostOrDeleted(ctx context.Context, what string, id any) error {
+	var deleted bool
+	if err := s.pool.QueryRow(ctx, `SELECT deleted_at IS NOT NULL FROM media WHERE id = $1`, id).Scan(&deleted); err == nil && deleted {
+		return fmt.Errorf("%s: %w", what, ErrDeleted)
+	}
+	return fmt.Errorf("%s: %w", what, ErrClaimLost)
 }

@@ -284,4 +284,6 @@ func TestDeleteLeavesATombstone(t *testing.T) {
 	assert.ErrorIs(t, err, ErrDeleted)
 	_, err = s.MarkFailed(ctx, c, "late")
 	assert.ErrorIs(t, err, ErrDeleted)
+	assert.ErrorIs(t, s.Extend(ctx, c, time.Minute), ErrDeleted, "a renewal learns it too, so a long job stops at once")
+	assert.ErrorIs(t, s.Release(ctx, c, "transient"), ErrDeleted)
 }

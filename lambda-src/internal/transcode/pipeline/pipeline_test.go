@@ -521,6 +521,8 @@ func TestDeletionWinsOverTranscoding(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, versions.Versions, "and its original, uploaded after the deletion, is removed")
 
+	// A lease renewed many times within the job: the renewal after the deletion stops it.
+	st.proc.Lease = 600 * time.Millisecond
 	inFlight, body := st.upload(t, "gina", "landscape1080.mp4")
 	done := make(chan error, 1)
 	go func() { done <- st.proc.Handle(ctx, body) }()
@@ -531,6 +533,7 @@ func TestDeletionWinsOverTranscoding(t *testing.T) {
 	_, _, err = st.proc.Store.Delete(ctx, "gina", inFlight)
 	require.NoError(t, err)
 	require.NoError(t, <-done, "the job is dropped")
+	assert.Contains(t, st.logs.String(), "the job is dropped", "stopped at the renewal after the deletion, not run to its end")
 
 	assert.Empty(t, st.derivativeKeys(t), "neither media has a derivative")
 	assert.Empty(t, st.mediaEvents(t), "nor an event")

@@ -130,6 +130,12 @@ func (p *Processor) handleUpload(ctx context.Context, u events.Upload) error {
 	started := time.Now()
 	log.Info("transcoding", "size_bytes", u.SizeBytes)
 	res, err := p.transcode(ctx, claim, lease, transcode.Job{MediaID: id, Key: u.Key, SizeBytes: u.SizeBytes})
+	if errors.Is(err, store.ErrDeleted) {
+		log.Info("media was deleted while it was transcoded; the job is dropped", "elapsed_s", time.Since(started).Seconds())
+		cctx, cancel := cleanupContext(ctx)
+		defer cancel()
+		return p.removeDeleted(cctx, log, id, u.Key)
+	}
 	if err != nil {
 		if transcode.IsPermanent(err) {
 			log.Warn("transcode failed for good", "error", err, "elapsed_s", time.Since(started).Seconds())
@@ -203,14 +209,18 @@ func (p *Processor) transcode(parent context.Context, claim store.Claim, lease t
 				return
 			case <-t.C:
 				// Measured from now, so that a renewal never outlasts the invocation's deadline.
-				if err := p.Store.Extend(ctx, claim, p.lease(parent)); errors.Is(err, store.ErrClaimLost) {
-					cancel(err) // someone else owns the media now
+				if err := p.Store.Extend(ctx, claim, p.lease(parent)); errors.Is(err, store.ErrClaimLost) || errors.Is(err, store.ErrDeleted) {
+					cancel(err) // someone else owns the media now, or nobody does any more
 					return
 				}
 			}
 		}
 	}()
-	return p.Transcoder.Run(ctx, job)
+	res, err := p.Transcoder.Run(ctx, job)
+	if cause := context.Cause(ctx); err != nil && errors.Is(cause, store.ErrDeleted) {
+		return res, cause // stopped because the owner deleted the media
+	}
+	return res, err
 }
 
 // fail marks the media failed and sends the failed event.

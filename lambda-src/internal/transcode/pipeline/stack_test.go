@@ -101,6 +101,7 @@ type stack struct {
 	eventsQueue string // subscribed to the topic, raw delivery
 	uploadQueue string // receives the originals bucket's notifications
 	proc        *Processor
+	logs        *testWriter // what the processor logged
 }
 
 func newStack(t testing.TB) *stack {
@@ -147,7 +148,8 @@ func newStack(t testing.TB) *stack {
 	}
 	st.cfg, err = LoadConfig(func(k string) string { return env[k] })
 	require.NoError(t, err)
-	st.proc, err = New(ctx, st.cfg, awsCfg, slog.New(slog.NewJSONHandler(testWriter{t}, nil)))
+	st.logs = &testWriter{t: t}
+	st.proc, err = New(ctx, st.cfg, awsCfg, slog.New(slog.NewJSONHandler(st.logs, nil)))
 	require.NoError(t, err)
 	t.Cleanup(st.proc.Store.Close)
 	return st
@@ -257,12 +259,25 @@ func (st *stack) derivativeKeys(t testing.TB) []string {
 	return keys
 }
 
-// testWriter sends the processor's JSON logs to the test log.
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
+// testWriter sends the processor's JSON logs to the test log, and keeps them.
+type testWriter struct {
+	t   testing.TB
+	mu  sync.Mutex
+	all strings.Builder
 }
 
-var _ io.Writer = testWriter{}
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.all.Write(p)
+}
+
+// String is everything logged so far.
+func (w *testWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.all.String()
+}
+
+var _ io.Writer = (*testWriter)(nil)
