@@ -53,6 +53,15 @@ func TestReadsThatMayLagGoToTheReplica(t *testing.T) {
 	_, err = s.GetVisible(ctx, "", m.ID)
 	assert.NoError(t, err)
 
+	require.NoError(t, standby.PauseReplay(ctx, true))
+	title := "Renamed"
+	_, err = s.Update(ctx, "alice", m.ID, Changes{Title: &title})
+	require.NoError(t, err)
+	seen, err := s.GetVisible(ctx, "alice", m.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "Renamed", seen.Title, "the owner sees their edit at once, though the replica still has the old title")
+	require.NoError(t, standby.PauseReplay(ctx, false))
+
 	require.NoError(t, s.Like(ctx, "bob", m.ID), "writes go to the primary even with a replica")
 	require.NoError(t, standby.Stop())
 	assert.ErrorContains(t, s.Ping(ctx), "read replica", "readiness names the replica when it is gone")

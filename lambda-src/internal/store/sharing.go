@@ -20,11 +20,12 @@ import (
 const viewable = `deleted_at IS NULL AND ((owner = $2 AND $2 <> '') OR (status = 'ready' AND visibility IN ('public', 'unlisted')))`
 
 // GetVisible returns the media with id if viewer may see it. It reads the replica, and the
-// primary when a signed-in viewer finds nothing there: their own media may be newer than the
-// replica, and a writer reads their own writes whatever the lag.
+// primary when a signed-in viewer finds nothing there or finds their own media: it may be
+// newer than the replica (or changed since), and a writer reads their own writes whatever
+// the lag.
 func (s *Store) GetVisible(ctx context.Context, viewer, id string) (Media, error) {
 	m, err := s.getOne(ctx, s.replica, viewable, id, viewer)
-	if errors.Is(err, ErrNotFound) && viewer != "" && s.replica != s.pool {
+	if s.replica != s.pool && viewer != "" && (errors.Is(err, ErrNotFound) || err == nil && m.Owner == viewer) {
 		return s.getOne(ctx, s.pool, viewable, id, viewer)
 	}
 	return m, err
