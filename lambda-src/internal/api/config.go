@@ -28,7 +28,8 @@ type Config struct {
 	DBPort      int    // DB_PORT, default 5432
 	DBName      string // DB_NAME
 	// DB_READ_HOST, DB_READ_PORT: a read replica in this region (when the primary is in
-	// another); reads that may lag go there. None: everything goes to DB_HOST.
+	// another); reads that may lag go there. None: everything goes to DB_HOST. The port is
+	// DB_PORT's unless given.
 	DBReadHost string
 	DBReadPort int
 
@@ -151,7 +152,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		DBPort:                 int(integer("DB_PORT", DefaultDBPort, 1, 65535)),
 		DBName:                 required("DB_NAME"),
 		DBReadHost:             get("DB_READ_HOST"),
-		DBReadPort:             int(integer("DB_READ_PORT", DefaultDBPort, 1, 65535)),
+		DBReadPort:             int(integer("DB_READ_PORT", 0, 1, 65535)), // 0: the primary's port
 		CDNBaseURL:             strings.TrimSuffix(required("CDN_BASE_URL"), "/"),
 		CDNKeyPairID:           get("CDN_KEY_PAIR_ID"),
 		CDNPrivateKeySecretARN: get("CDN_PRIVATE_KEY_SECRET_ARN"),

@@ -330,13 +330,20 @@ func (s *Server) completeUpload(w http.ResponseWriter, r *http.Request, claims a
 
 // hasMultipartUpload reports whether uploadID is an upload in progress of exactly key.
 func (s *Server) hasMultipartUpload(r *http.Request, key, uploadID string) (bool, error) {
-	found := false
 	err := s.multipartUploads(r, key, func(id string) error {
-		found = found || id == uploadID
+		if id == uploadID {
+			return errFound // no need to list further
+		}
 		return nil
 	})
-	return found, err
+	if errors.Is(err, errFound) {
+		return true, nil
+	}
+	return false, err
 }
+
+// errFound stops a listing once what it looked for is found.
+var errFound = errors.New("found")
 
 // multipartUploads calls fn with the id of each upload in progress of exactly key.
 func (s *Server) multipartUploads(r *http.Request, key string, fn func(uploadID string) error) error {
