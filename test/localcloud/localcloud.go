@@ -83,7 +83,7 @@ type Options struct {
 	// ClientCountries places clients in countries for geo rules (CloudFront's geo
 	// restriction, WAF geo matches on the load balancers), by the longest prefix holding the
 	// client's address; DefaultCountry is the country of clients no entry places ("":
-	// unknown, which CloudFront serves and no WAF geo match holds). See clientAddress.
+	// unknown, which CloudFront serves and no WAF geo match holds). See names.ClientAddr.
 	ClientCountries []ClientCountry
 	DefaultCountry  string
 	// Logf receives what the pieces report (launches, batches, failures); nil discards it.
@@ -131,7 +131,7 @@ type ClientCountry struct {
 
 // clientCountry places a request's client in a country by its address.
 func (c *Cloud) clientCountry(r *http.Request) string {
-	addr, ok := clientAddress(r)
+	addr, ok := names.ClientAddr(r)
 	best, country := -1, c.opts.DefaultCountry
 	if ok {
 		for _, cc := range c.opts.ClientCountries {
@@ -141,24 +141,6 @@ func (c *Cloud) clientCountry(r *http.Request) string {
 		}
 	}
 	return country
-}
-
-// clientAddress is where a request comes from: the first X-Forwarded-For hop, which the local
-// proxy and the local edge (standing in for the network and CloudFront) set to the client's
-// own address, else the connection's. A client presents itself from a country by the source
-// address it connects from, any of 127.0.0.0/8 (net.Dialer.LocalAddr).
-func clientAddress(r *http.Request) (netip.Addr, bool) {
-	if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-		first, _, _ := strings.Cut(xff, ",")
-		if a, err := netip.ParseAddr(strings.TrimSpace(first)); err == nil {
-			return a.Unmap(), true
-		}
-	}
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return netip.Addr{}, false
-	}
-	return ap.Addr().Unmap(), true
 }
 
 // Identity names the stack's user pool and the endpoint of Cognito's API that serves it.
@@ -494,11 +476,9 @@ func (c *Cloud) Endpoints() Endpoints {
 		}
 		e.Regions = append(e.Regions, r)
 	}
+	e.UploadAPIURL = e.Regions[0].UploadAPIURL // the home region's
 	if names := c.dns.LatencyNames(); len(names) > 0 {
 		e.APIDNSName = names[0]
-	}
-	if f := c.fleets[c.opts.Regions[0]]; f != nil {
-		e.UploadAPIURL = apiURL(f.LoadBalancers())
 	}
 	if len(c.edges) > 0 {
 		e.CDNBaseURL = "https://" + c.edges[0].Domain()

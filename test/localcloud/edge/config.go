@@ -306,7 +306,8 @@ func newBehaviour(cb cftypes.CacheBehavior) (behaviour, error) {
 		if fv.Headers != nil {
 			for _, h := range fv.Headers.Items {
 				if h == "*" {
-					b.forwardAllHeaders = true
+					// Every header in the key: CloudFront caches nothing for the behaviour.
+					b.forwardAllHeaders, b.cached = true, map[string]bool{}
 					continue
 				}
 				b.forwardHeaders = append(b.forwardHeaders, http.CanonicalHeaderKey(h))

@@ -44,6 +44,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 
+	"github.com/mediastack/terraform-aws-mediastack/test/localcloud/names"
 	"github.com/mediastack/terraform-aws-mediastack/test/procs"
 )
 
@@ -450,7 +451,7 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	key := cacheKey(b, path, originQuery, r.Header)
 
-	if !b.cached[r.Method] || r.Method != http.MethodGet && r.Method != http.MethodHead || b.forwardAllHeaders {
+	if !b.cached[r.Method] || r.Method != http.MethodGet && r.Method != http.MethodHead {
 		e.passThrough(w, r, d, b, o, escapedPath, originQuery, "Miss from cloudfront")
 		return
 	}
@@ -861,18 +862,12 @@ func viewerHTTPS(r *http.Request) bool {
 	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }
 
-// clientIP is the viewer's address: the first X-Forwarded-For hop a local proxy adds, else
-// the connection's.
+// clientIP is the viewer's address (names.ClientAddr); nil when it has none.
 func clientIP(r *http.Request) net.IP {
-	if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-		first, _, _ := strings.Cut(xff, ",")
-		return net.ParseIP(strings.TrimSpace(first))
+	if a, ok := names.ClientAddr(r); ok {
+		return a.AsSlice()
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	return net.ParseIP(host)
+	return nil
 }
 
 // denied answers a refused signed request with CloudFront's XML error.

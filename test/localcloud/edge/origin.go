@@ -38,6 +38,10 @@ type originClient struct {
 	signer   *v4.Signer
 }
 
+// writes are the methods whose Authorization CloudFront always forwards (AWS: "HTTP request
+// headers and CloudFront behavior"); GET, HEAD and OPTIONS lose it unless the behaviour names it.
+var writes = map[string]bool{http.MethodDelete: true, http.MethodPatch: true, http.MethodPost: true, http.MethodPut: true}
+
 // passedThrough are the viewer headers the edge passes on for ranges and revalidation.
 var passedThrough = []string{"Range", "If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range"}
 
@@ -93,7 +97,7 @@ func (c *originClient) request(ctx context.Context, d *distribution, b *behaviou
 	if b.forwardAllHeaders {
 		forwarded = slices.Collect(maps.Keys(viewer.Header))
 	}
-	if body != nil || method == http.MethodDelete {
+	if writes[method] { // a body or not (a PUT of a like has none)
 		forwarded = append(slices.Clone(forwarded), "Authorization", "Content-Type", "Content-Encoding", "Content-Md5")
 	}
 	for _, h := range forwarded {
@@ -104,16 +108,18 @@ func (c *originClient) request(ctx context.Context, d *distribution, b *behaviou
 			req.Header[h] = slices.Clone(vs)
 		}
 	}
-	if slices.Contains(forwarded, "Host") {
+	if b.forwardAllHeaders || slices.Contains(forwarded, "Host") {
 		req.Host = viewer.Host
 	}
 	if o.custom != nil {
 		// CloudFront tells a custom origin who the viewer is (the origin sees the edge's
-		// connection): the X-Forwarded-For it got, else the viewer's address.
-		if xff := viewer.Header.Get("X-Forwarded-For"); xff != "" {
+		// connection): it appends the viewer connection's address to X-Forwarded-For.
+		xff := viewer.Header.Get("X-Forwarded-For")
+		if host, _, err := net.SplitHostPort(viewer.RemoteAddr); err == nil {
+			xff = strings.TrimPrefix(xff+", "+host, ", ")
+		}
+		if xff != "" {
 			req.Header.Set("X-Forwarded-For", xff)
-		} else if ip := clientIP(viewer); ip != nil {
-			req.Header.Set("X-Forwarded-For", ip.String())
 		}
 		req.Header.Set("Via", "1.1 "+d.domain+" (CloudFront)")
 	}

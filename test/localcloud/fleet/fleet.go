@@ -198,15 +198,16 @@ func (f *Fleet) reconcile(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	acls, err := f.describeWebACLs(ctx, lbs)
+	if err != nil {
+		return err
+	}
+	// Everything is read before anything changes, so that a failed read changes nothing.
 	f.syncTargetGroups(tgs)
 	for _, g := range groups {
 		f.syncGroup(ctx, g)
 	}
 	f.dropGroups(groups)
-	acls, err := f.describeWebACLs(ctx, lbs)
-	if err != nil {
-		return err
-	}
 	f.syncListeners(lbs, listeners, acls)
 	return nil
 }
@@ -715,8 +716,10 @@ func (f *Fleet) WaitHealthy(ctx context.Context) error {
 func (f *Fleet) HasHealthyTargets(dnsName string) (healthy, known bool) {
 	f.mu.Lock()
 	var groups []*targetGroup
+	// Route 53 keeps an ALB alias target as dualstack.<name>, in any case.
+	dnsName = strings.TrimPrefix(strings.ToLower(dnsName), "dualstack.")
 	for _, l := range f.listeners {
-		if l.dnsName != dnsName {
+		if !strings.EqualFold(l.dnsName, dnsName) {
 			continue
 		}
 		known = true

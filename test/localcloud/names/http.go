@@ -3,7 +3,9 @@ package names
 import (
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -68,4 +70,23 @@ func urlPort(scheme, port string) int {
 		return 443
 	}
 	return 80
+}
+
+// ClientAddr is where a request comes from: the first X-Forwarded-For hop, which the local
+// proxy (standing in for the network) and the local edge set to the client's own address,
+// else the connection's. A client presents itself from an address by the loopback address it
+// connects from (any of 127.0.0.0/8); the local cloud places clients in regions and
+// countries by it.
+func ClientAddr(r *http.Request) (netip.Addr, bool) {
+	if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+		first, _, _ := strings.Cut(xff, ",")
+		a, err := netip.ParseAddr(strings.TrimSpace(first))
+		return a.Unmap(), err == nil
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	a, err := netip.ParseAddr(host)
+	return a.Unmap(), err == nil
 }
