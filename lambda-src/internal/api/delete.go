@@ -46,7 +46,7 @@ func (s *Server) deleteMedia(w http.ResponseWriter, r *http.Request, claims auth
 		s.internalError(w, r, "abort the original's upload (DELETE again to finish)", err)
 		return
 	}
-	originals, err := objects.Purge(r.Context(), s.deps.Bucket, s.cfg.OriginalsBucket, m.OriginalKey, func(key string) bool { return key == m.OriginalKey })
+	originals, err := objects.PurgeKey(r.Context(), s.deps.Bucket, s.cfg.OriginalsBucket, m.OriginalKey)
 	if err != nil {
 		s.internalError(w, r, "remove the original (DELETE again to finish)", err)
 		return

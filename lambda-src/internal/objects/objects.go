@@ -17,6 +17,12 @@ type Client interface {
 	DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
 }
 
+// PurgeKey deletes every version and delete marker of exactly key (not of the keys it is a
+// prefix of), and returns how many it deleted.
+func PurgeKey(ctx context.Context, c Client, bucket, key string) (int, error) {
+	return Purge(ctx, c, bucket, key, func(k string) bool { return k == key })
+}
+
 // Purge deletes every version and delete marker of the objects under prefix in bucket
 // whose key keep does not refuse (nil keeps all), and returns how many it deleted. An
 // unversioned bucket lists each object once, as version "null".

@@ -171,7 +171,7 @@ func (t *Transcoder) RemoveMedia(ctx context.Context, mediaID string) error {
 // RemoveOriginal deletes every version of an original (of a media deleted before its
 // upload arrived).
 func (t *Transcoder) RemoveOriginal(ctx context.Context, key string) error {
-	if _, err := objects.Purge(ctx, t.S3, t.OriginalsBucket, key, func(k string) bool { return k == key }); err != nil {
+	if _, err := objects.PurgeKey(ctx, t.S3, t.OriginalsBucket, key); err != nil {
 		return transient(fmt.Errorf("remove the original: %w", err))
 	}
 	return nil
