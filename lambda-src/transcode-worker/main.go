@@ -64,7 +64,8 @@ func run(log *slog.Logger) error {
 	}
 	defer proc.Store.Close()
 	log.Info("polling", "queue_url", cfg.QueueURL)
-	p := &pipeline.Poller{SQS: sqs.NewFromConfig(awsCfg), QueueURL: cfg.QueueURL, Handle: proc.Handle, Log: log}
+	// One backoff for the message put back and for the attempt that follows: the processor's.
+	p := &pipeline.Poller{SQS: sqs.NewFromConfig(awsCfg), QueueURL: cfg.QueueURL, Handle: proc.Handle, RetryBackoff: proc.RetryBackoff, Log: log}
 	return p.Run(stop, work)
 }
 

@@ -174,11 +174,12 @@ func New(ctx context.Context, c Config, awsCfg aws.Config, log *slog.Logger) (*P
 		st.Close()
 		return nil, err
 	}
+	s3c := S3Client(awsCfg)
 	return &Processor{
 		Store: st,
 		Transcoder: &transcode.Transcoder{
-			Transfer:          transfermanager.New(S3Client(awsCfg)),
-			S3:                S3Client(awsCfg),
+			Transfer:          transfermanager.New(s3c),
+			S3:                s3c,
 			OriginalsBucket:   c.OriginalsBucket,
 			DerivativesBucket: c.DerivativesBucket,
 			StorageClass:      c.StorageClass,
