@@ -64,11 +64,16 @@ type Databases struct {
 	mu        sync.Mutex
 	instances []Instance
 	servers   []*postgres.Server
-	serverOf  map[string]*postgres.Server // by identifier and by ARN
-	databases map[*postgres.Server]postgres.Database
+	served    map[string]served // by identifier and by ARN, for the replicas of each
 	names     *names.Resolver
 	stopOnce  sync.Once
 	stopErr   error
+}
+
+// served is one instance's server and the database it holds.
+type served struct {
+	server *postgres.Server
+	db     postgres.Database
 }
 
 // masterSecret is the JSON RDS stores in a managed master user secret.
@@ -82,7 +87,7 @@ type masterSecret struct {
 // are. An instance of another engine, a primary without a managed secret or a replica whose
 // source is not served fails Start: the stack's programs could not connect to it either.
 func Start(ctx context.Context, cfgs []aws.Config, opts Options) (_ *Databases, err error) {
-	d := &Databases{names: opts.Names, serverOf: map[string]*postgres.Server{}}
+	d := &Databases{names: opts.Names, served: map[string]served{}}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, d.Stop())
@@ -99,6 +104,7 @@ func Start(ctx context.Context, cfgs []aws.Config, opts Options) (_ *Databases, 
 	}
 	var primaries, replicas []described
 	for _, cfg := range cfgs {
+		secrets := secretsmanager.NewFromConfig(cfg)
 		pages := awsrds.NewDescribeDBInstancesPaginator(awsrds.NewFromConfig(cfg), &awsrds.DescribeDBInstancesInput{})
 		for pages.HasMorePages() {
 			page, err := pages.NextPage(ctx)
@@ -109,7 +115,7 @@ func Start(ctx context.Context, cfgs []aws.Config, opts Options) (_ *Databases, 
 				if opts.Include != nil && !opts.Include(aws.ToString(db.DBInstanceIdentifier)) {
 					continue
 				}
-				x := described{cfg.Region, db, secretsmanager.NewFromConfig(cfg)}
+				x := described{cfg.Region, db, secrets}
 				if aws.ToString(db.ReadReplicaSourceDBInstanceIdentifier) != "" {
 					replicas = append(replicas, x)
 				} else {
@@ -163,9 +169,9 @@ func (d *Databases) serve(ctx context.Context, region string, db rdstypes.DBInst
 		return Instance{}, err
 	}
 	d.mu.Lock()
-	d.serverOf[inst.Identifier] = server
+	d.served[inst.Identifier] = served{server, inst.Database}
 	if inst.ARN != "" {
-		d.serverOf[inst.ARN] = server
+		d.served[inst.ARN] = served{server, inst.Database}
 	}
 	d.mu.Unlock()
 	if d.names != nil {
@@ -215,41 +221,27 @@ func (d *Databases) servePrimary(ctx context.Context, db rdstypes.DBInstance, se
 	if err != nil {
 		return nil, postgres.Database{}, err
 	}
-	d.mu.Lock()
-	d.databaseOf(server, local)
-	d.mu.Unlock()
 	return server, local, nil
 }
 
 // serveReplica starts a standby of the source's server: the same database and roles.
 func (d *Databases) serveReplica(ctx context.Context, source string) (*postgres.Server, postgres.Database, error) {
 	d.mu.Lock()
-	primary, ok := d.serverOf[source]
-	db := d.databases[primary]
+	src, ok := d.served[source]
 	d.mu.Unlock()
 	if !ok {
 		return nil, postgres.Database{}, fmt.Errorf("its source %s is not served (another account, or left out)", source)
 	}
-	standby, err := primary.StartStandby(ctx)
+	standby, err := src.server.StartStandby(ctx)
 	if err != nil {
 		return nil, postgres.Database{}, err
 	}
 	d.mu.Lock()
 	d.servers = append(d.servers, standby)
 	d.mu.Unlock()
+	db := src.db
 	db.Host, db.Port = standby.Host, standby.Port
-	d.mu.Lock()
-	d.databaseOf(standby, db)
-	d.mu.Unlock()
 	return standby, db, nil
-}
-
-// databaseOf records the database a server holds for its instance; d.mu is held.
-func (d *Databases) databaseOf(s *postgres.Server, db postgres.Database) {
-	if d.databases == nil {
-		d.databases = map[*postgres.Server]postgres.Database{}
-	}
-	d.databases[s] = db
 }
 
 // Instances returns the served instances.
