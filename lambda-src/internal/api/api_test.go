@@ -414,6 +414,54 @@ func (noCookies) Cookies(string, time.Time) (map[string]string, error) {
 	return nil, errors.New("no cookies today")
 }
 
+// One catalogue, many regions: a media is held by the region whose API received it, and
+// every other region's API hands out that region's CDN URLs, signed for the key pair its
+// distribution trusts, and leaves the files to it.
+func TestMediaOfAnotherRegionIsServedByItsCDN(t *testing.T) {
+	t.Parallel()
+	home, key := signedEnv(t)
+	const otherCDN, otherKeyPair = "https://d222222abcdef8.cloudfront.net", "KOTHERREGION"
+	other := newEnv(t, func(c *api.Config, d *api.Deps) {
+		d.Store = home.store // the catalogue is one
+		signer, err := cdnsign.New(otherKeyPair, key)
+		require.NoError(t, err)
+		d.Signer, c.CDNKeyPairID, c.CDNBaseURL, c.Region = signer, otherKeyPair, otherCDN, "eu-west-1"
+	})
+	owner := uuid.NewString()
+	id := makeReady(t, home, owner)
+
+	r := other.do(http.MethodGet, "/v1/media/"+id, owner, nil)
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+	var m api.MediaResponse
+	r.JSON(t, &m)
+	assert.Equal(t, home.cfg.Region, m.Region, "held where it was uploaded")
+	require.NotNil(t, m.HLSURL)
+	assert.True(t, strings.HasPrefix(*m.HLSURL, home.cfg.CDNBaseURL+"/"), "served by the holding region's CDN: %s", *m.HLSURL)
+	require.NoError(t, cdnsign.Verify(*m.HLSURL, &key.PublicKey, "KTESTKEYPAIR", time.Now()), "signed for the holding distribution's key pair")
+	hls, _, _ := strings.Cut(*m.HLSURL, "?")
+	assert.NoError(t, cdnsign.VerifyCookies(m.CDNCookies, hls, &key.PublicKey, "KTESTKEYPAIR", time.Now()))
+
+	r = other.do(http.MethodDelete, "/v1/media/"+id, owner, nil)
+	require.Equal(t, http.StatusConflict, r.Status, "body: %s", r.Body)
+	msg, _ := r.Error(t)
+	assert.Contains(t, msg, "held in region "+home.cfg.Region)
+	r = home.do(http.MethodGet, "/v1/media/"+id, owner, nil)
+	require.Equal(t, http.StatusOK, r.Status, "a refused delete deletes nothing")
+
+	created := other.createUpload(owner, "other.mp4", 100).MediaID
+	r = home.do(http.MethodGet, "/v1/media/"+created, owner, nil)
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+	r.JSON(t, &m)
+	assert.Equal(t, "eu-west-1", m.Region, "held by the region that received it")
+	r = home.do(http.MethodPost, "/v1/uploads/"+created+"/complete", owner, map[string]any{
+		"upload_id": "x", "parts": []map[string]any{{"part_number": 1, "etag": "e"}},
+	})
+	assert.Equal(t, http.StatusConflict, r.Status, "only the holding region completes its upload: %s", r.Body)
+
+	r = home.do(http.MethodDelete, "/v1/media/"+id, owner, nil)
+	assert.Equal(t, http.StatusNoContent, r.Status, "body: %s", r.Body)
+}
+
 func rawField(t *testing.T, r response, name string) json.RawMessage {
 	t.Helper()
 	var fields map[string]json.RawMessage

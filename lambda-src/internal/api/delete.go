@@ -23,6 +23,15 @@ import (
 func (s *Server) deleteMedia(w http.ResponseWriter, r *http.Request, claims auth.Claims) {
 	id := r.PathValue("id")
 	addLogAttrs(r.Context(), slog.String("media_id", id))
+	// Only the holding region can remove the files: refused before anything is deleted.
+	held, err := s.deps.Store.GetForOwner(r.Context(), claims.Subject, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.internalError(w, r, "read the media", err)
+		return
+	}
+	if err == nil && s.heldElsewhere(w, r, held, "delete") {
+		return
+	}
 	m, first, err := s.deps.Store.Delete(r.Context(), claims.Subject, id)
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, r, http.StatusNotFound, "media %s not found", id)

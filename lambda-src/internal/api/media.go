@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/auth"
+	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/cdnsign"
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/store"
 )
 
@@ -21,6 +22,7 @@ import (
 type MediaResponse struct {
 	MediaID     string              `json:"media_id"`
 	Owner       string              `json:"owner"`
+	Region      string              `json:"region"` // holding the media and serving its derivatives
 	Title       string              `json:"title"`
 	Filename    string              `json:"filename"`
 	ContentType string              `json:"content_type"`
@@ -111,6 +113,7 @@ func (s *Server) mediaResponse(m store.Media) MediaResponse {
 	resp := MediaResponse{
 		MediaID:       m.ID,
 		Owner:         m.Owner,
+		Region:        s.holdingRegion(m),
 		Title:         m.Title,
 		Filename:      m.Filename,
 		ContentType:   m.ContentType,
@@ -141,44 +144,78 @@ func (s *Server) mediaResponse(m store.Media) MediaResponse {
 
 // delivery is where a media's derivatives are on the CDN, signed when the stack signs: its
 // renditions, HLS master playlist, poster and the cookies for everything under its prefix.
+// They are on the CDN of the region that holds the media, which may not be this one.
 func (s *Server) delivery(m store.Media) (renditions []RenditionResponse, hls, poster *string, cookies map[string]string) {
+	cdn := s.cdnOf(m)
 	expires := s.deps.Now().Add(s.cfg.CDNURLTTL)
 	renditions = make([]RenditionResponse, 0, len(m.Renditions))
 	for _, rd := range m.Renditions {
-		if u := s.cdnURL(rd.Key, expires); u != nil {
+		if u := cdn.url(s, rd.Key, expires); u != nil {
 			renditions = append(renditions, RenditionResponse{Height: rd.Height, Width: rd.Width, URL: *u, Bytes: rd.Bytes})
 		}
 	}
-	hls, poster = s.cdnURL(m.HLSKey, expires), s.cdnURL(m.PosterKey, expires)
-	if m.HLSKey != "" || m.PosterKey != "" || len(m.Renditions) > 0 {
-		cookies = s.cdnCookies(m.ID, expires)
+	hls, poster = cdn.url(s, m.HLSKey, expires), cdn.url(s, m.PosterKey, expires)
+	if cdn.signer != nil && (m.HLSKey != "" || m.PosterKey != "" || len(m.Renditions) > 0) {
+		var err error
+		if cookies, err = cdn.signer.Cookies(cdn.baseURL+"/"+pathEscape(m.ID)+"/*", expires); err != nil {
+			s.deps.Logger.Error("sign CDN cookies", "media_id", m.ID, "error", err)
+			cookies = nil
+		}
 	}
 	return renditions, hls, poster, cookies
 }
 
-// cdnCookies are the signed cookies for everything under the media's prefix; nil when the
-// stack does not sign or they cannot be signed.
-func (s *Server) cdnCookies(mediaID string, expires time.Time) map[string]string {
-	if s.deps.Signer == nil {
-		return nil
+// holdingRegion is the region that holds m: recorded with it, or this one for media of a
+// stack from before regions were recorded.
+func (s *Server) holdingRegion(m store.Media) string {
+	if m.Region != "" {
+		return m.Region
 	}
-	cookies, err := s.deps.Signer.Cookies(s.cfg.CDNBaseURL+"/"+pathEscape(mediaID)+"/*", expires)
-	if err != nil {
-		s.deps.Logger.Error("sign CDN cookies", "media_id", mediaID, "error", err)
-		return nil
-	}
-	return cookies
+	return s.cfg.Region
 }
 
-// cdnURL is the CDN URL of a derivative key, signed when the stack trusts a key group; nil
-// when there is no key (not transcoded yet) or it cannot be signed.
-func (s *Server) cdnURL(key string, expires time.Time) *string {
+// heldElsewhere answers 409 when m is held by another region: its original and derivatives
+// are in that region's buckets, which this region's API neither reaches nor may change.
+func (s *Server) heldElsewhere(w http.ResponseWriter, r *http.Request, m store.Media, action string) bool {
+	if region := s.holdingRegion(m); region != s.cfg.Region {
+		writeError(w, r, http.StatusConflict, "media %s is held in region %s: %s it through that region's API", m.ID, region, action)
+		return true
+	}
+	return false
+}
+
+// mediaCDN is the distribution that serves one media: its base URL and, when it requires
+// signed requests, a signer for the key pair it trusts.
+type mediaCDN struct {
+	baseURL string
+	signer  URLSigner
+}
+
+// cdnOf is the CDN of the region that holds m: recorded with the media, this region's for
+// media recorded without one.
+func (s *Server) cdnOf(m store.Media) mediaCDN {
+	cdn := mediaCDN{baseURL: s.cfg.CDNBaseURL, signer: s.deps.Signer}
+	if m.CDNBaseURL == "" {
+		return cdn
+	}
+	cdn.baseURL = strings.TrimSuffix(m.CDNBaseURL, "/")
+	// The platform signs with one key pair; each distribution names its public key by an id of
+	// its own, which the media's row carries.
+	if signer, ok := cdn.signer.(*cdnsign.Signer); ok && m.CDNKeyPairID != "" && m.CDNKeyPairID != s.cfg.CDNKeyPairID {
+		cdn.signer = signer.As(m.CDNKeyPairID)
+	}
+	return cdn
+}
+
+// url is the CDN URL of a derivative key, signed when the distribution requires it; nil when
+// there is no key (not transcoded yet) or it cannot be signed.
+func (c mediaCDN) url(s *Server, key string, expires time.Time) *string {
 	if key == "" {
 		return nil
 	}
-	u := s.cfg.CDNBaseURL + "/" + escapeKey(key)
-	if s.deps.Signer != nil {
-		signed, err := s.deps.Signer.Sign(u, expires)
+	u := c.baseURL + "/" + escapeKey(key)
+	if c.signer != nil {
+		signed, err := c.signer.Sign(u, expires)
 		if err != nil {
 			s.deps.Logger.Error("sign CDN URL", "key", key, "error", err)
 			return nil

@@ -30,6 +30,7 @@ const (
 type ViewResponse struct {
 	MediaID     string              `json:"media_id"`
 	Owner       string              `json:"owner"`
+	Region      string              `json:"region"` // holding the media and serving its derivatives
 	Title       string              `json:"title"`
 	Description string              `json:"description"`
 	Visibility  store.Visibility    `json:"visibility"`
@@ -65,7 +66,7 @@ type CommentListResponse struct {
 
 func (s *Server) viewResponse(m store.Media, likedByMe *bool) ViewResponse {
 	v := ViewResponse{
-		MediaID: m.ID, Owner: m.Owner, Title: m.Title, Description: m.Description, Visibility: m.Visibility,
+		MediaID: m.ID, Owner: m.Owner, Region: s.holdingRegion(m), Title: m.Title, Description: m.Description, Visibility: m.Visibility,
 		DurationS: m.DurationS, Width: m.Width, Height: m.Height, Likes: m.Likes, Comments: m.Comments,
 		LikedByMe: likedByMe, PublishedAt: m.PublishedAt, CreatedAt: m.CreatedAt,
 	}

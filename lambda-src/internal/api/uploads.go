@@ -113,6 +113,11 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, claims aut
 		Visibility:  store.Visibility(req.Visibility),
 		// Told when the media is ready or failed, when the stack sends email.
 		UploaderEmail: claims.Email,
+		// Held here: the original lands in this region's bucket, its derivatives are served
+		// by this region's distribution, whichever region the catalogue is read from.
+		Region:       s.cfg.Region,
+		CDNBaseURL:   s.cfg.CDNBaseURL,
+		CDNKeyPairID: s.cfg.CDNKeyPairID,
 	}
 	m.OriginalKey = OriginalKey(m.Owner, m.ID)
 	addLogAttrs(r.Context(), slog.String("media_id", m.ID), slog.Int64("size_bytes", m.SizeBytes))
@@ -270,6 +275,9 @@ func (s *Server) completeUpload(w http.ResponseWriter, r *http.Request, claims a
 	}
 	if m.Status != store.StatusPendingUpload {
 		writeError(w, r, http.StatusConflict, "media %s is %s: its upload is already complete", id, m.Status)
+		return
+	}
+	if s.heldElsewhere(w, r, m, "complete the upload of") {
 		return
 	}
 	if req.UploadID == "" {

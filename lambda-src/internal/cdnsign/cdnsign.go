@@ -44,6 +44,12 @@ func New(keyPairID string, key *rsa.PrivateKey) (*Signer, error) {
 	return &Signer{keyPairID: keyPairID, key: key}, nil
 }
 
+// As is a Signer with the same private key for another public key id: every region's
+// distribution trusts a public key of its own, all made from the platform's one key pair.
+func (s *Signer) As(keyPairID string) *Signer {
+	return &Signer{keyPairID: keyPairID, key: s.key}
+}
+
 // ParsePrivateKey reads an RSA private key in PEM, PKCS #1 or PKCS #8. A JSON object with a
 // "private_key" member holding the PEM is accepted too, since Secrets Manager secrets are
 // often written that way.

@@ -87,6 +87,13 @@ type Media struct {
 	PublishedAt   *time.Time `json:"published_at,omitempty"` // when it last entered the public feed
 	Likes         int        `json:"likes"`
 	Comments      int        `json:"comments"`
+
+	// Where the media is held: the region whose API received it, and that region's CDN
+	// (base URL and, when it signs, the key pair its distribution trusts). Empty on media of
+	// a stack from before regions were recorded.
+	Region       string `json:"region,omitempty"`
+	CDNBaseURL   string `json:"cdn_base_url,omitempty"`
+	CDNKeyPairID string `json:"cdn_key_pair_id,omitempty"`
 }
 
 var (
@@ -238,7 +245,7 @@ func (s *Store) Ping(ctx context.Context) error {
 const columns = `id::text, owner, title, filename, content_type, original_key, size_bytes, status,
 	error, duration_s, width, height, renditions, hls_key, poster_key, is_transcoded,
 	uploaded_at, created_at, updated_at, visibility, description, uploader_email, published_at,
-	likes, comments`
+	likes, comments, region, cdn_base_url, cdn_key_pair_id`
 
 // live selects the rows that are not tombstones of deleted media.
 const live = `deleted_at IS NULL`
@@ -249,7 +256,8 @@ func scanMedia(row pgx.Row, extra ...any) (Media, error) {
 	dest := append([]any{&m.ID, &m.Owner, &m.Title, &m.Filename, &m.ContentType, &m.OriginalKey,
 		&m.SizeBytes, &m.Status, &m.Error, &m.DurationS, &m.Width, &m.Height, &m.Renditions,
 		&m.HLSKey, &m.PosterKey, &m.IsTranscoded, &m.UploadedAt, &m.CreatedAt, &m.UpdatedAt,
-		&m.Visibility, &m.Description, &m.UploaderEmail, &m.PublishedAt, &m.Likes, &m.Comments}, extra...)
+		&m.Visibility, &m.Description, &m.UploaderEmail, &m.PublishedAt, &m.Likes, &m.Comments,
+		&m.Region, &m.CDNBaseURL, &m.CDNKeyPairID}, extra...)
 	err := row.Scan(dest...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Media{}, ErrNotFound
@@ -273,10 +281,10 @@ func (s *Store) Create(ctx context.Context, m Media) error {
 		return fmt.Errorf("create media: visibility %q is not private, unlisted or public", m.Visibility)
 	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO media (id, owner, title, filename, content_type, original_key, size_bytes, status,
-			visibility, description, uploader_email)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			visibility, description, uploader_email, region, cdn_base_url, cdn_key_pair_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		m.ID, m.Owner, m.Title, m.Filename, m.ContentType, m.OriginalKey, m.SizeBytes, StatusPendingUpload,
-		m.Visibility, m.Description, m.UploaderEmail)
+		m.Visibility, m.Description, m.UploaderEmail, m.Region, m.CDNBaseURL, m.CDNKeyPairID)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation
 		return ErrConflict
