@@ -1,9 +1,12 @@
 # The mediastack root stack: one region stack per region in var.regions (one or two), each
 # with its own CloudFront distribution in front of its derivatives bucket, and one set of
-# latency records that sends each client to the closest region's upload API.
+# latency records that sends each client to the closest region's upload API. The first region
+# is the home: its user pool signs every user in and its database is the catalogue's primary,
+# of which the second region holds a cross-region read replica, reached over a peering.
 #
 # Terraform cannot create providers in a loop, so the second region has its own provider
-# alias and module block; the first region is required, the second optional.
+# alias and module block; the first region is required, the second optional. For three or
+# more, examples/multi-region stamps a state per region.
 
 locals {
   # A short code per region (us-east-1 -> use1) keeps names within AWS's length limits.
@@ -66,10 +69,49 @@ module "secondary" {
   allowed_countries         = var.allowed_countries
   media_event_subscriptions = lookup(var.media_event_subscriptions, local.secondary, {})
   cdn                       = local.cdn_secondary
-  alarm_actions             = lookup(var.alarm_actions, local.secondary, [])
-  deletion_protection       = var.deletion_protection
-  force_destroy             = var.force_destroy
-  restrict_dlq_sources      = var.restrict_dlq_sources
+  home = {
+    identity = {
+      user_pool_id = module.primary.user_pool_id
+      client_id    = module.primary.user_pool_client_id
+      issuer_url   = module.primary.issuer_url
+    }
+    database = {
+      instance_arn = module.primary.database_instance_arn
+      address      = module.primary.database_address
+      port         = module.primary.database_port
+      secret_arn   = module.primary.database_secret_arn
+      cidr_block   = module.primary.vpc_cidr_block
+    }
+  }
+  alarm_actions        = lookup(var.alarm_actions, local.secondary, [])
+  deletion_protection  = var.deletion_protection
+  force_destroy        = var.force_destroy
+  restrict_dlq_sources = var.restrict_dlq_sources
+
+  tags = var.tags
+}
+
+# The second region's private path to the primary.
+module "peering" {
+  source = "./modules/peering"
+  count  = local.second_region ? 1 : 0
+  providers = {
+    aws      = aws.secondary
+    aws.home = aws
+  }
+
+  name            = "${var.name_prefix}-${local.region_codes[local.secondary]}-to-home"
+  vpc_id          = module.secondary[0].vpc_id
+  vpc_cidr_block  = module.secondary[0].vpc_cidr_block
+  route_table_ids = module.secondary[0].private_route_table_ids
+  home = {
+    region                     = local.primary
+    vpc_id                     = module.primary.vpc_id
+    cidr_block                 = module.primary.vpc_cidr_block
+    route_table_ids            = module.primary.private_route_table_ids
+    database_security_group_id = module.primary.database_security_group_id
+    database_port              = module.primary.database_port
+  }
 
   tags = var.tags
 }

@@ -258,7 +258,6 @@ module "database" {
   vpc_id                     = module.network.vpc_id
   subnet_ids                 = module.network.private_subnet_ids
   allowed_security_group_ids = values(local.database_clients)
-  allowed_cidr_blocks        = var.peer_cidr_blocks
   replicate_source_db        = try(var.home.database.instance_arn, null)
 
   tags = var.tags

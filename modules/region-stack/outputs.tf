@@ -78,9 +78,29 @@ output "database_address" {
   value       = module.database.address
 }
 
+output "vpc_id" {
+  description = "The region's VPC, for the peering (the peering module's vpc_id, or home.vpc_id from another region)."
+  value       = module.network.vpc_id
+}
+
 output "vpc_cidr_block" {
-  description = "The region's VPC range, for the peering and the other regions' home.database.cidr_block or peer_cidr_blocks."
+  description = "The region's VPC range, for the peering and the other regions' home.database.cidr_block."
   value       = module.network.vpc_cidr_block
+}
+
+output "private_route_table_ids" {
+  description = "The private subnets' route tables, which the peering gives a route to the other side."
+  value       = module.network.private_route_table_ids
+}
+
+output "database_security_group_id" {
+  description = "The database's security group; in the home region, where each peered region's peering admits that region."
+  value       = module.database.security_group_id
+}
+
+output "database_port" {
+  description = "Port of this region's DB instance."
+  value       = module.database.port
 }
 
 output "database_secret_arn" {

@@ -178,17 +178,6 @@ variable "allowed_countries" {
   }
 }
 
-variable "peer_cidr_blocks" {
-  description = "In the home region of a multi-region platform: the VPC ranges of the other regions, peered with this one, whose programs write to this region's database primary; it admits them on its port. Empty for a single region."
-  type        = list(string)
-  default     = []
-
-  validation {
-    condition     = alltrue([for c in var.peer_cidr_blocks : can(cidrhost(c, 0)) && !startswith(c, "0.0.0.0/")])
-    error_message = "peer_cidr_blocks must hold IPv4 CIDR blocks of the peered VPCs, such as 10.1.0.0/16, never 0.0.0.0/0."
-  }
-}
-
 variable "derivatives_storage_class" {
   description = "Storage class of every derivative. REDUCED_REDUNDANCY (default) trades durability for cost: derivatives are reproducible from the originals."
   type        = string

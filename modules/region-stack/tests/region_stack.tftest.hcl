@@ -254,12 +254,8 @@ run "a_region_with_a_home_shares_its_pool_and_catalogue" {
   }
 }
 
-run "the_home_region_admits_its_peers" {
+run "the_home_region_has_its_own_pool_and_primary" {
   command = plan
-
-  variables {
-    peer_cidr_blocks = ["10.1.0.0/16", "10.2.0.0/16"]
-  }
 
   assert {
     condition     = length(module.identity) == 1 && length(local.read_replica_environment) == 0 && length(aws_vpc_security_group_egress_rule.primary) == 0
