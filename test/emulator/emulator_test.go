@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -15,8 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -456,4 +459,54 @@ func putWithFormType(t *testing.T, hc *http.Client, url string, body []byte) str
 	msg, _ := io.ReadAll(resp.Body)
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", msg)
 	return resp.Header.Get("ETag")
+}
+
+// TestCrossRegionReadReplicasLiveInTheirRegion checks a fix to moto: a read replica created in
+// another region than its source (the source named by ARN) takes that region's subnet group
+// and is an instance of that region.
+func TestCrossRegionReadReplicasLiveInTheirRegion(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ns := emulator.Shared(t).NamespaceT(t)
+	home, err := ns.AWSConfig(ctx)
+	require.NoError(t, err)
+	away := home.Copy()
+	away.Region = "eu-west-1"
+
+	subnetGroup := func(cfg aws.Config, cidr string) string {
+		vpc, err := ec2.NewFromConfig(cfg).CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String(cidr)})
+		require.NoError(t, err)
+		var ids []string
+		for i, az := range []string{"a", "b"} {
+			sn, err := ec2.NewFromConfig(cfg).CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId,
+				CidrBlock: aws.String(strings.Replace(cidr, ".0.0/16", fmt.Sprintf(".%d.0/24", i), 1)), AvailabilityZone: aws.String(cfg.Region + az)})
+			require.NoError(t, err)
+			ids = append(ids, aws.ToString(sn.Subnet.SubnetId))
+		}
+		name := ns.ID + "-" + cfg.Region
+		_, err = rds.NewFromConfig(cfg).CreateDBSubnetGroup(ctx, &rds.CreateDBSubnetGroupInput{
+			DBSubnetGroupName: &name, DBSubnetGroupDescription: aws.String("test"), SubnetIds: ids})
+		require.NoError(t, err)
+		return name
+	}
+	primary, err := rds.NewFromConfig(home).CreateDBInstance(ctx, &rds.CreateDBInstanceInput{
+		DBInstanceIdentifier: aws.String(ns.ID + "-primary"), DBInstanceClass: aws.String("db.t4g.micro"), Engine: aws.String("postgres"),
+		AllocatedStorage: aws.Int32(20), MasterUsername: aws.String("media"), MasterUserPassword: aws.String("password-1234"),
+		DBSubnetGroupName: aws.String(subnetGroup(home, "10.0.0.0/16")),
+	})
+	require.NoError(t, err)
+
+	awaySubnets := subnetGroup(away, "10.1.0.0/16")
+	replica, err := rds.NewFromConfig(away).CreateDBInstanceReadReplica(ctx, &rds.CreateDBInstanceReadReplicaInput{
+		DBInstanceIdentifier: aws.String(ns.ID + "-replica"), SourceDBInstanceIdentifier: primary.DBInstance.DBInstanceArn,
+		DBSubnetGroupName: &awaySubnets,
+	})
+	require.NoError(t, err, "the replica takes the subnet group of its own region")
+	assert.Contains(t, aws.ToString(replica.DBInstance.DBInstanceArn), ":eu-west-1:")
+	assert.Equal(t, awaySubnets, aws.ToString(replica.DBInstance.DBSubnetGroup.DBSubnetGroupName))
+	assert.Equal(t, aws.ToString(primary.DBInstance.DBInstanceArn), aws.ToString(replica.DBInstance.ReadReplicaSourceDBInstanceIdentifier))
+	got, err := rds.NewFromConfig(away).DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(ns.ID + "-replica")})
+	require.NoError(t, err)
+	require.Len(t, got.DBInstances, 1)
+	assert.Contains(t, aws.ToString(got.DBInstances[0].Endpoint.Address), ".eu-west-1.", "an endpoint of its own region")
 }

@@ -61,6 +61,7 @@ from moto.cloudfront import responses as cloudfront_responses
 from moto.core.responses import ActionAuthenticatorMixin, BaseResponse, EmptyResult
 from botocore.awsrequest import AWSRequest
 from moto.iam.access_control import IAMPolicyStatement, IAMRequestBase, PermissionResult
+from moto.rds import models as rds_models
 from moto.s3 import models as s3_models
 from moto.s3 import responses as s3_responses
 from moto.sqs import models as sqs_models
@@ -522,6 +523,21 @@ def _complete_multipart_upload_once(self, *args, **kwargs):
 s3_models.S3Backend.put_object = _put_object_quiet_while_completing
 s3_models.S3Backend.complete_multipart_upload = _complete_multipart_upload_once
 
+
+_create_db_instance_read_replica = rds_models.RDSBackend.create_db_instance_read_replica
+
+
+def _create_read_replica_in_its_region(self, db_kwargs):
+    """A cross-region read replica lives in the region it is created in, with that region's
+    subnet group (CreateDBInstanceReadReplica naming its source by ARN). moto copies the source
+    instance and sets each argument in turn, the backend (which decides the region) last, so
+    it looked the subnet group up in the source's region: the backend now goes first."""
+    if self.arn_regex.match(db_kwargs["source_db_instance_identifier"]):
+        db_kwargs = {"backend": self, **db_kwargs}
+    return _create_db_instance_read_replica(self, db_kwargs)
+
+
+rds_models.RDSBackend.create_db_instance_read_replica = _create_read_replica_in_its_region
 
 
 def _ses_sent_messages(request, full_url, headers):
