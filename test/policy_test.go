@@ -33,6 +33,25 @@ var planFolders = map[string]func(root string) map[string]any{
 	"examples/complete": func(root string) map[string]any {
 		return map[string]any{"upload_api_zip_path": standInZip(root), "transcoder_zip_path": standInZip(root), "zone_name": "media.example.com"}
 	},
+	// A region of the stamped platform other than the home, with the home's outputs.
+	"examples/multi-region/region": func(root string) map[string]any {
+		return map[string]any{
+			"region": "eu-west-1", "home_region": "us-east-1", "cidr_block": "10.1.0.0/16",
+			"upload_api_zip_path": standInZip(root), "transcoder_zip_path": standInZip(root),
+			"home": map[string]any{
+				"identity": map[string]any{"user_pool_id": "us-east-1_AbCdEfGhI", "client_id": "1example23456789", "issuer_url": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEfGhI"},
+				"database": map[string]any{"instance_arn": "arn:aws:rds:us-east-1:123456789012:db:home", "address": "home.abc.us-east-1.rds.amazonaws.com", "port": 5432,
+					"secret_arn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-home-AbCdEf", "cidr_block": "10.0.0.0/16"},
+				"network": map[string]any{"vpc_id": "vpc-0f1e2d3c4b5a60789", "route_table_ids": []string{"rtb-0b000000000000001"}, "database_security_group_id": "sg-0123456789abcdef0"},
+			},
+		}
+	},
+	"examples/multi-region/edge": func(root string) map[string]any {
+		return map[string]any{"zone_name": "media.example.com", "regions": map[string]any{
+			"us-east-1": map[string]any{"api_url": "http://a.us-east-1.elb.amazonaws.com", "alb_dns_name": "a-1.us-east-1.elb.amazonaws.com", "alb_zone_id": "Z35SXDOTRQ7X7K", "https": false, "cdn_base_url": "https://d1.cloudfront.net"},
+			"eu-west-1": map[string]any{"api_url": "http://b.eu-west-1.elb.amazonaws.com", "alb_dns_name": "b-1.eu-west-1.elb.amazonaws.com", "alb_zone_id": "Z32O12XQLNTSW2", "https": false, "cdn_base_url": "https://d2.cloudfront.net"},
+		}}
+	},
 	"examples/media-buckets":  nil,
 	"examples/private-bucket": nil,
 	"examples/queue":          nil,

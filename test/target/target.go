@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -26,6 +27,7 @@ import (
 	teststructure "github.com/gruntwork-io/terratest/modules/test-structure"
 	"github.com/hashicorp/terraform-exec/tfexec"
 
+	"github.com/mediastack/terraform-aws-mediastack/stamp"
 	"github.com/mediastack/terraform-aws-mediastack/test/emulator"
 	"github.com/mediastack/terraform-aws-mediastack/test/procs"
 )
@@ -459,4 +461,56 @@ func (tg *Target) Deploy(t testing.TB, folder string, vars map[string]any) *terr
 	})
 	teststructure.RunTestStage(t, "deploy", func() { terraform.InitAndApply(t, opts) })
 	return opts
+}
+
+// MultiRegionFolder is the stamped multi-region example: a configuration per region and one
+// for the edge.
+const MultiRegionFolder = "examples/multi-region"
+
+// Stamp returns the stamp configuration of examples/multi-region on this target for regions
+// (the first is the home): its folders copied into tmp with the provider override, Vars'
+// defaults with vars added for every state, a VPC range of its own for each region, and the
+// target's Terraform environment.
+func (tg *Target) Stamp(root, tmp string, regions []string, vars map[string]any) (stamp.Config, error) {
+	if len(regions) == 0 {
+		return stamp.Config{}, errors.New("stamp: no regions")
+	}
+	cliConfig, err := CLIConfigFile(root)
+	if err != nil {
+		return stamp.Config{}, err
+	}
+	regionDir, err := tg.PrepareFolder(root, tmp, MultiRegionFolder+"/region")
+	if err != nil {
+		return stamp.Config{}, err
+	}
+	edgeDir := filepath.Join(tmp, MultiRegionFolder, "edge")
+	override, err := tg.ProviderOverride(edgeDir)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(edgeDir, OverrideFile), override, 0o644)
+	}
+	if err != nil {
+		return stamp.Config{}, fmt.Errorf("edge provider override: %w", err)
+	}
+	common, err := tg.Vars(regionDir, vars)
+	if err != nil {
+		return stamp.Config{}, err
+	}
+	perRegion := map[string]map[string]any{}
+	for i, r := range regions {
+		perRegion[r] = map[string]any{"cidr_block": fmt.Sprintf("10.%d.0.0/16", i)}
+	}
+	env := tg.TerraformEnv(cliConfig)
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok && !strings.HasPrefix(k, "TF_") {
+			if _, set := env[k]; !set {
+				env[k] = v
+			}
+		}
+	}
+	return stamp.Config{
+		Home: regions[0], Regions: regions,
+		RegionConfig: regionDir, EdgeConfig: edgeDir,
+		Vars: common, RegionVars: perRegion,
+		Env: env, Parallelism: 20,
+	}, nil
 }

@@ -1,0 +1,70 @@
+# The stamp contract: "home" for the other regions, "endpoint" for the edge.
+
+output "home" {
+  description = "What every other region takes as var.home: the user pool, the catalogue's primary and the path to it. Meaningful in the home region."
+  value = {
+    identity = {
+      user_pool_id = module.region.user_pool_id
+      client_id    = module.region.user_pool_client_id
+      issuer_url   = module.region.issuer_url
+    }
+    database = {
+      instance_arn = module.region.database_instance_arn
+      address      = module.region.database_address
+      port         = module.region.database_port
+      secret_arn   = module.region.database_secret_arn
+      cidr_block   = module.region.vpc_cidr_block
+    }
+    network = {
+      vpc_id                     = module.region.vpc_id
+      route_table_ids            = module.region.private_route_table_ids
+      database_security_group_id = module.region.database_security_group_id
+    }
+  }
+}
+
+output "endpoint" {
+  description = "What the edge takes of this region (its var.regions entry): the API's load balancer and URLs, and the CDN."
+  value = {
+    api_url      = module.region.api_url
+    alb_dns_name = module.region.alb_dns_name
+    alb_zone_id  = module.region.alb_zone_id
+    https        = var.certificate_arn != null
+    cdn_base_url = "https://${module.cdn.domain_name}"
+  }
+}
+
+output "api_url" {
+  description = "Base URL of this region's upload API at its load balancer."
+  value       = module.region.api_url
+}
+
+output "cdn_base_url" {
+  description = "Base URL this region's media is served from."
+  value       = "https://${module.cdn.domain_name}"
+}
+
+output "api_via_cdn_url" {
+  description = "Base URL of this region's API's cached public reads through its distribution; null when it does not serve them."
+  value       = module.cdn.api_base_url
+}
+
+output "user_pool_id" {
+  description = "The user pool every region trusts (the home region's)."
+  value       = module.region.user_pool_id
+}
+
+output "user_pool_client_id" {
+  description = "The app client whose tokens every region accepts."
+  value       = module.region.user_pool_client_id
+}
+
+output "upload_api_asg_name" {
+  description = "This region's upload API fleet."
+  value       = module.region.upload_api_asg_name
+}
+
+output "peering_connection_id" {
+  description = "The peering to the home region; null in the home region."
+  value       = one(module.peering[*].peering_connection_id)
+}
