@@ -107,10 +107,17 @@ type Endpoints struct {
 	Regions []RegionEndpoints `json:"regions"`
 	// APIDNSName is the latency record's name, answered with each client's nearest healthy
 	// region by the DNS server; "" without one.
-	APIDNSName  string `json:"api_dns_name,omitempty"`
-	EmulatorURL string `json:"emulator_url"`
-	CABundle    string `json:"ca_bundle"` // trust it for the emulator and the proxy's TLS
-	IDToken     string `json:"id_token,omitempty"`
+	APIDNSName string `json:"api_dns_name,omitempty"`
+	// ClientRegions and ClientCountries say where a client is by the address it sends from:
+	// a client presents itself as being in a region (DNS queries) or a country (the CDN and
+	// the API) by binding a loopback address of the prefix; others are in the home region
+	// and DefaultCountry.
+	ClientRegions   []r53dns.ClientRegion `json:"client_regions,omitempty"`
+	ClientCountries []ClientCountry       `json:"client_countries,omitempty"`
+	DefaultCountry  string                `json:"default_country,omitempty"`
+	EmulatorURL     string                `json:"emulator_url"`
+	CABundle        string                `json:"ca_bundle"` // trust it for the emulator and the proxy's TLS
+	IDToken         string                `json:"id_token,omitempty"`
 	// Identity is the user pool the API trusts, so that any client can sign users up and
 	// in through Cognito's own API, as an app would; known once SignIn ran.
 	Identity *Identity `json:"identity,omitempty"`
@@ -462,6 +469,10 @@ func (c *Cloud) Endpoints() Endpoints {
 		DNSServer:   c.dns.Addr(),
 		EmulatorURL: c.opts.Emulator.URL(),
 		CABundle:    c.opts.Emulator.CABundle(),
+
+		ClientRegions:   c.opts.ClientRegions,
+		ClientCountries: c.opts.ClientCountries,
+		DefaultCountry:  c.opts.DefaultCountry,
 	}
 	for _, region := range c.opts.Regions {
 		r := RegionEndpoints{Region: region}

@@ -1,6 +1,7 @@
-// Package localdeploy brings the root stack up on this machine: the emulator, `terraform
-// apply` of the repository's root stack into an emulated account, the local cloud running
-// what was deployed, and a signed-in demo user. `make demo` and `make up` use it.
+// Package localdeploy brings the platform up on this machine: the emulator, `terraform
+// apply` into an emulated account (of the repository's root stack for one region, of
+// examples/multi-region stamped a state per region for more), the local cloud running what
+// was deployed, and a signed-in demo user. `make demo` and `make up` use it.
 package localdeploy
 
 import (
@@ -8,14 +9,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
 
+	"github.com/mediastack/terraform-aws-mediastack/stamp"
 	"github.com/mediastack/terraform-aws-mediastack/test/emulator"
 	"github.com/mediastack/terraform-aws-mediastack/test/localcloud"
+	r53dns "github.com/mediastack/terraform-aws-mediastack/test/localcloud/dns"
 	"github.com/mediastack/terraform-aws-mediastack/test/procs"
 	"github.com/mediastack/terraform-aws-mediastack/test/target"
 )
@@ -27,9 +32,20 @@ type Options struct {
 	Stage func(name string, fn func() error) error
 	// Logf receives what the local cloud reports; nil discards it.
 	Logf func(format string, args ...any)
-	// Cloud holds further local cloud options (OnBatch, ClientRegions); Up sets its
-	// Emulator, Namespace, Manifest and Logf.
+	// Regions to deploy, the home first; one (Region) when empty. With more than one, each
+	// has a state of its own (examples/multi-region) and DNS clients from 127.0.<n>.0/24 are
+	// placed in the n-th region (ClientRegionPrefix).
+	Regions []string
+	// Cloud holds further local cloud options (OnBatch, ClientCountries); Up sets its
+	// Emulator, Namespace, Manifest, Regions, ClientRegions and Logf.
 	Cloud localcloud.Options
+}
+
+// ClientRegionPrefix is where the DNS clients of the i-th region are (from 0, the home):
+// 127.0.<i+1>.0/24, so that a client presents itself as being in a region by the loopback
+// address it sends from.
+func ClientRegionPrefix(i int) netip.Prefix {
+	return netip.PrefixFrom(netip.AddrFrom4([4]byte{127, 0, byte(i + 1), 0}), 24)
 }
 
 // Stack is the root stack deployed on the local target with its local cloud running.
@@ -42,6 +58,9 @@ type Stack struct {
 
 	tf         *tfexec.Terraform
 	vars       []*tfexec.VarOption
+	stamp      *stamp.Config // the states of a multi-region deployment; nil for the root stack
+	logf       func(format string, args ...any)
+	applied    bool
 	removeWork func() error
 	stage      func(name string, fn func() error) error
 }
@@ -52,7 +71,7 @@ const Region = "us-east-1"
 // Up starts the emulator, applies the root stack, starts the local cloud and signs the demo
 // user in. On failure it tears down what it brought up. ctx bounds the bring-up only.
 func Up(ctx context.Context, opts Options) (_ *Stack, err error) {
-	s := &Stack{stage: opts.Stage}
+	s := &Stack{stage: opts.Stage, logf: opts.Logf}
 	if s.stage == nil {
 		s.stage = func(_ string, fn func() error) error { return fn() }
 	}
@@ -62,10 +81,6 @@ func Up(ctx context.Context, opts Options) (_ *Stack, err error) {
 		}
 	}()
 	root, err := target.RepoRoot()
-	if err != nil {
-		return nil, err
-	}
-	cliConfig, err := target.CLIConfigFile(root)
 	if err != nil {
 		return nil, err
 	}
@@ -89,35 +104,26 @@ func Up(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.removeWork = removeWork
-	dir, err := s.Target.PrepareFolder(root, work, ".")
+	regions := opts.Regions
+	if len(regions) == 0 {
+		regions = []string{Region}
+	}
+	if len(regions) == 1 {
+		err = s.applyRoot(ctx, root, work, regions[0])
+	} else {
+		err = s.applyStamped(ctx, root, work, regions)
+	}
 	if err != nil {
-		return nil, err
-	}
-	if s.tf, err = s.Target.TfexecIn(dir, cliConfig); err != nil {
-		return nil, err
-	}
-	if s.vars, err = stackVars(root, dir, s.Target); err != nil {
-		return nil, err
-	}
-	if err := s.stage("terraform apply (the root stack)", func() error {
-		if err := s.tf.Init(ctx, tfexec.Backend(false)); err != nil {
-			return err
-		}
-		apply := []tfexec.ApplyOption{tfexec.Parallelism(20)}
-		for _, v := range s.vars {
-			apply = append(apply, v)
-		}
-		return s.tf.Apply(ctx, apply...)
-	}); err != nil {
-		return nil, err
-	}
-	if s.Outputs, err = s.tf.Output(ctx); err != nil {
 		return nil, err
 	}
 
 	if err := s.stage("start the local cloud (functions, fleet, database, CDN, DNS)", func() error {
 		cloudOpts := opts.Cloud
 		cloudOpts.Emulator, cloudOpts.Namespace, cloudOpts.Manifest, cloudOpts.Logf = s.Emulator, ns, manifest, opts.Logf
+		cloudOpts.Regions = regions
+		for i, r := range regions {
+			cloudOpts.ClientRegions = append(cloudOpts.ClientRegions, r53dns.ClientRegion{Prefix: ClientRegionPrefix(i), Region: r})
+		}
 		s.Cloud, err = localcloud.Start(ctx, cloudOpts)
 		return err
 	}); err != nil {
@@ -133,17 +139,84 @@ func Up(ctx context.Context, opts Options) (_ *Stack, err error) {
 	return s, nil
 }
 
+// applyRoot applies the root stack for one region.
+func (s *Stack) applyRoot(ctx context.Context, root, work, region string) error {
+	cliConfig, err := target.CLIConfigFile(root)
+	if err != nil {
+		return err
+	}
+	dir, err := s.Target.PrepareFolder(root, work, ".")
+	if err != nil {
+		return err
+	}
+	if s.tf, err = s.Target.TfexecIn(dir, cliConfig); err != nil {
+		return err
+	}
+	if s.vars, err = stackVars(root, dir, s.Target, region); err != nil {
+		return err
+	}
+	if err := s.stage("terraform apply (the root stack)", func() error {
+		if err := s.tf.Init(ctx, tfexec.Backend(false)); err != nil {
+			return err
+		}
+		s.applied = true // destroy even a half-applied stack
+		apply := []tfexec.ApplyOption{tfexec.Parallelism(20)}
+		for _, v := range s.vars {
+			apply = append(apply, v)
+		}
+		return s.tf.Apply(ctx, apply...)
+	}); err != nil {
+		return err
+	}
+	s.Outputs, err = s.tf.Output(ctx)
+	return err
+}
+
+// applyStamped stamps examples/multi-region in regions, a state each.
+func (s *Stack) applyStamped(ctx context.Context, root, work string, regions []string) error {
+	vars := map[string]any{
+		"identity":     map[string]any{"allow_password_auth": true},
+		"zone_name":    s.Target.RunID + ".media.example.com",
+		"health_check": map[string]any{"request_interval": 10, "failure_threshold": 2},
+	}
+	for variable, path := range artifacts(root) {
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("%s is missing: run scripts/setup (or make setup) to build it", path)
+		}
+		vars[variable] = path
+	}
+	cfg, err := s.Target.Stamp(root, work, regions, vars)
+	if err != nil {
+		return err
+	}
+	cfg.Logf = s.logf
+	s.stamp = &cfg
+	return s.stage(fmt.Sprintf("terraform apply, a state per region (%s) and the edge", strings.Join(regions, ", ")), func() error {
+		s.applied = true
+		_, err := stamp.Apply(ctx, cfg)
+		return err
+	})
+}
+
+// artifacts are the built programs the stacks deploy, by the variable that names them.
+func artifacts(root string) map[string]string {
+	return map[string]string{
+		"upload_api_zip_path": filepath.Join(root, "build", "upload-api.zip"),
+		"transcoder_zip_path": filepath.Join(root, "build", "transcoder.zip"),
+	}
+}
+
 // stackVars are the root stack's variables on the local target: the built artifacts, plain
 // HTTP at the load balancer (no certificate authority AWS trusts here), password sign-in
 // for the demo user, and latency records in a zone of the run's own.
-func stackVars(root, dir string, tg *target.Target) ([]*tfexec.VarOption, error) {
+func stackVars(root, dir string, tg *target.Target, region string) ([]*tfexec.VarOption, error) {
 	extra := map[string]any{
+		"regions":          []string{region},
 		"allow_plain_http": true,
 		"identity":         map[string]any{"allow_password_auth": true},
 		"dns":              map[string]any{"zone_name": tg.RunID + ".media.example.com", "health_checks": false},
 	}
-	for variable, artifact := range map[string]string{"upload_api_zip_path": "upload-api.zip", "transcoder_zip_path": "transcoder.zip"} {
-		path := filepath.Join(root, "build", artifact)
+	for variable, path := range artifacts(root) {
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("%s is missing: run scripts/setup (or make setup) to build it", path)
 		}
@@ -172,8 +245,12 @@ func (s *Stack) WriteEndpoints(path string) error {
 	return os.Rename(tmp, path) // readers never see half a file
 }
 
-// DestroyTimeout bounds terraform destroy at teardown.
-const DestroyTimeout = 5 * time.Minute
+// DestroyTimeout bounds terraform destroy at teardown: of the root stack, and of every state
+// of a multi-region deployment.
+const (
+	DestroyTimeout        = 5 * time.Minute
+	StampedDestroyTimeout = 15 * time.Minute
+)
 
 // Down stops the local cloud, destroys the stack and stops the emulator; safe on a
 // partial bring-up and to call twice.
@@ -183,8 +260,13 @@ func (s *Stack) Down(ctx context.Context) error {
 		errs = append(errs, s.Cloud.Stop())
 		s.Cloud = nil
 	}
-	if s.tf != nil && s.Outputs != nil {
+	if s.applied {
 		errs = append(errs, s.stage("terraform destroy", func() error {
+			if s.stamp != nil {
+				ctx, cancel := context.WithTimeout(ctx, StampedDestroyTimeout)
+				defer cancel()
+				return stamp.Destroy(ctx, *s.stamp)
+			}
 			ctx, cancel := context.WithTimeout(ctx, DestroyTimeout)
 			defer cancel()
 			destroy := []tfexec.DestroyOption{tfexec.Parallelism(20)}
@@ -193,7 +275,7 @@ func (s *Stack) Down(ctx context.Context) error {
 			}
 			return s.tf.Destroy(ctx, destroy...)
 		}))
-		s.Outputs = nil
+		s.applied, s.Outputs = false, nil
 	}
 	if s.Emulator != nil {
 		errs = append(errs, s.Emulator.Stop())

@@ -63,6 +63,7 @@ type Rendition struct {
 type Media struct {
 	MediaID    string      `json:"media_id"`
 	Owner      string      `json:"owner"`
+	Region     string      `json:"region"` // holding it: its URLs are that region's CDN
 	Title      string      `json:"title"`
 	Status     string      `json:"status"`
 	Error      *string     `json:"error"`

@@ -1,7 +1,9 @@
-// Command localcloud keeps the root stack running on this machine for manual use, behind
+// Command localcloud keeps the platform running on this machine for manual use, behind
 // `make up` and `make down`:
 //
 //	localcloud up     start it in the background; returns once .local/endpoints.json is written
+//	                  (MEDIASTACK_REGIONS=us-east-1,eu-west-1 for more regions than one, the
+//	                  home first: a state each, as examples/multi-region stamps them)
 //	localcloud down   tear it down (terraform destroy, every process stopped) and wait
 //	localcloud serve  run it in the foreground until SIGINT/SIGTERM (what up starts)
 package main
@@ -25,11 +27,25 @@ import (
 
 const usage = "usage: localcloud up | down | serve"
 
-// UpTimeout bounds how long up waits for the stack: apply and the fleet's health checks.
-const UpTimeout = 10 * time.Minute
+// UpTimeout bounds how long up waits for the stack: apply (of every region's state) and the
+// fleets' health checks.
+const UpTimeout = 20 * time.Minute
 
 // DownTimeout bounds how long down waits for the teardown.
-const DownTimeout = 8 * time.Minute
+const DownTimeout = 16 * time.Minute
+
+// RegionsEnv names the regions to bring up, comma-separated, the home first.
+const RegionsEnv = "MEDIASTACK_REGIONS"
+
+func regions() []string {
+	var out []string
+	for _, r := range strings.Split(os.Getenv(RegionsEnv), ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
 
 func main() {
 	if len(os.Args) != 2 {
@@ -145,6 +161,7 @@ func serve(dir string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	stack, err := localdeploy.Up(ctx, localdeploy.Options{
+		Regions: regions(),
 		Stage: func(name string, fn func() error) error {
 			fmt.Printf("==> %s\n", name)
 			began := time.Now()
