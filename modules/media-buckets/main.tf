@@ -40,6 +40,113 @@ resource "aws_s3_bucket_notification" "originals" {
 }
 
 ################################################################################
+# Replication of the originals into another region (optional)
+################################################################################
+
+locals {
+  replicate = var.originals_replication != null
+}
+
+data "aws_iam_policy_document" "replication_trust" {
+  count = local.replicate ? 1 : 0
+
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["s3.amazonaws.com"]
+    }
+  }
+}
+
+# What S3 Replication needs, and nothing more: read the rule and the versions of this bucket,
+# write replicas (and delete markers) into the destination.
+data "aws_iam_policy_document" "replication" {
+  count = local.replicate ? 1 : 0
+
+  statement {
+    actions   = ["s3:GetReplicationConfiguration", "s3:ListBucket"]
+    resources = [module.originals.arn]
+  }
+  statement {
+    actions   = ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"]
+    resources = ["${module.originals.arn}/${var.originals_upload_prefix}*"]
+  }
+  statement {
+    actions   = ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"]
+    resources = ["${var.originals_replication.destination_bucket_arn}/${var.originals_upload_prefix}*"]
+  }
+  dynamic "statement" {
+    for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
+    content {
+      actions   = ["kms:Decrypt"]
+      resources = [statement.value]
+    }
+  }
+  dynamic "statement" {
+    for_each = try(var.originals_replication.destination_kms_key_arn, null) == null ? [] : [var.originals_replication.destination_kms_key_arn]
+    content {
+      actions   = ["kms:Encrypt", "kms:GenerateDataKey"]
+      resources = [statement.value]
+    }
+  }
+}
+
+resource "aws_iam_role" "replication" {
+  count = local.replicate ? 1 : 0
+
+  name_prefix        = "${substr(var.name_prefix, 0, 20)}-replication-"
+  assume_role_policy = data.aws_iam_policy_document.replication_trust[0].json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "replication" {
+  count = local.replicate ? 1 : 0
+
+  role   = aws_iam_role.replication[0].id
+  policy = data.aws_iam_policy_document.replication[0].json
+}
+
+resource "aws_s3_bucket_replication_configuration" "originals" {
+  count = local.replicate ? 1 : 0
+
+  bucket = module.originals.id
+  role   = aws_iam_role.replication[0].arn
+
+  rule {
+    id     = "originals-to-replica"
+    status = "Enabled"
+    filter {
+      prefix = var.originals_upload_prefix
+    }
+    delete_marker_replication {
+      status = "Enabled"
+    }
+    destination {
+      bucket        = var.originals_replication.destination_bucket_arn
+      storage_class = var.originals_replication.storage_class
+      dynamic "encryption_configuration" {
+        for_each = try(var.originals_replication.destination_kms_key_arn, null) == null ? [] : [var.originals_replication.destination_kms_key_arn]
+        content {
+          replica_kms_key_id = encryption_configuration.value
+        }
+      }
+    }
+    dynamic "source_selection_criteria" {
+      for_each = var.kms_key_arn == null ? [] : [1]
+      content {
+        sse_kms_encrypted_objects {
+          status = "Enabled"
+        }
+      }
+    }
+  }
+
+  # S3 refuses a replication rule on a bucket whose versioning is not yet enabled.
+  depends_on = [module.originals]
+}
+
+################################################################################
 # Derivatives
 ################################################################################
 

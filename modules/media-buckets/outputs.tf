@@ -32,3 +32,8 @@ output "originals_upload_prefix" {
   description = "Key prefix under which originals trigger transcoding."
   value       = var.originals_upload_prefix
 }
+
+output "originals_replication_role_arn" {
+  description = "The role S3 Replication copies the originals with; null without originals_replication."
+  value       = one(aws_iam_role.replication[*].arn)
+}

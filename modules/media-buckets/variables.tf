@@ -100,6 +100,27 @@ variable "derivatives_lifecycle" {
   default = {}
 }
 
+variable "originals_replication" {
+  description = <<-EOT
+    Copies of the originals in another region, for disaster recovery (S3 Replication): every new version of an original under the upload prefix is replicated into destination_bucket_arn (a versioned bucket in another region, which the caller creates) at storage_class, and delete markers are replicated too. S3 replicates objects created after the rule exists, never permanent deletions of versions: a media's deletion purges its original here, while its replica stays until the destination's own lifecycle removes it. Null (the default) replicates nothing.
+  EOT
+  type = object({
+    destination_bucket_arn  = string
+    storage_class           = optional(string, "STANDARD_IA")
+    destination_kms_key_arn = optional(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.originals_replication == null || can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", try(var.originals_replication.destination_bucket_arn, "")))
+    error_message = "originals_replication.destination_bucket_arn must be a bucket ARN like arn:aws:s3:::acme-media-originals-replica."
+  }
+  validation {
+    condition     = var.originals_replication == null || contains(["STANDARD", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"], try(var.originals_replication.storage_class, ""))
+    error_message = "originals_replication.storage_class must be one of STANDARD, STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER_IR, GLACIER or DEEP_ARCHIVE."
+  }
+}
+
 variable "access_logging" {
   description = "Server access logging of both buckets into a separate log bucket, under <target_prefix>originals/ and <target_prefix>derivatives/. Null turns it off."
   type = object({

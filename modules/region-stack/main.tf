@@ -199,6 +199,7 @@ module "media_buckets" {
   transcode_notification    = { queue_arn = module.transcode_queue.queue_arn }
   cdn_distribution_arns     = var.cdn == null ? [] : var.cdn.distribution_arns
   cors_allowed_origins      = var.cors_allowed_origins
+  originals_replication     = var.originals_replication
   force_destroy             = var.force_destroy
 
   tags = var.tags

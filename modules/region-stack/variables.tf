@@ -178,6 +178,16 @@ variable "allowed_countries" {
   }
 }
 
+variable "originals_replication" {
+  description = "Copies of the originals in a versioned bucket of another region, for disaster recovery (the media-buckets module's originals_replication: destination_bucket_arn, storage_class, destination_kms_key_arn). Null replicates nothing."
+  type = object({
+    destination_bucket_arn  = string
+    storage_class           = optional(string, "STANDARD_IA")
+    destination_kms_key_arn = optional(string)
+  })
+  default = null
+}
+
 variable "derivatives_storage_class" {
   description = "Storage class of every derivative. REDUCED_REDUNDANCY (default) trades durability for cost: derivatives are reproducible from the originals."
   type        = string

@@ -58,12 +58,13 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from flask import Request as FlaskRequest, current_app
 from moto.cloudfront import responses as cloudfront_responses
-from moto.core.responses import ActionAuthenticatorMixin, BaseResponse, EmptyResult
+from moto.core.responses import ActionAuthenticatorMixin, ActionResult, BaseResponse, EmptyResult
 from botocore.awsrequest import AWSRequest
 from moto.iam.access_control import IAMPolicyStatement, IAMRequestBase, PermissionResult
 from moto.rds import models as rds_models
 from moto.s3 import models as s3_models
 from moto.s3 import responses as s3_responses
+from moto.s3.exceptions import ReplicationConfigurationNotFoundError
 from moto.sqs import models as sqs_models
 from moto.moto_api._internal import urls as moto_api_urls
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
@@ -538,6 +539,35 @@ def _create_read_replica_in_its_region(self, db_kwargs):
 
 
 rds_models.RDSBackend.create_db_instance_read_replica = _create_read_replica_in_its_region
+
+# What GetBucketReplication reads back of a rule, as PutBucketReplication gave it.
+_REPLICATION_RULE_FIELDS = ("ID", "Priority", "Status", "Filter", "Prefix", "DeleteMarkerReplication",
+                            "Destination", "SourceSelectionCriteria", "ExistingObjectReplication")
+
+
+def _get_bucket_replication_as_put(self):
+    """GetBucketReplication answers each rule as it was put. moto answered every rule with an
+    empty prefix filter and delete-marker replication disabled, so a rule read back replicated
+    everything and Terraform planned its filter again after every apply."""
+    self.data["Action"] = "GetBucketReplication"
+    replication = self.backend.get_bucket_replication(self.bucket_name)
+    if not replication:
+        raise ReplicationConfigurationNotFoundError(bucket_name=self.bucket_name)
+    rules = replication["Rule"]
+    rules = rules if isinstance(rules, list) else [rules]
+    answered = []
+    for rule in rules:
+        r = {k: rule[k] for k in _REPLICATION_RULE_FIELDS if k in rule}
+        r.setdefault("DeleteMarkerReplication", {"Status": "Disabled"})
+        if "Filter" not in r and "Prefix" not in r:
+            r["Filter"] = {"Prefix": ""}
+        elif isinstance(r.get("Filter"), dict) and r["Filter"].get("Prefix") is None and "And" not in r["Filter"] and "Tag" not in r["Filter"]:
+            r["Filter"] = {"Prefix": ""}
+        answered.append(r)
+    return self.serialized(ActionResult({"ReplicationConfiguration": {"Role": replication["Role"], "Rules": answered}}))
+
+
+s3_responses.S3Response.get_bucket_replication = _get_bucket_replication_as_put
 
 
 def _ses_sent_messages(request, full_url, headers):

@@ -9,6 +9,7 @@
 //   - a caching edge per CloudFront distribution, reaching S3 as the CloudFront service
 //     principal (edge);
 //   - a DNS server for the hosted zones (r53dns);
+//   - S3 Replication of new objects per each bucket's rules (replication);
 //   - one names resolver mapping every AWS host name above to its local address, and an HTTP
 //     proxy on it for clients that cannot dial through Go (names).
 //
@@ -40,6 +41,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/mediastack/terraform-aws-mediastack/test/emulator"
@@ -49,6 +51,8 @@ import (
 	"github.com/mediastack/terraform-aws-mediastack/test/localcloud/functions"
 	"github.com/mediastack/terraform-aws-mediastack/test/localcloud/names"
 	"github.com/mediastack/terraform-aws-mediastack/test/localcloud/rds"
+	"github.com/mediastack/terraform-aws-mediastack/test/localcloud/replication"
+	"github.com/mediastack/terraform-aws-mediastack/test/localcloud/roles"
 	"github.com/mediastack/terraform-aws-mediastack/test/target"
 )
 
@@ -171,6 +175,8 @@ type Cloud struct {
 	fleets   map[string]*fleet.Fleet // by region
 	dns      *r53dns.Server
 	health   *r53dns.HealthChecker
+	// replication copies objects as S3 Replication does.
+	replication *replication.Replicator
 
 	mu       sync.Mutex
 	idToken  string
@@ -232,6 +238,13 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 	if err := c.startEdges(ctx); err != nil {
 		return nil, err
 	}
+	// S3 Replication, by the replication role of each configuration (as the S3 service).
+	c.replication = replication.Start(replication.Options{
+		S3:          s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }),
+		Credentials: func(role string) aws.CredentialsProvider { return roles.Credentials(cfg, role, "s3-replication") },
+		Include:     opts.Include,
+		Logf:        opts.Logf,
+	})
 	for _, region := range opts.Regions {
 		if err := c.startFunctions(ctx, region, manifest); err != nil {
 			return nil, err
@@ -624,6 +637,9 @@ func (c *Cloud) Stop() error {
 		}
 		for _, e := range c.edges {
 			errs = append(errs, e.Stop())
+		}
+		if c.replication != nil {
+			c.replication.Stop()
 		}
 		if c.dbs != nil {
 			errs = append(errs, c.dbs.Stop())

@@ -31,6 +31,9 @@ module "region" {
   allowed_countries    = var.allowed_countries
   force_destroy        = var.force_destroy
   restrict_dlq_sources = var.restrict_dlq_sources
+  originals_replication = var.originals_replica_region == null ? null : {
+    destination_bucket_arn = module.originals_replica[0].arn
+  }
   home = local.home ? null : {
     identity = var.home.identity
     database = var.home.database
@@ -84,4 +87,18 @@ module "peering" {
   }
 
   tags = local.tags
+}
+
+# The copies of this region's originals in another region.
+module "originals_replica" {
+  source = "../../../modules/private-bucket"
+  count  = var.originals_replica_region == null ? 0 : 1
+  providers = {
+    aws = aws.replica
+  }
+
+  name          = "${local.name}-originals-replica"
+  versioning    = true # S3 Replication writes into versioned buckets only
+  force_destroy = var.force_destroy
+  tags          = merge(local.tags, { "mediastack:role" = "originals-replica" })
 }

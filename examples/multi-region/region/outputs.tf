@@ -68,3 +68,8 @@ output "peering_connection_id" {
   description = "The peering to the home region; null in the home region."
   value       = one(module.peering[*].peering_connection_id)
 }
+
+output "originals_replica_bucket_id" {
+  description = "The bucket in originals_replica_region holding copies of this region's originals; null without one."
+  value       = one(module.originals_replica[*].id)
+}

@@ -52,6 +52,17 @@ variable "cidr_block" {
   type        = string
 }
 
+variable "originals_replica_region" {
+  description = "A region to keep copies of this region's originals in, for disaster recovery (S3 Replication into a versioned bucket there, in STANDARD_IA); null keeps none. Give it per region (the stamp file's region_vars)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.originals_replica_region == null || var.originals_replica_region != var.region
+    error_message = "originals_replica_region must be another region than the state's own."
+  }
+}
+
 variable "upload_api_zip_path" {
   description = "Zip of the upload API (build/upload-api.zip after scripts/setup)."
   type        = string

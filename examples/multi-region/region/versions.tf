@@ -36,3 +36,13 @@ provider "aws" {
     tags = local.tags
   }
 }
+
+# Where this region's originals are replicated to (this region when none).
+provider "aws" {
+  alias  = "replica"
+  region = coalesce(var.originals_replica_region, var.region)
+
+  default_tags {
+    tags = local.tags
+  }
+}

@@ -139,3 +139,41 @@ run "rejects_bad_queue_arn" {
   }
   expect_failures = [var.transcode_notification]
 }
+
+run "replicates_new_originals_into_another_region" {
+  command = plan
+  variables {
+    originals_replication = { destination_bucket_arn = "arn:aws:s3:::media-test-originals-replica" }
+  }
+
+  assert {
+    condition = (length(aws_s3_bucket_replication_configuration.originals) == 1 &&
+      aws_s3_bucket_replication_configuration.originals[0].rule[0].status == "Enabled" &&
+      aws_s3_bucket_replication_configuration.originals[0].rule[0].filter[0].prefix == "uploads/" &&
+      aws_s3_bucket_replication_configuration.originals[0].rule[0].destination[0].bucket == "arn:aws:s3:::media-test-originals-replica" &&
+    aws_s3_bucket_replication_configuration.originals[0].rule[0].destination[0].storage_class == "STANDARD_IA")
+    error_message = "one enabled rule copies uploads/ into the replica bucket, in STANDARD_IA"
+  }
+  assert {
+    condition = (data.aws_iam_policy_document.replication[0].statement[2].resources == toset(["arn:aws:s3:::media-test-originals-replica/uploads/*"]) &&
+    contains(data.aws_iam_policy_document.replication[0].statement[2].actions, "s3:ReplicateObject"))
+    error_message = "the replication role writes replicas of uploads/ alone"
+  }
+}
+
+run "replicates_nothing_by_default" {
+  command = plan
+
+  assert {
+    condition     = length(aws_s3_bucket_replication_configuration.originals) == 0 && length(aws_iam_role.replication) == 0
+    error_message = "no replication unless asked"
+  }
+}
+
+run "rejects_a_replica_that_is_not_a_bucket" {
+  command = plan
+  variables {
+    originals_replication = { destination_bucket_arn = "media-test-originals-replica" }
+  }
+  expect_failures = [var.originals_replication]
+}
