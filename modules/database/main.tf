@@ -14,7 +14,7 @@ locals {
   parameters    = concat([local.tls_parameter], [for p in var.parameters : p if p.name != local.tls_parameter.name])
   log_exports   = local.is_postgres ? ["postgresql", "upgrade"] : ["error", "slowquery"]
 
-  replica     = var.replicate_source_db != null
+  replica     = var.replica != null
   kms_key_arn = local.replica && var.kms_key_arn == null ? aws_kms_key.replica[0].arn : var.kms_key_arn
 }
 
@@ -23,7 +23,7 @@ locals {
 resource "aws_kms_key" "replica" {
   count = local.replica && var.kms_key_arn == null ? 1 : 0
 
-  description             = "Storage of ${var.name}, a read replica of ${var.replicate_source_db}"
+  description             = "Storage of ${var.name}, a read replica of ${var.replica.source_db_arn}"
   enable_key_rotation     = true
   deletion_window_in_days = 30
   tags                    = var.tags
@@ -102,7 +102,7 @@ resource "aws_db_parameter_group" "this" {
 # RDS-managed secret) and Performance Insights (it costs beyond 7 days).
 resource "aws_db_instance" "this" {
   identifier          = var.name
-  replicate_source_db = var.replicate_source_db
+  replicate_source_db = try(var.replica.source_db_arn, null)
   # A replica takes its engine, version, size, database and master user from its source.
   engine         = local.replica ? null : var.engine
   engine_version = local.replica ? null : local.engine_version

@@ -45,7 +45,7 @@ output "master_user_secret_arn" {
 
 output "replicate_source_db" {
   description = "ARN of the instance this one replicates, or null for a primary."
-  value       = var.replicate_source_db
+  value       = try(var.replica.source_db_arn, null)
 }
 
 output "security_group_id" {

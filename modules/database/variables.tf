@@ -107,14 +107,16 @@ variable "kms_key_arn" {
   }
 }
 
-variable "replicate_source_db" {
-  description = "ARN of the DB instance this one is a read replica of, in this region or another (a cross-region replica, as the catalogue has in every region but the home one). A replica takes the source's engine, database, master user and password (clients keep reading the source's secret) and is read-only; its storage is encrypted with kms_key_arn or, when that is null, with a key of its own region that the module creates (AWS needs an explicit key of the replica's region across regions). Null: a primary."
-  type        = string
-  default     = null
+variable "replica" {
+  description = "Make this instance a read replica of source_db_arn, a DB instance in this region or another (a cross-region replica, as the catalogue has in every region but the home one). A replica takes the source's engine, database, master user and password (clients keep reading the source's secret) and is read-only; its storage is encrypted with kms_key_arn or, when that is null, with a key of its own region that the module creates (AWS needs an explicit key of the replica's region across regions). An object rather than a bare ARN, so that whether there is a replica is known at plan even when the source is created in the same apply. Null: a primary."
+  type = object({
+    source_db_arn = string
+  })
+  default = null
 
   validation {
-    condition     = var.replicate_source_db == null || can(regex("^arn:aws[a-z-]*:rds:[a-z0-9-]+:[0-9]{12}:db:[a-z][a-z0-9-]{0,62}$", var.replicate_source_db))
-    error_message = "replicate_source_db must be the ARN of a DB instance (arn:aws:rds:<region>:<account>:db:<identifier>), or null for a primary."
+    condition     = var.replica == null || can(regex("^arn:aws[a-z-]*:rds:[a-z0-9-]+:[0-9]{12}:db:[a-z][a-z0-9-]{0,62}$", try(var.replica.source_db_arn, "")))
+    error_message = "replica.source_db_arn must be the ARN of a DB instance (arn:aws:rds:<region>:<account>:db:<identifier>); leave replica null for a primary."
   }
 }
 

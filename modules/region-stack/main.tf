@@ -259,7 +259,7 @@ module "database" {
   vpc_id                     = module.network.vpc_id
   subnet_ids                 = module.network.private_subnet_ids
   allowed_security_group_ids = values(local.database_clients)
-  replicate_source_db        = try(var.home.database.instance_arn, null)
+  replica                    = local.replica ? { source_db_arn = var.home.database.instance_arn } : null
 
   tags = var.tags
 }

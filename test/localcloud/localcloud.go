@@ -569,6 +569,9 @@ func (c *Cloud) Fleet(region string) (*fleet.Fleet, bool) {
 	return f, ok
 }
 
+// Databases are the servers of the account's DB instances.
+func (c *Cloud) Databases() *rds.Databases { return c.dbs }
+
 // Edges returns the distributions' edges.
 func (c *Cloud) Edges() []*edge.Edge { return slices.Clone(c.edges) }
 

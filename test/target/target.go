@@ -457,9 +457,17 @@ func (tg *Target) Deploy(t testing.TB, folder string, vars map[string]any) *terr
 	t.Helper()
 	opts := tg.TerraformOptions(t, folder, vars)
 	t.Cleanup(func() {
-		teststructure.RunTestStage(t, "teardown", func() { terraform.Destroy(t, opts) })
+		teststructure.RunTestStage(t, "teardown", func() {
+			start := time.Now()
+			terraform.Destroy(t, opts)
+			t.Logf("measured: destroy of %s %.0f s", folder, time.Since(start).Seconds())
+		})
 	})
-	teststructure.RunTestStage(t, "deploy", func() { terraform.InitAndApply(t, opts) })
+	teststructure.RunTestStage(t, "deploy", func() {
+		start := time.Now()
+		terraform.InitAndApply(t, opts)
+		t.Logf("measured: apply of %s %.0f s", folder, time.Since(start).Seconds())
+	})
 	return opts
 }
 

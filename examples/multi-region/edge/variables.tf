@@ -9,12 +9,6 @@ variable "regions" {
   }))
 }
 
-variable "name_prefix" {
-  description = "Prefix of the platform's names (unused here; shared with the regions' states)."
-  type        = string
-  default     = "mediastack"
-}
-
 variable "zone_name" {
   description = "Domain of the public hosted zone to create for the API's latency record (api.<zone_name>). Give exactly one of zone_name and zone_id."
   type        = string

@@ -104,7 +104,7 @@ run "cross_region_read_replica" {
 
   variables {
     name                = "media-db-euw1"
-    replicate_source_db = "arn:aws:rds:us-east-1:111122223333:db:media-db"
+    replica             = { source_db_arn = "arn:aws:rds:us-east-1:111122223333:db:media-db" }
     allowed_cidr_blocks = ["10.1.0.0/16"]
   }
 
@@ -134,9 +134,9 @@ run "primary_has_no_replica_key" {
 run "rejects_bad_source_db" {
   command = plan
   variables {
-    replicate_source_db = "media-db"
+    replica = { source_db_arn = "media-db" }
   }
-  expect_failures = [var.replicate_source_db]
+  expect_failures = [var.replica]
 }
 
 run "rejects_open_cidr" {

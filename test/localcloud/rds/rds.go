@@ -251,6 +251,22 @@ func (d *Databases) Instances() []Instance {
 	return append([]Instance(nil), d.instances...)
 }
 
+// PauseReplay stops (or resumes) the replay of the read replica identifier, as a lagging
+// replica would: its readers keep seeing the state at the pause, whatever the primary takes.
+func (d *Databases) PauseReplay(ctx context.Context, identifier string, paused bool) error {
+	d.mu.Lock()
+	s, ok := d.served[identifier]
+	var replica bool
+	for _, inst := range d.instances {
+		replica = replica || (inst.Identifier == identifier && inst.Source != "")
+	}
+	d.mu.Unlock()
+	if !ok || !replica {
+		return fmt.Errorf("rds: %s is not a served read replica", identifier)
+	}
+	return s.server.PauseReplay(ctx, paused)
+}
+
 // Stop removes the endpoints from the resolver and stops every server, removing its data.
 func (d *Databases) Stop() error {
 	d.stopOnce.Do(func() {
