@@ -69,24 +69,11 @@ module "secondary" {
   allowed_countries         = var.allowed_countries
   media_event_subscriptions = lookup(var.media_event_subscriptions, local.secondary, {})
   cdn                       = local.cdn_secondary
-  home = {
-    identity = {
-      user_pool_id = module.primary.user_pool_id
-      client_id    = module.primary.user_pool_client_id
-      issuer_url   = module.primary.issuer_url
-    }
-    database = {
-      instance_arn = module.primary.database_instance_arn
-      address      = module.primary.database_address
-      port         = module.primary.database_port
-      secret_arn   = module.primary.database_secret_arn
-      cidr_block   = module.primary.vpc_cidr_block
-    }
-  }
-  alarm_actions        = lookup(var.alarm_actions, local.secondary, [])
-  deletion_protection  = var.deletion_protection
-  force_destroy        = var.force_destroy
-  restrict_dlq_sources = var.restrict_dlq_sources
+  home                      = module.primary.home
+  alarm_actions             = lookup(var.alarm_actions, local.secondary, [])
+  deletion_protection       = var.deletion_protection
+  force_destroy             = var.force_destroy
+  restrict_dlq_sources      = var.restrict_dlq_sources
 
   tags = var.tags
 }
@@ -104,14 +91,8 @@ module "peering" {
   vpc_id          = module.secondary[0].vpc_id
   vpc_cidr_block  = module.secondary[0].vpc_cidr_block
   route_table_ids = module.secondary[0].private_route_table_ids
-  home = {
-    region                     = local.primary
-    vpc_id                     = module.primary.vpc_id
-    cidr_block                 = module.primary.vpc_cidr_block
-    route_table_ids            = module.primary.private_route_table_ids
-    database_security_group_id = module.primary.database_security_group_id
-    database_port              = module.primary.database_port
-  }
+  home            = module.primary.peering_home
+
 
   tags = var.tags
 }

@@ -42,7 +42,8 @@ var planFolders = map[string]func(root string) map[string]any{
 				"identity": map[string]any{"user_pool_id": "us-east-1_AbCdEfGhI", "client_id": "1example23456789", "issuer_url": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEfGhI"},
 				"database": map[string]any{"instance_arn": "arn:aws:rds:us-east-1:123456789012:db:home", "address": "home.abc.us-east-1.rds.amazonaws.com", "port": 5432,
 					"secret_arn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-home-AbCdEf", "cidr_block": "10.0.0.0/16"},
-				"network": map[string]any{"vpc_id": "vpc-0f1e2d3c4b5a60789", "route_table_ids": []string{"rtb-0b000000000000001"}, "database_security_group_id": "sg-0123456789abcdef0"},
+				"peering": map[string]any{"region": "us-east-1", "vpc_id": "vpc-0f1e2d3c4b5a60789", "cidr_block": "10.0.0.0/16", "route_table_ids": []string{"rtb-0b000000000000001"},
+					"database_security_group_id": "sg-0123456789abcdef0", "database_port": 5432},
 			},
 		}
 	},

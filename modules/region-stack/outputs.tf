@@ -122,3 +122,29 @@ output "issuer_url" {
   description = "Issuer of the tokens the API accepts."
   value       = local.identity.issuer_url
 }
+
+output "home" {
+  description = "In the home region: what every other region's home input takes (its user pool and the catalogue's primary), as one object."
+  value = {
+    identity = local.identity
+    database = {
+      instance_arn = module.database.instance_arn
+      address      = module.database.address
+      port         = module.database.port
+      secret_arn   = local.db_secret_arn
+      cidr_block   = module.network.vpc_cidr_block
+    }
+  }
+}
+
+output "peering_home" {
+  description = "In the home region: what the peering module's home input takes, for each region that joins this one."
+  value = {
+    region                     = local.region
+    vpc_id                     = module.network.vpc_id
+    cidr_block                 = module.network.vpc_cidr_block
+    route_table_ids            = module.network.private_route_table_ids
+    database_security_group_id = module.database.security_group_id
+    database_port              = module.database.port
+  }
+}

@@ -34,10 +34,7 @@ module "region" {
   originals_replication = var.originals_replica_region == null ? null : {
     destination_bucket_arn = module.originals_replica[0].arn
   }
-  home = local.home ? null : {
-    identity = var.home.identity
-    database = var.home.database
-  }
+  home = local.home ? null : { identity = var.home.identity, database = var.home.database }
   cdn = {
     base_url          = "https://${module.cdn.domain_name}"
     distribution_arns = [module.cdn.distribution_arn]
@@ -77,14 +74,8 @@ module "peering" {
   vpc_id          = module.region.vpc_id
   vpc_cidr_block  = module.region.vpc_cidr_block
   route_table_ids = module.region.private_route_table_ids
-  home = {
-    region                     = var.home_region
-    vpc_id                     = var.home.network.vpc_id
-    cidr_block                 = var.home.database.cidr_block
-    route_table_ids            = var.home.network.route_table_ids
-    database_security_group_id = var.home.network.database_security_group_id
-    database_port              = var.home.database.port
-  }
+  home            = var.home.peering
+
 
   tags = local.tags
 }

@@ -1,26 +1,8 @@
 # The stamp contract: "home" for the other regions, "endpoint" for the edge.
 
 output "home" {
-  description = "What every other region takes as var.home: the user pool, the catalogue's primary and the path to it. Meaningful in the home region."
-  value = {
-    identity = {
-      user_pool_id = module.region.user_pool_id
-      client_id    = module.region.user_pool_client_id
-      issuer_url   = module.region.issuer_url
-    }
-    database = {
-      instance_arn = module.region.database_instance_arn
-      address      = module.region.database_address
-      port         = module.region.database_port
-      secret_arn   = module.region.database_secret_arn
-      cidr_block   = module.region.vpc_cidr_block
-    }
-    network = {
-      vpc_id                     = module.region.vpc_id
-      route_table_ids            = module.region.private_route_table_ids
-      database_security_group_id = module.region.database_security_group_id
-    }
-  }
+  description = "What every other region takes as var.home: the user pool, the catalogue's primary and the path to it (the region stack's home, and its peering_home as peering). Meaningful in the home region."
+  value       = merge(module.region.home, { peering = module.region.peering_home })
 }
 
 output "endpoint" {

@@ -25,10 +25,13 @@ variable "home" {
       secret_arn   = string
       cidr_block   = string
     })
-    network = object({
+    peering = object({
+      region                     = string
       vpc_id                     = string
+      cidr_block                 = string
       route_table_ids            = list(string)
       database_security_group_id = string
+      database_port              = number
     })
   })
   default = null
