@@ -142,16 +142,12 @@ type ClientCountry struct {
 
 // clientCountry places a request's client in a country by its address.
 func (c *Cloud) clientCountry(r *http.Request) string {
-	addr, ok := names.ClientAddr(r)
-	best, country := -1, c.opts.DefaultCountry
-	if ok {
-		for _, cc := range c.opts.ClientCountries {
-			if cc.Prefix.Contains(addr) && cc.Prefix.Bits() > best {
-				best, country = cc.Prefix.Bits(), cc.Country
-			}
+	if addr, ok := names.ClientAddr(r); ok {
+		if cc, ok := names.LongestPrefix(addr, c.opts.ClientCountries, func(cc ClientCountry) netip.Prefix { return cc.Prefix }); ok {
+			return cc.Country
 		}
 	}
-	return country
+	return c.opts.DefaultCountry
 }
 
 // Identity names the stack's user pool and the endpoint of Cognito's API that serves it.

@@ -156,18 +156,13 @@ func (s *Server) SetClientRegions(m []ClientRegion) {
 	for i := range m {
 		m[i].Prefix = m[i].Prefix.Masked()
 	}
-	// Longest prefix first, so the first match is the most specific.
-	slices.SortStableFunc(m, func(a, b ClientRegion) int { return b.Prefix.Bits() - a.Prefix.Bits() })
 	s.regions.Store(&m)
 }
 
 // regionOf returns the region of a client address and the prefix length that decided it.
 func (s *Server) regionOf(ip netip.Addr) (string, int) {
-	ip = ip.Unmap()
-	for _, cr := range *s.regions.Load() {
-		if cr.Prefix.Contains(ip) {
-			return cr.Region, cr.Prefix.Bits()
-		}
+	if cr, ok := names.LongestPrefix(ip, *s.regions.Load(), func(cr ClientRegion) netip.Prefix { return cr.Prefix }); ok {
+		return cr.Region, cr.Prefix.Bits()
 	}
 	return s.opts.DefaultRegion, 0
 }

@@ -72,6 +72,18 @@ func urlPort(scheme, port string) int {
 	return 80
 }
 
+// LongestPrefix returns the entry whose prefix holds addr with the most bits, as clients are
+// placed in regions and countries; ok is false when none holds it.
+func LongestPrefix[E any](addr netip.Addr, entries []E, prefix func(E) netip.Prefix) (best E, ok bool) {
+	addr, bits := addr.Unmap(), -1
+	for _, e := range entries {
+		if p := prefix(e); p.Contains(addr) && p.Bits() > bits {
+			best, bits, ok = e, p.Bits(), true
+		}
+	}
+	return best, ok
+}
+
 // ClientAddr is where a request comes from: the first X-Forwarded-For hop, which the local
 // proxy (standing in for the network) and the local edge set to the client's own address,
 // else the connection's. A client presents itself from an address by the loopback address it
