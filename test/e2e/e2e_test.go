@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"image/jpeg"
 	"io"
 	"net/http"
 	neturl "net/url"
@@ -106,6 +107,7 @@ func runUploadToCDN(t *testing.T, s *stack) {
 		t.Logf("ready event %s after upload", time.Since(started).Round(100*time.Millisecond))
 		assert.Equal(t, "ready", ready.Status, "error: %s", ready.Error)
 		assert.NotEmpty(t, ready.HLSURL)
+		assert.NotEmpty(t, ready.ThumbnailsURL)
 		assert.Len(t, ready.Renditions, 2, "854x480 makes 480p and 360p")
 	})
 	if ready.Status != "ready" {
@@ -142,6 +144,27 @@ func runUploadToCDN(t *testing.T, s *stack) {
 		assert.Equal(t, "h264", p.video().CodecName)
 		assert.Equal(t, 854, p.video().Width, "the master playlist offers the best rung first")
 		assert.InDelta(t, 2.0, p.duration(t), durationTol)
+	})
+
+	t.Run("scrubbing thumbnails through the CDN", func(t *testing.T) {
+		th := media.Thumbnails
+		require.NotNil(t, th, "the media view lists its thumbnails")
+		assert.Equal(t, 5, th.IntervalS)
+		track, _ := fetch(t, s, th.TrackURL)
+		vtt, err := os.ReadFile(track)
+		require.NoError(t, err)
+		assert.True(t, strings.HasPrefix(string(vtt), "WEBVTT\n"), "a WebVTT track: %s", vtt)
+		assert.Contains(t, string(vtt), "00:00:00.000 --> ", "the first tile from the start")
+		assert.Contains(t, string(vtt), fmt.Sprintf("sprite_1.jpg#xywh=0,0,%d,%d", th.TileWidth, th.TileHeight))
+		require.Len(t, th.SpriteURLs, 1, "a 2-second clip fits one sheet")
+		sprite, _ := fetch(t, s, th.SpriteURLs[0])
+		f, err := os.Open(sprite)
+		require.NoError(t, err)
+		defer f.Close()
+		cfg, err := jpeg.DecodeConfig(f)
+		require.NoError(t, err, "the sprite sheet is a JPEG")
+		assert.Equal(t, [2]int{th.TileWidth, th.TileHeight}, [2]int{cfg.Width, cfg.Height}, "one tile")
+		assert.Equal(t, [2]int{160, 90}, [2]int{th.TileWidth, th.TileHeight}, "160 wide, with the 854x480 video's aspect")
 	})
 
 	t.Run("CDN signatures", func(t *testing.T) {

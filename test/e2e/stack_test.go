@@ -204,13 +204,15 @@ func (s *stack) output(t *testing.T, name string) string {
 
 // mediaEvent is what the transcoder announces on the topic (lambda-src/README.md).
 type mediaEvent struct {
-	MediaID    string `json:"media_id"`
-	Owner      string `json:"owner"`
-	Status     string `json:"status"`
-	Error      string `json:"error"`
-	HLSURL     string `json:"hls_url"`
-	PosterURL  string `json:"poster_url"`
-	Renditions []struct {
+	MediaID   string `json:"media_id"`
+	Owner     string `json:"owner"`
+	Status    string `json:"status"`
+	Error     string `json:"error"`
+	HLSURL    string `json:"hls_url"`
+	PosterURL string `json:"poster_url"`
+	// ThumbnailsURL is the WebVTT track of the scrubbing thumbnails.
+	ThumbnailsURL string `json:"thumbnails_url"`
+	Renditions    []struct {
 		Height, Width int
 		URL           string
 		Bytes         int64

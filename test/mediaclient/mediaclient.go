@@ -59,6 +59,15 @@ type Rendition struct {
 	Bytes  int64  `json:"bytes"`
 }
 
+// Thumbnails are a media's scrubbing thumbnails: a WebVTT track naming tiles on sprite sheets.
+type Thumbnails struct {
+	TrackURL   string   `json:"track_url"`
+	SpriteURLs []string `json:"sprite_urls"`
+	IntervalS  int      `json:"interval_s"`
+	TileWidth  int      `json:"tile_width"`
+	TileHeight int      `json:"tile_height"`
+}
+
 // Media is the answer to GET /v1/media/{id}.
 type Media struct {
 	MediaID    string      `json:"media_id"`
@@ -73,6 +82,7 @@ type Media struct {
 	Renditions []Rendition `json:"renditions"`
 	HLSURL     *string     `json:"hls_url"`
 	PosterURL  *string     `json:"poster_url"`
+	Thumbnails *Thumbnails `json:"thumbnails"`
 	// CDNCookies are CloudFront's signed cookies for the media's files when the CDN
 	// requires signatures: an HLS player sends them with every playlist and segment.
 	CDNCookies map[string]string `json:"cdn_cookies"`

@@ -311,11 +311,17 @@ func TestMediaURLsAreSignedCDNURLs(t *testing.T) {
 	assert.Equal(t, int64(2_000_000), m.Renditions[0].Bytes)
 	require.NotNil(t, m.HLSURL)
 	require.NotNil(t, m.PosterURL)
+	require.NotNil(t, m.Thumbnails, "scrubbing thumbnails are listed")
+	assert.Equal(t, api.ThumbnailsResponse{TrackURL: m.Thumbnails.TrackURL, SpriteURLs: m.Thumbnails.SpriteURLs, IntervalS: 5, TileWidth: 160, TileHeight: 90}, *m.Thumbnails)
+	require.Len(t, m.Thumbnails.SpriteURLs, 2)
 	urls := map[string]string{
-		"/" + id + "/1080p.mp4":       m.Renditions[0].URL,
-		"/" + id + "/720p.mp4":        m.Renditions[1].URL,
-		"/" + id + "/hls/master.m3u8": *m.HLSURL,
-		"/" + id + "/poster.jpg":      *m.PosterURL,
+		"/" + id + "/1080p.mp4":                 m.Renditions[0].URL,
+		"/" + id + "/720p.mp4":                  m.Renditions[1].URL,
+		"/" + id + "/hls/master.m3u8":           *m.HLSURL,
+		"/" + id + "/poster.jpg":                *m.PosterURL,
+		"/" + id + "/thumbnails/thumbnails.vtt": m.Thumbnails.TrackURL,
+		"/" + id + "/thumbnails/sprite_1.jpg":   m.Thumbnails.SpriteURLs[0],
+		"/" + id + "/thumbnails/sprite_2.jpg":   m.Thumbnails.SpriteURLs[1],
 	}
 	for path, u := range urls {
 		assert.True(t, strings.HasPrefix(u, "https://d111111abcdef8.cloudfront.net"+path+"?Expires="), "%s: %s", path, u)
@@ -484,6 +490,8 @@ func makeReady(t *testing.T, e *env, owner string) string {
 			{Height: 720, Width: 1280, Key: id + "/720p.mp4", Bytes: 1_000_000},
 		},
 		HLSKey: id + "/hls/master.m3u8", PosterKey: id + "/poster.jpg",
+		Thumbnails: &store.Thumbnails{TrackKey: id + "/thumbnails/thumbnails.vtt", SpriteKeys: []string{id + "/thumbnails/sprite_1.jpg", id + "/thumbnails/sprite_2.jpg"},
+			IntervalS: 5, TileWidth: 160, TileHeight: 90},
 	})
 	require.NoError(t, err)
 	return id

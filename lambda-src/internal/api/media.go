@@ -35,6 +35,7 @@ type MediaResponse struct {
 	Renditions  []RenditionResponse `json:"renditions"`
 	HLSURL      *string             `json:"hls_url"`
 	PosterURL   *string             `json:"poster_url"`
+	Thumbnails  *ThumbnailsResponse `json:"thumbnails"`
 	CDNCookies  map[string]string   `json:"cdn_cookies"`
 	UploadedAt  *time.Time          `json:"uploaded_at"`
 	CreatedAt   time.Time           `json:"created_at"`
@@ -47,6 +48,16 @@ type MediaResponse struct {
 	// none), and when the media last entered the feed.
 	UploaderEmail string     `json:"uploader_email"`
 	PublishedAt   *time.Time `json:"published_at"`
+}
+
+// ThumbnailsResponse are the scrubbing thumbnails: a WebVTT track whose cues name a tile
+// (sprite sheet and "#xywh=" rectangle, relative to the track) for every IntervalS seconds.
+type ThumbnailsResponse struct {
+	TrackURL   string   `json:"track_url"`
+	SpriteURLs []string `json:"sprite_urls"`
+	IntervalS  int      `json:"interval_s"`
+	TileWidth  int      `json:"tile_width"`
+	TileHeight int      `json:"tile_height"`
 }
 
 // RenditionResponse is one MP4 of the ladder.
@@ -138,31 +149,51 @@ func (s *Server) mediaResponse(m store.Media) MediaResponse {
 	if m.Width > 0 && m.Height > 0 {
 		resp.Width, resp.Height = &m.Width, &m.Height
 	}
-	resp.Renditions, resp.HLSURL, resp.PosterURL, resp.CDNCookies = s.delivery(m)
+	d := s.delivery(m)
+	resp.Renditions, resp.HLSURL, resp.PosterURL, resp.Thumbnails, resp.CDNCookies = d.Renditions, d.HLS, d.Poster, d.Thumbnails, d.Cookies
 	return resp
 }
 
 // delivery is where a media's derivatives are on the CDN, signed when the stack signs: its
-// renditions, HLS master playlist, poster and the cookies for everything under its prefix.
-// They are on the CDN of the region that holds the media, which may not be this one.
-func (s *Server) delivery(m store.Media) (renditions []RenditionResponse, hls, poster *string, cookies map[string]string) {
+// renditions, HLS master playlist, poster, scrubbing thumbnails and the cookies for
+// everything under its prefix. They are on the CDN of the region that holds the media, which
+// may not be this one.
+func (s *Server) delivery(m store.Media) (d deliveryURLs) {
 	cdn := s.cdnOf(m)
 	expires := s.deps.Now().Add(s.cfg.CDNURLTTL)
-	renditions = make([]RenditionResponse, 0, len(m.Renditions))
+	d.Renditions = make([]RenditionResponse, 0, len(m.Renditions))
 	for _, rd := range m.Renditions {
 		if u := cdn.url(s, rd.Key, expires); u != nil {
-			renditions = append(renditions, RenditionResponse{Height: rd.Height, Width: rd.Width, URL: *u, Bytes: rd.Bytes})
+			d.Renditions = append(d.Renditions, RenditionResponse{Height: rd.Height, Width: rd.Width, URL: *u, Bytes: rd.Bytes})
 		}
 	}
-	hls, poster = cdn.url(s, m.HLSKey, expires), cdn.url(s, m.PosterKey, expires)
+	d.HLS, d.Poster = cdn.url(s, m.HLSKey, expires), cdn.url(s, m.PosterKey, expires)
+	if th := m.Thumbnails; th != nil {
+		if track := cdn.url(s, th.TrackKey, expires); track != nil {
+			d.Thumbnails = &ThumbnailsResponse{TrackURL: *track, SpriteURLs: []string{}, IntervalS: th.IntervalS, TileWidth: th.TileWidth, TileHeight: th.TileHeight}
+			for _, key := range th.SpriteKeys {
+				if u := cdn.url(s, key, expires); u != nil {
+					d.Thumbnails.SpriteURLs = append(d.Thumbnails.SpriteURLs, *u)
+				}
+			}
+		}
+	}
 	if cdn.signer != nil && (m.HLSKey != "" || m.PosterKey != "" || len(m.Renditions) > 0) {
 		var err error
-		if cookies, err = cdn.signer.Cookies(cdn.baseURL+"/"+pathEscape(m.ID)+"/*", expires); err != nil {
+		if d.Cookies, err = cdn.signer.Cookies(cdn.baseURL+"/"+pathEscape(m.ID)+"/*", expires); err != nil {
 			s.deps.Logger.Error("sign CDN cookies", "media_id", m.ID, "error", err)
-			cookies = nil
+			d.Cookies = nil
 		}
 	}
-	return renditions, hls, poster, cookies
+	return d
+}
+
+// deliveryURLs are a media's derivatives on the CDN, as its views show them.
+type deliveryURLs struct {
+	Renditions  []RenditionResponse
+	HLS, Poster *string
+	Thumbnails  *ThumbnailsResponse
+	Cookies     map[string]string
 }
 
 // holdingRegion is the region that holds m: recorded with it, or this one for media of a

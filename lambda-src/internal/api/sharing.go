@@ -40,6 +40,7 @@ type ViewResponse struct {
 	Renditions  []RenditionResponse `json:"renditions"`
 	HLSURL      *string             `json:"hls_url"`
 	PosterURL   *string             `json:"poster_url"`
+	Thumbnails  *ThumbnailsResponse `json:"thumbnails"`
 	CDNCookies  map[string]string   `json:"cdn_cookies"`
 	Likes       int                 `json:"likes"`
 	Comments    int                 `json:"comments"`
@@ -70,7 +71,8 @@ func (s *Server) viewResponse(m store.Media, likedByMe *bool) ViewResponse {
 		DurationS: m.DurationS, Width: m.Width, Height: m.Height, Likes: m.Likes, Comments: m.Comments,
 		LikedByMe: likedByMe, PublishedAt: m.PublishedAt, CreatedAt: m.CreatedAt,
 	}
-	v.Renditions, v.HLSURL, v.PosterURL, v.CDNCookies = s.delivery(m)
+	d := s.delivery(m)
+	v.Renditions, v.HLSURL, v.PosterURL, v.Thumbnails, v.CDNCookies = d.Renditions, d.HLS, d.Poster, d.Thumbnails, d.Cookies
 	return v
 }
 

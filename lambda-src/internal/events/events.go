@@ -126,6 +126,8 @@ type MediaEvent struct {
 	HLSURL     string      `json:"hls_url,omitempty"`
 	PosterURL  string      `json:"poster_url,omitempty"`
 	Renditions []Rendition `json:"renditions,omitempty"`
+	// ThumbnailsURL is the WebVTT track of the scrubbing thumbnails.
+	ThumbnailsURL string `json:"thumbnails_url,omitempty"`
 }
 
 // Rendition is an MP4 in a MediaEvent.

@@ -58,6 +58,16 @@ type Rendition struct {
 	Bytes  int64  `json:"bytes"`
 }
 
+// Thumbnails are the scrubbing thumbnails: a WebVTT track whose cues point at tiles of
+// IntervalS seconds each on the sprite sheets, in time order.
+type Thumbnails struct {
+	TrackKey   string   `json:"track_key"`
+	SpriteKeys []string `json:"sprite_keys"`
+	IntervalS  int      `json:"interval_s"`
+	TileWidth  int      `json:"tile_width"`
+	TileHeight int      `json:"tile_height"`
+}
+
 // Media is a row of the media table. Keys are object keys: OriginalKey in the originals
 // bucket, the others in the derivatives bucket.
 type Media struct {
@@ -76,6 +86,7 @@ type Media struct {
 	Renditions   []Rendition `json:"renditions"`
 	HLSKey       string      `json:"hls_key,omitempty"`
 	PosterKey    string      `json:"poster_key,omitempty"`
+	Thumbnails   *Thumbnails `json:"thumbnails,omitempty"`
 	IsTranscoded bool        `json:"is_transcoded"`
 	UploadedAt   *time.Time  `json:"uploaded_at,omitempty"`
 	CreatedAt    time.Time   `json:"created_at"`
@@ -245,7 +256,7 @@ func (s *Store) Ping(ctx context.Context) error {
 const columns = `id::text, owner, title, filename, content_type, original_key, size_bytes, status,
 	error, duration_s, width, height, renditions, hls_key, poster_key, is_transcoded,
 	uploaded_at, created_at, updated_at, visibility, description, uploader_email, published_at,
-	likes, comments, region, cdn_base_url, cdn_key_pair_id`
+	likes, comments, region, cdn_base_url, cdn_key_pair_id, thumbnails`
 
 // live selects the rows that are not tombstones of deleted media.
 const live = `deleted_at IS NULL`
@@ -257,7 +268,7 @@ func scanMedia(row pgx.Row, extra ...any) (Media, error) {
 		&m.SizeBytes, &m.Status, &m.Error, &m.DurationS, &m.Width, &m.Height, &m.Renditions,
 		&m.HLSKey, &m.PosterKey, &m.IsTranscoded, &m.UploadedAt, &m.CreatedAt, &m.UpdatedAt,
 		&m.Visibility, &m.Description, &m.UploaderEmail, &m.PublishedAt, &m.Likes, &m.Comments,
-		&m.Region, &m.CDNBaseURL, &m.CDNKeyPairID}, extra...)
+		&m.Region, &m.CDNBaseURL, &m.CDNKeyPairID, &m.Thumbnails}, extra...)
 	err := row.Scan(dest...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Media{}, ErrNotFound

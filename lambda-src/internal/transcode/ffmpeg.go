@@ -20,6 +20,8 @@ type Options struct {
 	SegmentSeconds  int    // HLS segment length; 4 when 0
 	Preset          string // x264 preset; "veryfast" when empty
 	WatermarkPath   string // an image overlaid bottom right; none when empty
+	// ThumbnailSeconds is how far apart the scrubbing thumbnails are; 5 when 0.
+	ThumbnailSeconds int
 }
 
 func (o Options) withDefaults() Options {
@@ -32,14 +34,18 @@ func (o Options) withDefaults() Options {
 	if o.Preset == "" {
 		o.Preset = "veryfast"
 	}
+	if o.ThumbnailSeconds <= 0 {
+		o.ThumbnailSeconds = 5
+	}
 	return o
 }
 
 // Plan is what one ffmpeg run will produce from a probed original.
 type Plan struct {
-	Probe    Probe
-	Rungs    []Rung
-	PosterAt float64 // seconds into the video
+	Probe      Probe
+	Rungs      []Rung
+	PosterAt   float64 // seconds into the video
+	Thumbnails ThumbnailPlan
 }
 
 // Plan checks p against the limits and lays out the ladder.
@@ -48,7 +54,9 @@ func (o Options) Plan(p Probe) (Plan, error) {
 	if err := o.Limits.Check(p); err != nil {
 		return Plan{}, err
 	}
-	return Plan{Probe: p, Rungs: Ladder(p.Width, p.Height, o.Heights), PosterAt: min(p.DurationS/4, 2)}, nil
+	rungs := Ladder(p.Width, p.Height, o.Heights)
+	return Plan{Probe: p, Rungs: rungs, PosterAt: min(p.DurationS/4, 2),
+		Thumbnails: thumbnailPlan(o.ThumbnailSeconds, rungs[0].Width, rungs[0].Height)}, nil
 }
 
 // Names of the outputs, relative to the output directory; they are also the object keys
@@ -96,15 +104,19 @@ func (o Options) Args(input string, plan Plan) []string {
 			even(float64(p.Width)/6))
 		src = "[src]"
 	}
-	fmt.Fprintf(&graph, "%ssplit=%d", src, len(rungs)+1)
+	fmt.Fprintf(&graph, "%ssplit=%d", src, len(rungs)+2)
 	for i := range rungs {
 		fmt.Fprintf(&graph, "[s%d]", i)
 	}
-	graph.WriteString("[sp]")
+	graph.WriteString("[sp][st]")
 	for i, r := range rungs {
 		fmt.Fprintf(&graph, ";[s%d]scale=%d:%d,setsar=1,format=yuv420p[v%d]", i, r.Width, r.Height, i)
 	}
 	fmt.Fprintf(&graph, ";[sp]setpts=PTS-STARTPTS,trim=start=%.3f,scale=%d:%d,setsar=1[poster]", plan.PosterAt, rungs[0].Width, rungs[0].Height)
+	th := plan.Thumbnails
+	// The first frame of every interval: tile n shows the time from n*interval on.
+	fmt.Fprintf(&graph, `;[st]setpts=PTS-STARTPTS,select='isnan(prev_selected_t)+gt(floor(t/%d)\,floor(prev_selected_t/%d))',scale=%d:%d,setsar=1[thumbs]`,
+		th.IntervalS, th.IntervalS, th.Width, th.Height)
 	args = append(args, "-filter_complex", graph.String())
 
 	var slaves, variants []string
@@ -134,6 +146,7 @@ func (o Options) Args(input string, plan Plan) []string {
 		"-map_metadata", "-1", "-map_chapters", "-1",
 		"-f", "tee", strings.Join(slaves, "|"),
 		"-map", "[poster]", "-frames:v", "1", "-q:v", "3", "-update", "1", PosterName,
+		"-map", "[thumbs]", "-fps_mode", "vfr", "-q:v", "4", "-f", "image2", thumbnailTiles+"/tile_%05d.jpg",
 	)
 	return args
 }
@@ -150,6 +163,7 @@ type Output struct {
 	Dir        string
 	Plan       Plan
 	Renditions []RenditionFile
+	Thumbnails Thumbnails
 	Files      []string // every file, relative to Dir, the master playlist last
 }
 
@@ -165,6 +179,9 @@ func (o Options) Encode(ctx context.Context, input, outDir string) (Output, erro
 	plan, err := o.Plan(probe)
 	if err != nil {
 		return Output{}, err
+	}
+	if err := os.MkdirAll(filepath.Join(outDir, thumbnailTiles), 0o755); err != nil {
+		return Output{}, transient(err)
 	}
 	cmd := exec.CommandContext(ctx, o.FFmpeg, o.Args(input, plan)...)
 	cmd.Dir = outDir
@@ -189,6 +206,9 @@ func (o Options) Encode(ctx context.Context, input, outDir string) (Output, erro
 	}
 	if top.DurationS < probe.DurationS*0.9-0.5 {
 		return Output{}, permanentf("original is truncated or damaged: only %.1f s of %.1f s could be decoded", top.DurationS, probe.DurationS)
+	}
+	if out.Thumbnails, err = layOutThumbnails(outDir, plan.Thumbnails, probe.DurationS); err != nil {
+		return Output{}, err
 	}
 	out.Files, err = listFiles(outDir)
 	if err != nil {

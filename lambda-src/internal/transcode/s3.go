@@ -50,7 +50,15 @@ type Result struct {
 	Renditions    []Rendition
 	HLSKey        string
 	PosterKey     string
+	Thumbnails    ThumbnailKeys
 	Keys          []string // every object written
+}
+
+// ThumbnailKeys are the uploaded scrubbing thumbnails.
+type ThumbnailKeys struct {
+	ThumbnailPlan
+	TrackKey   string
+	SpriteKeys []string
 }
 
 // Run downloads the original, encodes it and uploads the derivatives under
@@ -83,11 +91,15 @@ func (t *Transcoder) Run(ctx context.Context, job Job) (Result, error) {
 		return Result{}, err
 	}
 	res := Result{
-		DurationS: out.Plan.Probe.DurationS,
-		Width:     out.Plan.Probe.Width,
-		Height:    out.Plan.Probe.Height,
-		HLSKey:    prefix + MasterPlaylist,
-		PosterKey: prefix + PosterName,
+		DurationS:  out.Plan.Probe.DurationS,
+		Width:      out.Plan.Probe.Width,
+		Height:     out.Plan.Probe.Height,
+		HLSKey:     prefix + MasterPlaylist,
+		PosterKey:  prefix + PosterName,
+		Thumbnails: ThumbnailKeys{ThumbnailPlan: out.Thumbnails.ThumbnailPlan, TrackKey: prefix + out.Thumbnails.Track},
+	}
+	for _, s := range out.Thumbnails.Sprites {
+		res.Thumbnails.SpriteKeys = append(res.Thumbnails.SpriteKeys, prefix+s)
 	}
 	for _, r := range out.Renditions {
 		res.Renditions = append(res.Renditions, Rendition{Height: r.Height, Width: r.Width, Key: prefix + r.Name, Bytes: r.Bytes})
@@ -196,6 +208,8 @@ func objectHeaders(name string) (contentType, cacheControl string) {
 		return "application/vnd.apple.mpegurl", cachePlaylist
 	case ".jpg", ".jpeg":
 		return "image/jpeg", cacheImmutable
+	case ".vtt":
+		return "text/vtt", cacheImmutable
 	}
 	return "application/octet-stream", cacheImmutable
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"image/jpeg"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -102,6 +103,32 @@ func TestEncode(t *testing.T) {
 			assert.Equal(t, tt.rungs[0].Width, poster.Width)
 			assert.Equal(t, tt.rungs[0].Height, poster.Height)
 			assert.Equal(t, MasterPlaylist, out.Files[len(out.Files)-1], "the master playlist is published last")
+
+			// Scrubbing thumbnails: a tile every interval on sprite sheets, and a WebVTT track
+			// that covers the whole video without gaps, each cue pointing into a sheet.
+			th := out.Thumbnails
+			assert.Equal(t, ThumbnailWidth, th.Width)
+			assert.Equal(t, even(float64(ThumbnailWidth)*float64(tt.rungs[0].Height)/float64(tt.rungs[0].Width)), th.Height, "the video's aspect")
+			require.NotEmpty(t, th.Sprites)
+			assert.Contains(t, out.Files, ThumbnailsTrack)
+			for _, s := range th.Sprites {
+				assert.Contains(t, out.Files, s)
+			}
+			assert.NotContains(t, strings.Join(out.Files, " "), "tiles/", "ffmpeg's frames are not published")
+			track := readFile(t, filepath.Join(outDir, ThumbnailsTrack))
+			require.True(t, strings.HasPrefix(track, "WEBVTT\n"), track)
+			cues := regexp.MustCompile(`(\d\d:\d\d:\d\d\.\d{3}) --> (\d\d:\d\d:\d\d\.\d{3})\n(sprite_\d+\.jpg)#xywh=(\d+),(\d+),(\d+),(\d+)`).FindAllStringSubmatch(track, -1)
+			assert.Len(t, cues, max(1, int(math.Ceil(src.DurationS/float64(th.IntervalS)))), "a tile every %d s of %.1f s", th.IntervalS, src.DurationS)
+			require.NotEmpty(t, cues)
+			assert.Equal(t, "00:00:00.000", cues[0][1], "from the start")
+			for i := 1; i < len(cues); i++ {
+				assert.Equal(t, cues[i-1][2], cues[i][1], "cue %d starts where the one before ends", i)
+			}
+			sheet, err := jpeg.DecodeConfig(bytes.NewReader([]byte(readFile(t, filepath.Join(outDir, th.Sprites[0])))))
+			require.NoError(t, err)
+			assert.Equal(t, min(len(cues), SheetColumns)*th.Width, sheet.Width)
+			assert.Equal(t, ((min(len(cues), SheetColumns*SheetRows)+SheetColumns-1)/SheetColumns)*th.Height, sheet.Height)
+			assert.Equal(t, itoa(th.Width), cues[0][6])
 		})
 	}
 }

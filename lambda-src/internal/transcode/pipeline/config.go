@@ -49,6 +49,7 @@ type Config struct {
 	Limits          transcode.Limits // MAX_DURATION_SECONDS (3600), MAX_DIMENSION (4096), MAX_ORIGINAL_BYTES (5 GiB)
 	WatermarkPath   string           // WATERMARK_PATH, an image file; none by default
 	Preset          string           // X264_PRESET, default veryfast
+	ThumbnailS      int              // THUMBNAIL_INTERVAL_SECONDS (5): seconds between scrubbing thumbnails
 	MaxAttempts     int              // MAX_ATTEMPTS (5): transcode claims before the media fails for good
 }
 
@@ -97,6 +98,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		MediaLink:         getenv("MEDIA_LINK_TEMPLATE"),
 		WatermarkPath:     getenv("WATERMARK_PATH"),
 		Preset:            orDefault("X264_PRESET", "veryfast"),
+		ThumbnailS:        int(number("THUMBNAIL_INTERVAL_SECONDS", 5)),
 		MaxAttempts:       int(number("MAX_ATTEMPTS", 5)),
 		Limits: transcode.Limits{
 			MaxDurationS: float64(number("MAX_DURATION_SECONDS", 3600)),
@@ -123,6 +125,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		} else if err := notify.CheckLink(c.MediaLink); err != nil {
 			errs = append(errs, fmt.Errorf("MEDIA_LINK_TEMPLATE: %w", err))
 		}
+	}
+	if c.ThumbnailS > 60 {
+		errs = append(errs, fmt.Errorf("THUMBNAIL_INTERVAL_SECONDS=%d: want 1 to 60 seconds between scrubbing thumbnails", c.ThumbnailS))
 	}
 	if c.WatermarkPath != "" {
 		if _, err := os.Stat(c.WatermarkPath); err != nil {
@@ -185,7 +190,7 @@ func New(ctx context.Context, c Config, awsCfg aws.Config, log *slog.Logger) (*P
 			StorageClass:      c.StorageClass,
 			Options: transcode.Options{
 				FFmpeg: c.FFmpeg, FFprobe: c.FFprobe, Limits: c.Limits,
-				WatermarkPath: c.WatermarkPath, Preset: c.Preset,
+				WatermarkPath: c.WatermarkPath, Preset: c.Preset, ThumbnailSeconds: c.ThumbnailS,
 			},
 		},
 		SNS:             sns.NewFromConfig(awsCfg),

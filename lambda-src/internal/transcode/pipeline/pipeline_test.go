@@ -39,6 +39,7 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, "REDUCED_REDUNDANCY", cfg.StorageClass)
 	assert.Equal(t, 5432, cfg.DBPort)
 	assert.Equal(t, 5, cfg.MaxAttempts)
+	assert.Equal(t, 5, cfg.ThumbnailS, "a scrubbing thumbnail every 5 s")
 	assert.Equal(t, transcode.Limits{MaxDurationS: 3600, MaxDimension: 4096, MaxBytes: 5 << 30}, cfg.Limits)
 	assert.NotEmpty(t, cfg.FFmpeg)
 
@@ -52,12 +53,14 @@ func TestLoadConfig(t *testing.T) {
 			return "CHEAP"
 		case "CDN_BASE_URL":
 			return "cdn.example"
+		case "THUMBNAIL_INTERVAL_SECONDS":
+			return "90"
 		}
 		return full[k]
 	})
 	require.Error(t, err)
 	for _, want := range []string{"ORIGINALS_BUCKET is required", "DB_SECRET_ARN is required", `DB_PORT="five"`,
-		`DERIVATIVES_STORAGE_CLASS="CHEAP"`, `CDN_BASE_URL="cdn.example"`} {
+		`DERIVATIVES_STORAGE_CLASS="CHEAP"`, `CDN_BASE_URL="cdn.example"`, "THUMBNAIL_INTERVAL_SECONDS=90: want 1 to 60"} {
 		assert.ErrorContains(t, err, want)
 	}
 
@@ -111,10 +114,12 @@ func TestTranscodeEndToEnd(t *testing.T) {
 		assert.Contains(t, keys, id+"/"+want)
 	}
 	headers := map[string][2]string{
-		"720p.mp4":              {"video/mp4", "public, max-age=31536000, immutable"},
-		"hls/720p/segment_0.ts": {"video/mp2t", "public, max-age=31536000, immutable"},
-		"hls/master.m3u8":       {"application/vnd.apple.mpegurl", "public, max-age=300"},
-		"poster.jpg":            {"image/jpeg", "public, max-age=31536000, immutable"},
+		"720p.mp4":                  {"video/mp4", "public, max-age=31536000, immutable"},
+		"hls/720p/segment_0.ts":     {"video/mp2t", "public, max-age=31536000, immutable"},
+		"hls/master.m3u8":           {"application/vnd.apple.mpegurl", "public, max-age=300"},
+		"poster.jpg":                {"image/jpeg", "public, max-age=31536000, immutable"},
+		"thumbnails/thumbnails.vtt": {"text/vtt", "public, max-age=31536000, immutable"},
+		"thumbnails/sprite_1.jpg":   {"image/jpeg", "public, max-age=31536000, immutable"},
 	}
 	for name, want := range headers {
 		head, err := st.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &st.cfg.DerivativesBucket, Key: aws.String(id + "/" + name)})
@@ -137,6 +142,7 @@ func TestTranscodeEndToEnd(t *testing.T) {
 			{Height: 480, Width: 854, URL: "https://d111111abcdef8.cloudfront.net/" + id + "/480p.mp4", Bytes: m.Renditions[2].Bytes},
 			{Height: 360, Width: 640, URL: "https://d111111abcdef8.cloudfront.net/" + id + "/360p.mp4", Bytes: m.Renditions[3].Bytes},
 		},
+		ThumbnailsURL: "https://d111111abcdef8.cloudfront.net/" + id + "/thumbnails/thumbnails.vtt",
 	}, ev)
 	for _, r := range m.Renditions {
 		head, err := st.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &st.cfg.DerivativesBucket, Key: &r.Key})
@@ -182,7 +188,7 @@ func TestDuplicateDeliveriesRunOnce(t *testing.T) {
 	for _, k := range keys {
 		assert.True(t, strings.HasPrefix(k, id+"/"), "one set of derivatives, under the media's prefix: %s", k)
 	}
-	assert.Len(t, keys, 5, "360p.mp4, poster, master and media playlist, one segment: once each: %v", keys)
+	assert.Len(t, keys, 7, "360p.mp4, poster, master and media playlist, one segment, thumbnails track and sprite: once each: %v", keys)
 	evs := st.mediaEvents(t)
 	require.Len(t, evs, 1, "one ready event")
 	assert.Equal(t, "ready", evs[0].Status)

@@ -151,6 +151,9 @@ func (p *Processor) handleUpload(ctx context.Context, u events.Upload) error {
 		return retryAfter(err, backoff(p.RetryBackoff, claim.Attempt))
 	}
 	r := store.Result{DurationS: res.DurationS, Width: res.Width, Height: res.Height, HLSKey: res.HLSKey, PosterKey: res.PosterKey}
+	if th := res.Thumbnails; th.TrackKey != "" {
+		r.Thumbnails = &store.Thumbnails{TrackKey: th.TrackKey, SpriteKeys: th.SpriteKeys, IntervalS: th.IntervalS, TileWidth: th.Width, TileHeight: th.Height}
+	}
 	for _, x := range res.Renditions {
 		r.Renditions = append(r.Renditions, store.Rendition{Height: x.Height, Width: x.Width, Key: x.Key, Bytes: x.Bytes})
 	}
@@ -280,6 +283,9 @@ func (p *Processor) Event(m store.Media) events.MediaEvent {
 	}
 	base := strings.TrimRight(p.CDNBaseURL, "/") + "/"
 	ev.HLSURL, ev.PosterURL = base+m.HLSKey, base+m.PosterKey
+	if m.Thumbnails != nil {
+		ev.ThumbnailsURL = base + m.Thumbnails.TrackKey
+	}
 	for _, r := range m.Renditions {
 		ev.Renditions = append(ev.Renditions, events.Rendition{Height: r.Height, Width: r.Width, URL: base + r.Key, Bytes: r.Bytes})
 	}
