@@ -129,10 +129,7 @@ func (c Config) others() []string {
 // contract's; home is the home region's "home" output (nil in the home region). Nothing in
 // them depends on the other regions, so adding one changes no other region's plan.
 func (c Config) regionVars(region string, home json.RawMessage) map[string]any {
-	vars := maps.Clone(c.Vars)
-	if vars == nil {
-		vars = map[string]any{}
-	}
+	vars := c.commonVars()
 	maps.Copy(vars, c.RegionVars[region])
 	vars["region"], vars["home_region"], vars["home"] = region, c.Home, nil
 	if region != c.Home {
@@ -143,20 +140,26 @@ func (c Config) regionVars(region string, home json.RawMessage) map[string]any {
 
 // edgeVars returns the edge's variables: Vars and every region's "endpoint" output.
 func (c Config) edgeVars(out Outputs) (map[string]any, error) {
-	vars := maps.Clone(c.Vars)
-	if vars == nil {
-		vars = map[string]any{}
-	}
+	vars := c.commonVars()
 	endpoints := map[string]json.RawMessage{}
 	for _, r := range c.Regions {
 		e, ok := out.Regions[r]["endpoint"]
 		if !ok {
-			return nil, fmt.Errorf("region %s: its configuration has no output \"endpoint\", which the edge reads", r)
+			return nil, fmt.Errorf("region %s: its state has no output \"endpoint\", which the edge reads: apply it first (or its configuration lacks the output)", r)
 		}
 		endpoints[r] = e
 	}
 	vars["regions"] = endpoints
 	return vars, nil
+}
+
+// commonVars is a copy of the variables of every state.
+func (c Config) commonVars() map[string]any {
+	vars := maps.Clone(c.Vars)
+	if vars == nil {
+		vars = map[string]any{}
+	}
+	return vars
 }
 
 // state is one Terraform state: a workspace of a folder with its own data directory.
@@ -205,8 +208,11 @@ func (c Config) open(ctx context.Context, dir, name string) (*state, error) {
 		maps.Copy(env, c.Env)
 	}
 	for k := range env {
+		if strings.HasPrefix(k, "TF_VAR_") {
+			return nil, fmt.Errorf("%s is set, but every state's variables come from the stamp file: put %s in its vars", k, strings.TrimPrefix(k, "TF_VAR_"))
+		}
 		if slices.Contains(tfexec.ProhibitedEnv(map[string]string{k: ""}), k) {
-			delete(env, k) // terraform-exec sets these itself
+			delete(env, k) // terraform-exec sets these itself (TF_LOG, TF_CLI_ARGS, ...)
 		}
 	}
 	dataDir := filepath.Join(dir, ".terraform", "stamp", name)
@@ -214,6 +220,9 @@ func (c Config) open(ctx context.Context, dir, name string) (*state, error) {
 	if err := tf.SetEnv(env); err != nil {
 		return nil, err
 	}
+	// On cancellation (Ctrl-C) Terraform is interrupted and given time to finish what is in
+	// flight and write its state; a database or distribution can take many minutes.
+	tf.SetWaitDelay(30 * time.Minute)
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -341,21 +350,40 @@ func (s *state) apply(ctx context.Context, c Config, vars map[string]any) (map[s
 	return s.outputs(ctx)
 }
 
-// Plan plans every state with the variables Apply would give it and returns the plans by
-// state: after an Apply, none changes anything.
+// Plan plans every state, side by side, with the variables Apply would give it and returns
+// the plans by state: after an Apply, none changes anything. The other regions and the edge
+// take the applied states' outputs, so they are planned once the home region is applied.
 func Plan(ctx context.Context, c Config) (plans map[string]*tfjson.Plan, err error) {
 	if err := c.Check(); err != nil {
 		return nil, err
 	}
-	states, err := c.openRegions(ctx)
+	states, out, err := c.openApplied(ctx)
 	if err != nil {
 		return nil, err
 	}
+	home, applied := out.Regions[c.Home]["home"]
+	if !applied && len(c.Regions) > 1 {
+		return nil, fmt.Errorf("the home region %s is not applied yet: the other regions take its outputs, so run stamp apply first", c.Home)
+	}
+	edgeVars := func() (map[string]any, error) { return nil, nil }
+	if c.EdgeConfig != "" {
+		if states[EdgeState], err = c.open(ctx, c.EdgeConfig, EdgeState); err != nil {
+			return nil, err
+		}
+		edgeVars = func() (map[string]any, error) { return c.edgeVars(out) }
+	}
 	plans = map[string]*tfjson.Plan{}
 	var mu sync.Mutex
-	out := Outputs{Regions: map[string]map[string]json.RawMessage{}}
-	plan := func(s *state, vars map[string]any) error {
-		return c.step("plan "+s.name, func() error {
+	err = eachRegion(slices.Collect(maps.Keys(states)), func(name string) error {
+		return c.step("plan "+name, func() error {
+			vars := c.regionVars(name, home)
+			if name == EdgeState {
+				var err error
+				if vars, err = edgeVars(); err != nil {
+					return err
+				}
+			}
+			s := states[name]
 			if err := s.writeVars(vars); err != nil {
 				return err
 			}
@@ -364,55 +392,46 @@ func Plan(ctx context.Context, c Config) (plans map[string]*tfjson.Plan, err err
 				return err
 			}
 			p, err := s.tf.ShowPlanFile(ctx, file)
-			if err != nil {
-				return err
-			}
-			o, err := s.outputs(ctx)
 			mu.Lock()
-			plans[s.name], out.Regions[s.name] = p, o
+			plans[name] = p
 			mu.Unlock()
 			return err
 		})
-	}
-	if err := plan(states[c.Home], c.regionVars(c.Home, nil)); err != nil {
-		return plans, err
-	}
-	home := out.Regions[c.Home]["home"]
-	if err := eachRegion(c.others(), func(r string) error { return plan(states[r], c.regionVars(r, home)) }); err != nil {
-		return plans, err
-	}
-	if c.EdgeConfig == "" {
-		return plans, nil
-	}
-	vars, err := c.edgeVars(out)
+	})
+	return plans, err
+}
+
+// openApplied opens every region's state and reads its outputs (none for a state never
+// applied).
+func (c Config) openApplied(ctx context.Context) (map[string]*state, Outputs, error) {
+	out := Outputs{Regions: map[string]map[string]json.RawMessage{}}
+	states, err := c.openRegions(ctx)
 	if err != nil {
-		return plans, err
+		return nil, out, err
 	}
-	s, err := c.open(ctx, c.EdgeConfig, EdgeState)
-	if err != nil {
-		return plans, err
+	for r, s := range states {
+		if out.Regions[r], err = s.outputs(ctx); err != nil {
+			return nil, out, fmt.Errorf("read %s: %w", r, err)
+		}
 	}
-	return plans, plan(s, vars)
+	return states, out, nil
 }
 
 // Destroy destroys the edge, then every region but the home side by side, then the home
-// region. A state that was never applied is destroyed as an empty one, so Destroy finishes
-// what a failed Apply left.
+// region. A state that holds nothing is left alone, so Destroy finishes what a failed Apply
+// or Destroy left.
 func Destroy(ctx context.Context, c Config) error {
 	if err := c.Check(); err != nil {
 		return err
 	}
-	states, err := c.openRegions(ctx)
+	states, out, err := c.openApplied(ctx)
 	if err != nil {
 		return err
 	}
-	out := Outputs{Regions: map[string]map[string]json.RawMessage{}}
-	for r, s := range states {
-		if out.Regions[r], err = s.outputs(ctx); err != nil {
-			return fmt.Errorf("read %s: %w", r, err)
-		}
-	}
 	destroy := func(s *state, vars map[string]any) error {
+		if empty, err := s.empty(ctx); err != nil || empty {
+			return err
+		}
 		return c.step("destroy "+s.name, func() error {
 			if err := s.writeVars(vars); err != nil {
 				return err
@@ -427,10 +446,7 @@ func Destroy(ctx context.Context, c Config) error {
 		}
 		vars, err := c.edgeVars(out)
 		if err != nil { // a region never applied: the edge never named it either
-			vars = maps.Clone(c.Vars)
-			if vars == nil {
-				vars = map[string]any{}
-			}
+			vars = c.commonVars()
 			vars["regions"] = map[string]any{}
 		}
 		if err := destroy(s, vars); err != nil {
@@ -442,6 +458,16 @@ func Destroy(ctx context.Context, c Config) error {
 		return err // the home stays while another region replicates from it
 	}
 	return destroy(states[c.Home], c.regionVars(c.Home, nil))
+}
+
+// empty reports whether the state holds no resource.
+func (s *state) empty(ctx context.Context) (bool, error) {
+	st, err := s.tf.Show(ctx)
+	if err != nil {
+		return false, err
+	}
+	return st == nil || st.Values == nil || st.Values.RootModule == nil ||
+		(len(st.Values.RootModule.Resources) == 0 && len(st.Values.RootModule.ChildModules) == 0), nil
 }
 
 // eachRegion runs fn for every region at once and joins their errors.

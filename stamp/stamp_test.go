@@ -38,7 +38,7 @@ func TestTheEdgeSeesEveryRegionsEndpoint(t *testing.T) {
 
 	delete(out.Regions["eu-west-1"], "endpoint")
 	_, err = c.edgeVars(out)
-	assert.ErrorContains(t, err, `region eu-west-1: its configuration has no output "endpoint"`)
+	assert.ErrorContains(t, err, `region eu-west-1: its state has no output "endpoint"`)
 }
 
 func TestCheckSaysEverythingThatIsWrong(t *testing.T) {

@@ -299,7 +299,6 @@ func TestComplete(t *testing.T) {
 	assert.Empty(t, groups.AutoScalingGroups, "the fleet must be gone")
 }
 
-// changedAttributes lists the top-level attributes a change sets to a different value.
 func queueAttributes(ctx context.Context, t *testing.T, c *sqs.Client, url string) map[string]string {
 	t.Helper()
 	out, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &url, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameAll}})

@@ -12,6 +12,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -38,7 +39,18 @@ func main() {
 		log.Fatal(err)
 	}
 	if *regions != "" {
-		cfg.Regions = strings.Split(*regions, ",")
+		cfg.Regions = nil
+		for _, r := range strings.Split(*regions, ",") {
+			if r = strings.TrimSpace(r); r != "" {
+				cfg.Regions = append(cfg.Regions, r)
+			}
+		}
+		// The file's settings of the regions left out are kept for when they come back.
+		for r := range cfg.RegionVars {
+			if !slices.Contains(cfg.Regions, r) {
+				delete(cfg.RegionVars, r)
+			}
+		}
 	}
 	cfg.Binary, cfg.Logf = *binary, log.Printf
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -5,11 +5,11 @@ regions       = ["us-east-1", "eu-west-1", "ap-southeast-1"]
 region_config = "region"
 edge_config   = "edge"
 
-# Variables of every state.
+# Variables of every state. Terraform reads paths from the configuration's folder (region/).
 vars = {
   name_prefix         = "acme-media"
-  upload_api_zip_path = "../../build/upload-api.zip"
-  transcoder_zip_path = "../../build/transcoder.zip"
+  upload_api_zip_path = "../../../build/upload-api.zip"
+  transcoder_zip_path = "../../../build/transcoder.zip"
   zone_name           = "media.example.com"
   allowed_countries   = []
 }

@@ -142,8 +142,9 @@ resource "aws_s3_bucket_replication_configuration" "originals" {
     }
   }
 
-  # S3 refuses a replication rule on a bucket whose versioning is not yet enabled.
-  depends_on = [module.originals]
+  # S3 refuses a rule on a bucket not versioned yet, and the first replicas fail while the
+  # role cannot act.
+  depends_on = [module.originals, aws_iam_role_policy.replication]
 }
 
 ################################################################################

@@ -119,6 +119,10 @@ variable "originals_replication" {
     condition     = var.originals_replication == null || contains(["STANDARD", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"], try(var.originals_replication.storage_class, ""))
     error_message = "originals_replication.storage_class must be one of STANDARD, STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER_IR, GLACIER or DEEP_ARCHIVE."
   }
+  validation {
+    condition     = var.originals_replication == null || var.kms_key_arn == null || try(var.originals_replication.destination_kms_key_arn, null) != null
+    error_message = "originals_replication.destination_kms_key_arn is required when the originals are encrypted with kms_key_arn: S3 replicates SSE-KMS objects only into a key of the destination's region."
+  }
 }
 
 variable "access_logging" {

@@ -4,6 +4,9 @@ output "id" {
 }
 
 output "arn" {
+  # Waits for versioning: S3 Replication refuses a destination that is not versioned yet.
+  depends_on = [aws_s3_bucket_versioning.this]
+
   description = "ARN of the bucket."
   value       = aws_s3_bucket.this.arn
 }

@@ -28,10 +28,13 @@ locals {
     DB_PORT       = tostring(local.replica ? var.home.database.port : module.database.port)
     DB_NAME       = local.db_name
   }
-  read_replica_environment = local.replica ? {
+  catalogue_environment = merge(local.replica ? {
     DB_READ_HOST = module.database.address
     DB_READ_PORT = tostring(module.database.port)
-  } : {}
+    } : {}, {
+    # The catalogue's home, which holds the media recorded before rows named their region.
+    HOME_REGION = local.replica ? split(":", var.home.database.instance_arn)[3] : local.region
+  })
 
   # One identity: the home region's user pool, or this region's own.
   identity = local.replica ? var.home.identity : {
@@ -410,7 +413,7 @@ module "upload_api" {
   service = {
     name = "upload-api"
     port = var.upload_api.port
-    environment = merge(local.database_environment, local.read_replica_environment, local.cdn_environment, {
+    environment = merge(local.database_environment, local.catalogue_environment, local.cdn_environment, {
       AWS_REGION                = local.region
       LISTEN_ADDR               = ":${var.upload_api.port}"
       ORIGINALS_BUCKET          = module.media_buckets.originals_bucket_id

@@ -256,7 +256,7 @@ func runKilledTranscoder(t *testing.T, s *stack) {
 	require.True(t, ok, "the local cloud runs the transcoder")
 
 	// Long enough to be caught mid-job, short enough for the suite's transcoder timeout.
-	id := upload(t, client, makeVideo(t, 5))
+	id := upload(t, client, makeVideo(t, 4))
 	require.Eventually(t, func() bool {
 		m, err := client.Media(ctx, id)
 		return err == nil && m.Status == "processing"

@@ -65,9 +65,10 @@ type stackOptions struct {
 }
 
 // Transcoder timeouts of the suite: a short one, so that a killed job is redelivered within
-// minutes, and one that a minute of 1080p video needs on a loaded 2-core machine.
+// minutes yet a short clip transcodes within it while the suite's other deployments load
+// the machine, and one that a minute of 1080p video needs on a loaded 2-core machine.
 const (
-	shortTranscoderTimeout = 15 * time.Second
+	shortTranscoderTimeout = 25 * time.Second
 	longTranscoderTimeout  = 10 * time.Minute
 )
 

@@ -432,6 +432,7 @@ func TestMediaOfAnotherRegionIsServedByItsCDN(t *testing.T) {
 		signer, err := cdnsign.New(otherKeyPair, key)
 		require.NoError(t, err)
 		d.Signer, c.CDNKeyPairID, c.CDNBaseURL, c.Region = signer, otherKeyPair, otherCDN, "eu-west-1"
+		c.HomeRegion = home.cfg.Region
 	})
 	owner := uuid.NewString()
 	id := makeReady(t, home, owner)
@@ -466,6 +467,18 @@ func TestMediaOfAnotherRegionIsServedByItsCDN(t *testing.T) {
 
 	r = home.do(http.MethodDelete, "/v1/media/"+id, owner, nil)
 	assert.Equal(t, http.StatusNoContent, r.Status, "body: %s", r.Body)
+	r = other.do(http.MethodDelete, "/v1/media/"+id, owner, nil)
+	assert.Equal(t, http.StatusConflict, r.Status, "a repeated deletion is the holding region's too: %s", r.Body)
+
+	// Media recorded before rows said where they are held are the home region's.
+	legacy := uuid.NewString()
+	require.NoError(t, home.store.Create(context.Background(), store.Media{ID: legacy, Owner: owner, OriginalKey: api.OriginalKey(owner, legacy)}))
+	r = other.do(http.MethodGet, "/v1/media/"+legacy, owner, nil)
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+	r.JSON(t, &m)
+	assert.Equal(t, home.cfg.Region, m.Region)
+	r = other.do(http.MethodDelete, "/v1/media/"+legacy, owner, nil)
+	assert.Equal(t, http.StatusConflict, r.Status, "body: %s", r.Body)
 }
 
 func rawField(t *testing.T, r response, name string) json.RawMessage {

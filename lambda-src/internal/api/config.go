@@ -15,7 +15,10 @@ import (
 
 // Config is the upload API's configuration, read from the environment once at start.
 type Config struct {
-	Region            string // AWS_REGION
+	Region string // AWS_REGION
+	// HomeRegion (HOME_REGION) holds the catalogue's primary, and the media recorded before
+	// rows said where they are held; this region when unset.
+	HomeRegion        string
 	OriginalsBucket   string // ORIGINALS_BUCKET
 	DerivativesBucket string // DERIVATIVES_BUCKET: where a deleted media's derivatives are removed
 	TopicARN          string // TOPIC_ARN: media events (a deleted event); none when empty
@@ -143,6 +146,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 
 	c := Config{
 		Region:                 required("AWS_REGION"),
+		HomeRegion:             get("HOME_REGION"),
 		OriginalsBucket:        required("ORIGINALS_BUCKET"),
 		DerivativesBucket:      required("DERIVATIVES_BUCKET"),
 		TopicARN:               get("TOPIC_ARN"),
@@ -230,6 +234,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			continue
 		}
 		c.CORSAllowedOrigins = append(c.CORSAllowedOrigins, u.Scheme+"://"+strings.ToLower(u.Host))
+	}
+	if c.HomeRegion == "" {
+		c.HomeRegion = c.Region
 	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, fmt.Errorf("configuration: %w", err)

@@ -23,16 +23,19 @@ import (
 func (s *Server) deleteMedia(w http.ResponseWriter, r *http.Request, claims auth.Claims) {
 	id := r.PathValue("id")
 	addLogAttrs(r.Context(), slog.String("media_id", id))
-	// Only the holding region can remove the files: refused before anything is deleted.
-	held, err := s.deps.Store.GetForOwner(r.Context(), claims.Subject, id)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		s.internalError(w, r, "read the media", err)
+	// Only the holding region can remove the files: refused before anything is deleted, a
+	// retry of a deletion that stopped half way included.
+	m, first, err := s.deps.Store.Delete(r.Context(), claims.Subject, id, func(m store.Media) error {
+		if region := s.holdingRegion(m); region != s.cfg.Region {
+			return &heldElsewhereError{mediaID: m.ID, region: region, action: "delete"}
+		}
+		return nil
+	})
+	var elsewhere *heldElsewhereError
+	if errors.As(err, &elsewhere) {
+		writeError(w, r, http.StatusConflict, "%s", elsewhere)
 		return
 	}
-	if err == nil && s.heldElsewhere(w, r, held, "delete") {
-		return
-	}
-	m, first, err := s.deps.Store.Delete(r.Context(), claims.Subject, id)
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, r, http.StatusNotFound, "media %s not found", id)
 		return

@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -196,20 +197,28 @@ type deliveryURLs struct {
 	Cookies     map[string]string
 }
 
-// holdingRegion is the region that holds m: recorded with it, or this one for media of a
-// stack from before regions were recorded.
+// holdingRegion is the region that holds m: recorded with it, or the home region for media
+// recorded before rows said where they are held (the platform then had the home alone).
 func (s *Server) holdingRegion(m store.Media) string {
 	if m.Region != "" {
 		return m.Region
 	}
-	return s.cfg.Region
+	return s.cfg.HomeRegion
 }
 
-// heldElsewhere answers 409 when m is held by another region: its original and derivatives
-// are in that region's buckets, which this region's API neither reaches nor may change.
+// heldElsewhereError refuses what only the holding region's API can do: its original and
+// derivatives are in that region's buckets, which this region's API neither reaches nor may
+// change.
+type heldElsewhereError struct{ mediaID, region, action string }
+
+func (e *heldElsewhereError) Error() string {
+	return fmt.Sprintf("media %s is held in region %s: %s it through that region's API", e.mediaID, e.region, e.action)
+}
+
+// heldElsewhere answers 409 when m is held by another region.
 func (s *Server) heldElsewhere(w http.ResponseWriter, r *http.Request, m store.Media, action string) bool {
 	if region := s.holdingRegion(m); region != s.cfg.Region {
-		writeError(w, r, http.StatusConflict, "media %s is held in region %s: %s it through that region's API", m.ID, region, action)
+		writeError(w, r, http.StatusConflict, "%s", &heldElsewhereError{mediaID: m.ID, region: region, action: action})
 		return true
 	}
 	return false

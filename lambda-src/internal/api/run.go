@@ -42,6 +42,15 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err := st.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate database: %w", err)
 	}
+	if cfg.Region == cfg.HomeRegion { // the home held everything before regions were recorded
+		n, err := st.ClaimUnrecorded(ctx, cfg.Region, cfg.CDNBaseURL, cfg.CDNKeyPairID)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			logger.Info("recorded this region as the holder of earlier media", "media", n)
+		}
+	}
 
 	signer, err := cdnSigner(ctx, cfg, store.SecretsClient(awsCfg, cfg.CDNPrivateKeySecretARN))
 	if err != nil {

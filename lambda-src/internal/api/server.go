@@ -34,7 +34,7 @@ type MediaStore interface {
 	Ping(ctx context.Context) error
 
 	GetVisible(ctx context.Context, viewer, id string) (store.Media, error)
-	Delete(ctx context.Context, owner, id string) (store.Media, bool, error)
+	Delete(ctx context.Context, owner, id string, check func(store.Media) error) (store.Media, bool, error)
 	Update(ctx context.Context, owner, id string, c store.Changes) (store.Media, error)
 	Feed(ctx context.Context, viewer, cursor string, limit int) ([]store.FeedItem, string, error)
 	Like(ctx context.Context, viewer, id string) error

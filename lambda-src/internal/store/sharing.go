@@ -70,7 +70,9 @@ func (s *Store) Update(ctx context.Context, owner, id string, c Changes) (Media,
 // keys stay, so that a late delivery of its upload cannot bring it back and so that the
 // caller can remove its objects. It returns the media as it was and whether this call
 // deleted it (false: it was deleted before, and deleting again only repeats the cleanup).
-func (s *Store) Delete(ctx context.Context, owner, id string) (Media, bool, error) {
+// check sees the row first, locked and tombstone or not; its error changes nothing and is
+// returned as it is.
+func (s *Store) Delete(ctx context.Context, owner, id string, check func(Media) error) (Media, bool, error) {
 	if _, err := uuid.Parse(id); err != nil {
 		return Media{}, false, ErrNotFound
 	}
@@ -83,8 +85,14 @@ func (s *Store) Delete(ctx context.Context, owner, id string) (Media, bool, erro
 		var err error
 		m, err = scanMedia(tx.QueryRow(ctx, `SELECT `+columns+`, deleted_at IS NOT NULL FROM media
 			WHERE id = $1 AND owner = $2 FOR UPDATE`, id, owner), &deleted)
-		if err != nil || deleted {
+		if err != nil {
 			return err
+		}
+		if err := check(m); err != nil {
+			return &checkError{err}
+		}
+		if deleted {
+			return nil
 		}
 		first = true
 		for _, q := range []string{`DELETE FROM likes WHERE media_id = $1`, `DELETE FROM comments WHERE media_id = $1`,
@@ -96,6 +104,10 @@ func (s *Store) Delete(ctx context.Context, owner, id string) (Media, bool, erro
 		}
 		return nil
 	})
+	var refused *checkError
+	if errors.As(err, &refused) {
+		return m, false, refused.err
+	}
 	if errors.Is(err, ErrNotFound) {
 		return Media{}, false, err
 	}
@@ -103,6 +115,23 @@ func (s *Store) Delete(ctx context.Context, owner, id string) (Media, bool, erro
 		return Media{}, false, fmt.Errorf("delete media: %w", err)
 	}
 	return m, first, nil
+}
+
+// checkError carries a caller's check out of a transaction unwrapped.
+type checkError struct{ err error }
+
+func (e *checkError) Error() string { return e.err.Error() }
+
+// ClaimUnrecorded records region, its CDN base URL and key pair on the media recorded before
+// rows said where they are held: the catalogue's only region held them all. The home region
+// calls it at start, so that the regions joining later serve them from the right CDN.
+func (s *Store) ClaimUnrecorded(ctx context.Context, region, cdnBaseURL, keyPairID string) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE media SET region = $1, cdn_base_url = $2, cdn_key_pair_id = $3 WHERE region = ''`,
+		region, cdnBaseURL, keyPairID)
+	if err != nil {
+		return 0, fmt.Errorf("record the region of earlier media: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }
 
 // FeedItem is a media of the public feed with what the viewer did to it.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -239,6 +240,50 @@ func TestComments(t *testing.T) {
 	assert.Equal(t, 2, n)
 }
 
+// anyHolder lets every deletion through.
+func anyHolder(Media) error { return nil }
+
+// A deletion's check sees the locked row, a tombstone too, and its refusal changes nothing.
+func TestDeleteAsksItsCheckFirst(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	m := shared(t, s, "alice", VisibilityPublic, true)
+	refused := errors.New("held elsewhere")
+	var seen []Media
+	check := func(m Media) error { seen = append(seen, m); return refused }
+
+	_, first, err := s.Delete(ctx, "alice", m.ID, check)
+	require.ErrorIs(t, err, refused)
+	assert.False(t, first)
+	got, err := s.GetForOwner(ctx, "alice", m.ID)
+	require.NoError(t, err, "a refused deletion deletes nothing")
+	assert.Equal(t, m.ID, got.ID)
+
+	_, _, err = s.Delete(ctx, "alice", m.ID, anyHolder)
+	require.NoError(t, err)
+	_, _, err = s.Delete(ctx, "alice", m.ID, check)
+	require.ErrorIs(t, err, refused, "the check also decides a repeated deletion")
+	require.Len(t, seen, 2)
+	assert.Equal(t, m.OriginalKey, seen[1].OriginalKey, "it sees the tombstone's keys")
+}
+
+// Media recorded before rows said where they are held are claimed by the home region.
+func TestUnrecordedMediaAreClaimedOnce(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	old := shared(t, s, "alice", VisibilityPublic, true)
+	require.Empty(t, old.Region)
+	n, err := s.ClaimUnrecorded(ctx, "us-east-1", "https://d1.cloudfront.net", "K1")
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), n)
+	got, err := s.GetForOwner(ctx, "alice", old.ID)
+	require.NoError(t, err)
+	assert.Equal(t, [3]string{"us-east-1", "https://d1.cloudfront.net", "K1"}, [3]string{got.Region, got.CDNBaseURL, got.CDNKeyPairID})
+	n, err = s.ClaimUnrecorded(ctx, "eu-west-1", "https://d2.cloudfront.net", "")
+	require.NoError(t, err)
+	assert.Zero(t, n, "recorded media keep their holder")
+}
+
 func TestDeleteLeavesATombstone(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
@@ -247,13 +292,13 @@ func TestDeleteLeavesATombstone(t *testing.T) {
 	_, err := s.AddComment(ctx, "bob", m.ID, "nice")
 	require.NoError(t, err)
 
-	_, _, err = s.Delete(ctx, "bob", m.ID)
+	_, _, err = s.Delete(ctx, "bob", m.ID, anyHolder)
 	assert.ErrorIs(t, err, ErrNotFound, "only the owner deletes")
-	was, first, err := s.Delete(ctx, "alice", m.ID)
+	was, first, err := s.Delete(ctx, "alice", m.ID, anyHolder)
 	require.NoError(t, err)
 	assert.True(t, first)
 	assert.Equal(t, m.OriginalKey, was.OriginalKey, "the keys to clean up")
-	_, first, err = s.Delete(ctx, "alice", m.ID)
+	_, first, err = s.Delete(ctx, "alice", m.ID, anyHolder)
 	require.NoError(t, err, "deleting again is fine")
 	assert.False(t, first, "and says it was done before")
 
@@ -278,7 +323,7 @@ func TestDeleteLeavesATombstone(t *testing.T) {
 	require.NoError(t, s.Create(ctx, inFlight))
 	c, err := s.Claim(ctx, claimRequest(inFlight), time.Minute)
 	require.NoError(t, err)
-	_, _, err = s.Delete(ctx, "alice", inFlight.ID)
+	_, _, err = s.Delete(ctx, "alice", inFlight.ID, anyHolder)
 	require.NoError(t, err)
 	_, err = s.MarkReady(ctx, c, Result{DurationS: 1})
 	assert.ErrorIs(t, err, ErrDeleted)

@@ -114,9 +114,10 @@ func (o Options) Args(input string, plan Plan) []string {
 	}
 	fmt.Fprintf(&graph, ";[sp]setpts=PTS-STARTPTS,trim=start=%.3f,scale=%d:%d,setsar=1[poster]", plan.PosterAt, rungs[0].Width, rungs[0].Height)
 	th := plan.Thumbnails
-	// The first frame of every interval: tile n shows the time from n*interval on.
-	fmt.Fprintf(&graph, `;[st]setpts=PTS-STARTPTS,select='isnan(prev_selected_t)+gt(floor(t/%d)\,floor(prev_selected_t/%d))',scale=%d:%d,setsar=1[thumbs]`,
-		th.IntervalS, th.IntervalS, th.Width, th.Height)
+	// A frame every interval, the one showing its start (repeated where the video has none,
+	// so that tile n is always the time from n*interval), and the last even when the video
+	// ends inside its interval.
+	fmt.Fprintf(&graph, ";[st]setpts=PTS-STARTPTS,fps=1/%d:round=down:eof_action=pass,scale=%d:%d,setsar=1[thumbs]", th.IntervalS, th.Width, th.Height)
 	args = append(args, "-filter_complex", graph.String())
 
 	var slaves, variants []string
@@ -146,7 +147,7 @@ func (o Options) Args(input string, plan Plan) []string {
 		"-map_metadata", "-1", "-map_chapters", "-1",
 		"-f", "tee", strings.Join(slaves, "|"),
 		"-map", "[poster]", "-frames:v", "1", "-q:v", "3", "-update", "1", PosterName,
-		"-map", "[thumbs]", "-fps_mode", "vfr", "-q:v", "4", "-f", "image2", thumbnailTiles+"/tile_%05d.jpg",
+		"-map", "[thumbs]", "-q:v", "4", "-f", "image2", thumbnailTiles+"/tile_%05d.jpg",
 	)
 	return args
 }
@@ -163,8 +164,9 @@ type Output struct {
 	Dir        string
 	Plan       Plan
 	Renditions []RenditionFile
-	Thumbnails Thumbnails
-	Files      []string // every file, relative to Dir, the master playlist last
+	Thumbnails Thumbnails // zero when they could not be made (see Warnings)
+	Files      []string   // every file, relative to Dir, the master playlist last
+	Warnings   []string   // what is missing from an output that is published all the same
 }
 
 // Encode probes input, checks it against the limits and runs ffmpeg once to write the
@@ -207,8 +209,13 @@ func (o Options) Encode(ctx context.Context, input, outDir string) (Output, erro
 	if top.DurationS < probe.DurationS*0.9-0.5 {
 		return Output{}, permanentf("original is truncated or damaged: only %.1f s of %.1f s could be decoded", top.DurationS, probe.DurationS)
 	}
+	// Thumbnails are a nicety: without them the media is published all the same.
 	if out.Thumbnails, err = layOutThumbnails(outDir, plan.Thumbnails, probe.DurationS); err != nil {
-		return Output{}, err
+		out.Warnings = append(out.Warnings, "no scrubbing thumbnails: "+err.Error())
+		out.Thumbnails = Thumbnails{}
+		if err := os.RemoveAll(filepath.Join(outDir, filepath.Dir(ThumbnailsTrack))); err != nil {
+			return Output{}, transient(err)
+		}
 	}
 	out.Files, err = listFiles(outDir)
 	if err != nil {

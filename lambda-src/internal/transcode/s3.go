@@ -50,8 +50,9 @@ type Result struct {
 	Renditions    []Rendition
 	HLSKey        string
 	PosterKey     string
-	Thumbnails    ThumbnailKeys
-	Keys          []string // every object written
+	Thumbnails    ThumbnailKeys // zero when none were made
+	Keys          []string      // every object written
+	Warnings      []string      // what is missing from a result published all the same
 }
 
 // ThumbnailKeys are the uploaded scrubbing thumbnails.
@@ -91,12 +92,15 @@ func (t *Transcoder) Run(ctx context.Context, job Job) (Result, error) {
 		return Result{}, err
 	}
 	res := Result{
-		DurationS:  out.Plan.Probe.DurationS,
-		Width:      out.Plan.Probe.Width,
-		Height:     out.Plan.Probe.Height,
-		HLSKey:     prefix + MasterPlaylist,
-		PosterKey:  prefix + PosterName,
-		Thumbnails: ThumbnailKeys{ThumbnailPlan: out.Thumbnails.ThumbnailPlan, TrackKey: prefix + out.Thumbnails.Track},
+		DurationS: out.Plan.Probe.DurationS,
+		Width:     out.Plan.Probe.Width,
+		Height:    out.Plan.Probe.Height,
+		HLSKey:    prefix + MasterPlaylist,
+		PosterKey: prefix + PosterName,
+		Warnings:  out.Warnings,
+	}
+	if out.Thumbnails.Track != "" {
+		res.Thumbnails = ThumbnailKeys{ThumbnailPlan: out.Thumbnails.ThumbnailPlan, TrackKey: prefix + out.Thumbnails.Track}
 	}
 	for _, s := range out.Thumbnails.Sprites {
 		res.Thumbnails.SpriteKeys = append(res.Thumbnails.SpriteKeys, prefix+s)

@@ -177,3 +177,12 @@ run "rejects_a_replica_that_is_not_a_bucket" {
   }
   expect_failures = [var.originals_replication]
 }
+
+run "rejects_encrypted_originals_replicated_without_a_destination_key" {
+  command = plan
+  variables {
+    kms_key_arn           = "arn:aws:kms:us-east-1:111122223333:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
+    originals_replication = { destination_bucket_arn = "arn:aws:s3:::media-test-originals-replica" }
+  }
+  expect_failures = [var.originals_replication]
+}

@@ -237,7 +237,7 @@ run "a_region_with_a_home_shares_its_pool_and_catalogue" {
     error_message = "both programs write to the home region's primary, with its secret"
   }
   assert {
-    condition     = local.read_replica_environment["DB_READ_HOST"] == "media-media.abc123.eu-west-1.rds.amazonaws.com"
+    condition     = local.catalogue_environment["DB_READ_HOST"] == "media-media.abc123.eu-west-1.rds.amazonaws.com" && local.catalogue_environment["HOME_REGION"] == "us-east-1"
     error_message = "the API reads what may lag from this region's replica"
   }
   assert {
@@ -258,7 +258,7 @@ run "the_home_region_has_its_own_pool_and_primary" {
   command = plan
 
   assert {
-    condition     = length(module.identity) == 1 && length(local.read_replica_environment) == 0 && length(aws_vpc_security_group_egress_rule.primary) == 0
+    condition     = length(module.identity) == 1 && !contains(keys(local.catalogue_environment), "DB_READ_HOST") && local.catalogue_environment["HOME_REGION"] == "eu-west-1" && length(aws_vpc_security_group_egress_rule.primary) == 0
     error_message = "the home region has its own pool and primary"
   }
 }

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -142,7 +143,14 @@ func (r *Replicator) replicate(ctx context.Context, dst *s3.Client, bucket strin
 		if err != nil {
 			return err
 		}
-		for _, v := range page.Versions {
+		// S3 lists the newest version first; replicas are made oldest first, so that the
+		// destination's latest is the source's.
+		versions := slices.Clone(page.Versions)
+		slices.Reverse(versions) // versions of the same second stay oldest first
+		slices.SortStableFunc(versions, func(a, b s3types.ObjectVersion) int {
+			return aws.ToTime(a.LastModified).Compare(aws.ToTime(b.LastModified))
+		})
+		for _, v := range versions {
 			id := bucket + "\x00" + aws.ToString(v.Key) + "\x00" + aws.ToString(v.VersionId)
 			if aws.ToTime(v.LastModified).Before(since) || r.isCopied(id) {
 				continue

@@ -519,7 +519,7 @@ func TestDeletionWinsOverTranscoding(t *testing.T) {
 
 	id, body := st.upload(t, "gina", "small.mp4")
 	require.NoError(t, st.proc.Store.Create(ctx, store.Media{ID: id, Owner: "gina", OriginalKey: events.OriginalKey("gina", id)}))
-	_, _, err := st.proc.Store.Delete(ctx, "gina", id)
+	_, _, err := st.proc.Store.Delete(ctx, "gina", id, func(store.Media) error { return nil })
 	require.NoError(t, err)
 	require.NoError(t, st.proc.Handle(ctx, body), "a late delivery of a deleted media is done with")
 	key := events.OriginalKey("gina", id)
@@ -536,7 +536,7 @@ func TestDeletionWinsOverTranscoding(t *testing.T) {
 		m, err := st.proc.Store.Get(ctx, inFlight)
 		return err == nil && m.Status == store.StatusProcessing
 	}, 30*time.Second, 10*time.Millisecond)
-	_, _, err = st.proc.Store.Delete(ctx, "gina", inFlight)
+	_, _, err = st.proc.Store.Delete(ctx, "gina", inFlight, func(store.Media) error { return nil })
 	require.NoError(t, err)
 	require.NoError(t, <-done, "the job is dropped")
 	assert.Contains(t, st.logs.String(), "the job is dropped", "stopped at the renewal after the deletion, not run to its end")

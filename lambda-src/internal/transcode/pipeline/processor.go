@@ -150,6 +150,9 @@ func (p *Processor) handleUpload(ctx context.Context, u events.Upload) error {
 		}
 		return retryAfter(err, backoff(p.RetryBackoff, claim.Attempt))
 	}
+	for _, w := range res.Warnings {
+		log.Warn("published without a part", "warning", w)
+	}
 	r := store.Result{DurationS: res.DurationS, Width: res.Width, Height: res.Height, HLSKey: res.HLSKey, PosterKey: res.PosterKey}
 	if th := res.Thumbnails; th.TrackKey != "" {
 		r.Thumbnails = &store.Thumbnails{TrackKey: th.TrackKey, SpriteKeys: th.SpriteKeys, IntervalS: th.IntervalS, TileWidth: th.Width, TileHeight: th.Height}
