@@ -164,9 +164,9 @@ func (c Config) commonVars() map[string]any {
 
 // state is one Terraform state: a workspace of a folder with its own data directory.
 type state struct {
-	name, dir string
-	tf        *tfexec.Terraform
-	varFile   string
+	name    string
+	tf      *tfexec.Terraform
+	varFile string
 }
 
 func (c Config) logf(format string, args ...any) {
@@ -211,18 +211,17 @@ func (c Config) open(ctx context.Context, dir, name string) (*state, error) {
 		if strings.HasPrefix(k, "TF_VAR_") {
 			return nil, fmt.Errorf("%s is set, but every state's variables come from the stamp file: put %s in its vars", k, strings.TrimPrefix(k, "TF_VAR_"))
 		}
-		if slices.Contains(tfexec.ProhibitedEnv(map[string]string{k: ""}), k) {
-			delete(env, k) // terraform-exec sets these itself (TF_LOG, TF_CLI_ARGS, ...)
-		}
 	}
+	env = tfexec.CleanEnv(env) // terraform-exec sets TF_LOG, TF_CLI_ARGS and the like itself
 	dataDir := filepath.Join(dir, ".terraform", "stamp", name)
 	env["TF_DATA_DIR"] = dataDir
 	if err := tf.SetEnv(env); err != nil {
 		return nil, err
 	}
 	// On cancellation (Ctrl-C) Terraform is interrupted and given time to finish what is in
-	// flight and write its state; a database or distribution can take many minutes.
-	tf.SetWaitDelay(30 * time.Minute)
+	// flight and write its state; a database or distribution can take many minutes. Only
+	// Windows refuses, where Terraform cannot be interrupted gracefully at all.
+	_ = tf.SetWaitDelay(30 * time.Minute)
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -243,7 +242,7 @@ func (c Config) open(ctx context.Context, dir, name string) (*state, error) {
 	if err != nil {
 		return nil, fmt.Errorf("workspace %s: %w", name, err)
 	}
-	return &state{name: name, dir: dir, tf: tf, varFile: filepath.Join(dataDir, "stamp.tfvars.json")}, nil
+	return &state{name: name, tf: tf, varFile: filepath.Join(dataDir, "stamp.tfvars.json")}, nil
 }
 
 // writeVars writes the state's variables as a JSON variables file, which keeps multi-line
@@ -365,26 +364,24 @@ func Plan(ctx context.Context, c Config) (plans map[string]*tfjson.Plan, err err
 	if !applied && len(c.Regions) > 1 {
 		return nil, fmt.Errorf("the home region %s is not applied yet: the other regions take its outputs, so run stamp apply first", c.Home)
 	}
-	edgeVars := func() (map[string]any, error) { return nil, nil }
+	vars := map[string]map[string]any{}
+	for r := range states {
+		vars[r] = c.regionVars(r, home)
+	}
 	if c.EdgeConfig != "" {
 		if states[EdgeState], err = c.open(ctx, c.EdgeConfig, EdgeState); err != nil {
 			return nil, err
 		}
-		edgeVars = func() (map[string]any, error) { return c.edgeVars(out) }
+		if vars[EdgeState], err = c.edgeVars(out); err != nil {
+			return nil, err
+		}
 	}
 	plans = map[string]*tfjson.Plan{}
 	var mu sync.Mutex
 	err = eachRegion(slices.Collect(maps.Keys(states)), func(name string) error {
 		return c.step("plan "+name, func() error {
-			vars := c.regionVars(name, home)
-			if name == EdgeState {
-				var err error
-				if vars, err = edgeVars(); err != nil {
-					return err
-				}
-			}
 			s := states[name]
-			if err := s.writeVars(vars); err != nil {
+			if err := s.writeVars(vars[name]); err != nil {
 				return err
 			}
 			file := filepath.Join(filepath.Dir(s.varFile), "stamp.tfplan")

@@ -429,22 +429,29 @@ func (tg *Target) Tfexec(t testing.TB, folder string) *tfexec.Terraform {
 	return tf
 }
 
+// tfexecEnv is the whole environment of a Terraform run through terraform-exec, whose SetEnv
+// replaces it: the target's (TerraformEnv, without TF_IN_AUTOMATION, which terraform-exec
+// sets itself and refuses), then this process's other variables but its own TF_ ones.
+func (tg *Target) tfexecEnv(cliConfig string) map[string]string {
+	env := tg.TerraformEnv(cliConfig)
+	delete(env, "TF_IN_AUTOMATION")
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok && !strings.HasPrefix(k, "TF_") {
+			if _, set := env[k]; !set {
+				env[k] = v
+			}
+		}
+	}
+	return env
+}
+
 // TfexecIn returns a terraform-exec handle on dir, a folder prepared with PrepareFolder.
 func (tg *Target) TfexecIn(dir, cliConfig string) (*tfexec.Terraform, error) {
 	tf, err := tfexec.NewTerraform(dir, "terraform")
 	if err != nil {
 		return nil, fmt.Errorf("terraform-exec: %w", err)
 	}
-	env := tg.TerraformEnv(cliConfig)
-	delete(env, "TF_IN_AUTOMATION")   // terraform-exec sets it itself and refuses it here
-	for _, kv := range os.Environ() { // SetEnv replaces the whole environment
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			if _, set := env[k]; !set && !strings.HasPrefix(k, "TF_") {
-				env[k] = v
-			}
-		}
-	}
-	if err := tf.SetEnv(env); err != nil {
+	if err := tf.SetEnv(tg.tfexecEnv(cliConfig)); err != nil {
 		return nil, fmt.Errorf("terraform-exec environment: %w", err)
 	}
 	return tf, nil
@@ -507,14 +514,7 @@ func (tg *Target) Stamp(root, tmp string, regions []string, vars map[string]any)
 	for i, r := range regions {
 		perRegion[r] = map[string]any{"cidr_block": fmt.Sprintf("10.%d.0.0/16", i)}
 	}
-	env := tg.TerraformEnv(cliConfig)
-	for _, kv := range os.Environ() {
-		if k, v, ok := strings.Cut(kv, "="); ok && !strings.HasPrefix(k, "TF_") {
-			if _, set := env[k]; !set {
-				env[k] = v
-			}
-		}
-	}
+	env := tg.tfexecEnv(cliConfig)
 	return stamp.Config{
 		Home: regions[0], Regions: regions,
 		RegionConfig: regionDir, EdgeConfig: edgeDir,
