@@ -25,12 +25,7 @@ func (s *Server) deleteMedia(w http.ResponseWriter, r *http.Request, claims auth
 	addLogAttrs(r.Context(), slog.String("media_id", id))
 	// Only the holding region can remove the files: refused before anything is deleted, a
 	// retry of a deletion that stopped half way included.
-	m, first, err := s.deps.Store.Delete(r.Context(), claims.Subject, id, func(m store.Media) error {
-		if region := s.holdingRegion(m); region != s.cfg.Region {
-			return &heldElsewhereError{mediaID: m.ID, region: region, action: "delete"}
-		}
-		return nil
-	})
+	m, first, err := s.deps.Store.Delete(r.Context(), claims.Subject, id, func(m store.Media) error { return s.heldBy(m, "delete") })
 	var elsewhere *heldElsewhereError
 	if errors.As(err, &elsewhere) {
 		writeError(w, r, http.StatusConflict, "%s", elsewhere)

@@ -215,10 +215,18 @@ func (e *heldElsewhereError) Error() string {
 	return fmt.Sprintf("media %s is held in region %s: %s it through that region's API", e.mediaID, e.region, e.action)
 }
 
+// heldBy refuses action on m, with a *heldElsewhereError, when another region holds it.
+func (s *Server) heldBy(m store.Media, action string) error {
+	if region := s.holdingRegion(m); region != s.cfg.Region {
+		return &heldElsewhereError{mediaID: m.ID, region: region, action: action}
+	}
+	return nil
+}
+
 // heldElsewhere answers 409 when m is held by another region.
 func (s *Server) heldElsewhere(w http.ResponseWriter, r *http.Request, m store.Media, action string) bool {
-	if region := s.holdingRegion(m); region != s.cfg.Region {
-		writeError(w, r, http.StatusConflict, "%s", &heldElsewhereError{mediaID: m.ID, region: region, action: action})
+	if err := s.heldBy(m, action); err != nil {
+		writeError(w, r, http.StatusConflict, "%s", err)
 		return true
 	}
 	return false
