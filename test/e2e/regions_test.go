@@ -2,13 +2,11 @@ package e2e
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -271,13 +269,7 @@ func deployRegions(t *testing.T) *regions {
 		ClientCountries: []localcloud.ClientCountry{{Prefix: netip.PrefixFrom(abroad, 32), Country: "FR"}},
 	})
 	p.http = p.cloud.HTTPClient()
-	proxy, err := url.Parse(p.cloud.Proxy().URL())
-	require.NoError(t, err)
-	p.abroad = &http.Client{Timeout: time.Minute, Transport: &http.Transport{
-		Proxy:           http.ProxyURL(proxy),
-		DialContext:     (&net.Dialer{LocalAddr: &net.TCPAddr{IP: abroad.AsSlice()}}).DialContext,
-		TLSClientConfig: &tls.Config{RootCAs: emu.CA().CertPool(), MinVersion: tls.VersionTLS12},
-	}}
+	p.abroad = proxiedClient(t, p.cloud, emu, abroad)
 	return p
 }
 

@@ -138,21 +138,28 @@ func deployStack(t *testing.T, opts stackOptions) *stack {
 			ClientCountries: []localcloud.ClientCountry{{Prefix: netip.PrefixFrom(abroad, 32), Country: "FR"}},
 		})
 		s.http = s.cloud.HTTPClient()
-		proxy, err := url.Parse(s.cloud.Proxy().URL())
-		require.NoError(t, err)
-		s.viaCDN = &http.Client{Timeout: time.Minute, Transport: &http.Transport{
-			Proxy:           http.ProxyURL(proxy),
-			TLSClientConfig: &tls.Config{RootCAs: emu.CA().CertPool(), MinVersion: tls.VersionTLS12},
-		}}
-		s.abroad = &http.Client{Timeout: time.Minute, Transport: &http.Transport{
-			Proxy:           http.ProxyURL(proxy),
-			DialContext:     (&net.Dialer{LocalAddr: &net.TCPAddr{IP: abroad.AsSlice()}}).DialContext,
-			TLSClientConfig: &tls.Config{RootCAs: emu.CA().CertPool(), MinVersion: tls.VersionTLS12},
-		}}
+		s.viaCDN = proxiedClient(t, s.cloud, emu, netip.Addr{})
+		s.abroad = proxiedClient(t, s.cloud, emu, abroad)
 		s.toolEnv = append(s.toolEnv, s.cloud.Proxy().Env()...)
 	}
 	s.events = startInbox(t, s)
 	return s
+}
+
+// proxiedClient goes through the local cloud's proxy, as unmodified clients do, from the
+// loopback address from when it is valid (the local cloud places clients by it).
+func proxiedClient(t *testing.T, cloud *localcloud.Cloud, emu *emulator.Emulator, from netip.Addr) *http.Client {
+	t.Helper()
+	proxy, err := url.Parse(cloud.Proxy().URL())
+	require.NoError(t, err)
+	transport := &http.Transport{
+		Proxy:           http.ProxyURL(proxy),
+		TLSClientConfig: &tls.Config{RootCAs: emu.CA().CertPool(), MinVersion: tls.VersionTLS12},
+	}
+	if from.IsValid() {
+		transport.DialContext = (&net.Dialer{LocalAddr: &net.TCPAddr{IP: from.AsSlice()}}).DialContext
+	}
+	return &http.Client{Timeout: time.Minute, Transport: transport}
 }
 
 // signingKey makes an RSA key pair for CloudFront and keeps the private key in a Secrets
