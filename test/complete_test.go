@@ -237,7 +237,7 @@ func TestComplete(t *testing.T) {
 				assert.Contains(t, b.ForwardedValues.Headers.Items, "Authorization")
 			}
 		}
-		assert.Equal(t, []string{"/v1/feed", "/v1/media/*", "*.m3u8", "*.ts", "*.m4s", "*.mp4", "*.jpg"}, patterns,
+		assert.Equal(t, []string{"/v1/feed", "/v1/media/*", "*.m3u8", "*.mpd", "*.ts", "*.m4s", "*.mp4", "*.jpg"}, patterns,
 			"the API's reads first, then playlists, segments, renditions and posters, each cached apart")
 
 		// moto drops the control's id from the origin, so the control is checked by its name.

@@ -14,6 +14,7 @@ locals {
   # Ordered: CloudFront takes the first pattern that matches (its * also matches "/").
   behaviours = [
     { path_pattern = "*.m3u8", ttl = var.cache_ttls.playlists },
+    { path_pattern = "*.mpd", ttl = var.cache_ttls.playlists },
     { path_pattern = "*.ts", ttl = var.cache_ttls.segments },
     { path_pattern = "*.m4s", ttl = var.cache_ttls.segments },
     { path_pattern = "*.mp4", ttl = var.cache_ttls.renditions },

@@ -73,7 +73,7 @@ variable "aliases" {
 }
 
 variable "cache_ttls" {
-  description = "Cache lifetimes in seconds (min, default, max) per kind of object: HLS playlists (*.m3u8) change while a stream is live and stay short; segments (*.ts, *.m4s) and MP4 renditions (*.mp4) never change once written; posters (*.jpg) may be regenerated; default covers every other path. The origin's Cache-Control wins within [min, max]."
+  description = "Cache lifetimes in seconds (min, default, max) per kind of object: HLS playlists and DASH manifests (*.m3u8, *.mpd) change while a stream is live and stay short; segments (*.ts, *.m4s) and MP4 renditions (*.mp4) never change once written; posters (*.jpg) may be regenerated; default covers every other path. The origin's Cache-Control wins within [min, max]."
   type = object({
     playlists  = optional(object({ min = optional(number, 0), default = optional(number, 5), max = optional(number, 10) }), {})
     segments   = optional(object({ min = optional(number, 0), default = optional(number, 86400), max = optional(number, 31536000) }), {})

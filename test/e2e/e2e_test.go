@@ -35,6 +35,7 @@ import (
 	"github.com/mediastack/terraform-aws-mediastack/test/emulator"
 	"github.com/mediastack/terraform-aws-mediastack/test/localcloud"
 	"github.com/mediastack/terraform-aws-mediastack/test/mediaclient"
+	"github.com/mediastack/terraform-aws-mediastack/test/streams"
 )
 
 // Bounds of the asynchronous stages: a 2-second clip transcodes in seconds here.
@@ -146,6 +147,11 @@ func runUploadToCDN(t *testing.T, s *stack) {
 		assert.InDelta(t, 2.0, p.duration(t), durationTol)
 	})
 
+	t.Run("every HLS and DASH segment through the CDN", func(t *testing.T) {
+		require.NotNil(t, media.DASHURL, "the media view names its DASH manifest")
+		checkStreams(t, s, *media.HLSURL, *media.DASHURL, media.CookieHeader())
+	})
+
 	t.Run("scrubbing thumbnails through the CDN", func(t *testing.T) {
 		th := media.Thumbnails
 		require.NotNil(t, th, "the media view lists its thumbnails")
@@ -192,7 +198,7 @@ func runUploadToCDN(t *testing.T, s *stack) {
 	t.Run("storage classes", func(t *testing.T) {
 		s3c := s.tg.S3Client()
 		derivatives, originals := s.output(t, "derivatives_bucket_id"), s.output(t, "originals_bucket_id")
-		for _, key := range []string{id + "/480p.mp4", id + "/360p.mp4", id + "/hls/master.m3u8", id + "/poster.jpg"} {
+		for _, key := range []string{id + "/480p.mp4", id + "/360p.mp4", id + "/stream/master.m3u8", id + "/poster.jpg"} {
 			head, err := s3c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &derivatives, Key: aws.String(key)})
 			require.NoError(t, err, key)
 			assert.Equal(t, s3types.StorageClassReducedRedundancy, head.StorageClass, "%s is reproducible: stored REDUCED_REDUNDANCY", key)
@@ -699,4 +705,25 @@ func diagnose(t *testing.T, s *stack, id string) {
 	for _, o := range out.Contents {
 		t.Logf("original %s (%d bytes), media %s", aws.ToString(o.Key), aws.ToInt64(o.Size), id)
 	}
+}
+
+// checkStreams fetches every segment of a media's HLS and DASH playlists through the CDN,
+// with the media's signed cookies if any (see streams.Check).
+func checkStreams(t *testing.T, s *stack, hlsURL, dashURL, cookies string) {
+	t.Helper()
+	streams.Check(t, func(u string) []byte {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, u, nil)
+		require.NoError(t, err)
+		if cookies != "" {
+			req.Header.Set("Cookie", cookies)
+		}
+		resp, err := s.viaCDN.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode, "%s: %s", u, body)
+		return body
+	}, "ffprobe", hlsURL, dashURL)
 }

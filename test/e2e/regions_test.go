@@ -175,7 +175,7 @@ func TestThreeRegions(t *testing.T) {
 	})
 
 	t.Run("a client from a country outside allowed_countries is refused at the edge and the API", func(t *testing.T) {
-		for _, u := range []string{p.cdnBase(t, stampedRegions[1]) + "/" + media[stampedRegions[1]] + "/hls/master.m3u8", p.apiURL(t, stampedRegions[1]) + "/v1/feed"} {
+		for _, u := range []string{p.cdnBase(t, stampedRegions[1]) + "/" + media[stampedRegions[1]] + "/stream/master.m3u8", p.apiURL(t, stampedRegions[1]) + "/v1/feed"} {
 			resp, err := p.abroad.Get(u)
 			require.NoError(t, err)
 			resp.Body.Close()

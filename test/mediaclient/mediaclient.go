@@ -81,6 +81,7 @@ type Media struct {
 	Height     *int        `json:"height"`
 	Renditions []Rendition `json:"renditions"`
 	HLSURL     *string     `json:"hls_url"`
+	DASHURL    *string     `json:"dash_url"`
 	PosterURL  *string     `json:"poster_url"`
 	Thumbnails *Thumbnails `json:"thumbnails"`
 	// CDNCookies are CloudFront's signed cookies for the media's files when the CDN

@@ -35,6 +35,7 @@ type MediaResponse struct {
 	Height      *int                `json:"height"`
 	Renditions  []RenditionResponse `json:"renditions"`
 	HLSURL      *string             `json:"hls_url"`
+	DASHURL     *string             `json:"dash_url"`
 	PosterURL   *string             `json:"poster_url"`
 	Thumbnails  *ThumbnailsResponse `json:"thumbnails"`
 	CDNCookies  map[string]string   `json:"cdn_cookies"`
@@ -151,7 +152,7 @@ func (s *Server) mediaResponse(m store.Media) MediaResponse {
 		resp.Width, resp.Height = &m.Width, &m.Height
 	}
 	d := s.delivery(m)
-	resp.Renditions, resp.HLSURL, resp.PosterURL, resp.Thumbnails, resp.CDNCookies = d.Renditions, d.HLS, d.Poster, d.Thumbnails, d.Cookies
+	resp.Renditions, resp.HLSURL, resp.DASHURL, resp.PosterURL, resp.Thumbnails, resp.CDNCookies = d.Renditions, d.HLS, d.DASH, d.Poster, d.Thumbnails, d.Cookies
 	return resp
 }
 
@@ -168,7 +169,7 @@ func (s *Server) delivery(m store.Media) (d deliveryURLs) {
 			d.Renditions = append(d.Renditions, RenditionResponse{Height: rd.Height, Width: rd.Width, URL: *u, Bytes: rd.Bytes})
 		}
 	}
-	d.HLS, d.Poster = cdn.url(s, m.HLSKey, expires), cdn.url(s, m.PosterKey, expires)
+	d.HLS, d.DASH, d.Poster = cdn.url(s, m.HLSKey, expires), cdn.url(s, m.DASHKey, expires), cdn.url(s, m.PosterKey, expires)
 	if th := m.Thumbnails; th != nil {
 		if track := cdn.url(s, th.TrackKey, expires); track != nil {
 			d.Thumbnails = &ThumbnailsResponse{TrackURL: *track, SpriteURLs: []string{}, IntervalS: th.IntervalS, TileWidth: th.TileWidth, TileHeight: th.TileHeight}
@@ -191,10 +192,11 @@ func (s *Server) delivery(m store.Media) (d deliveryURLs) {
 
 // deliveryURLs are a media's derivatives on the CDN, as its views show them.
 type deliveryURLs struct {
-	Renditions  []RenditionResponse
-	HLS, Poster *string
-	Thumbnails  *ThumbnailsResponse
-	Cookies     map[string]string
+	Renditions []RenditionResponse
+	HLS, DASH  *string
+	Poster     *string
+	Thumbnails *ThumbnailsResponse
+	Cookies    map[string]string
 }
 
 // holdingRegion is the region that holds m: recorded with it, or the home region for media

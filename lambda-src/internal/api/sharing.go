@@ -39,6 +39,7 @@ type ViewResponse struct {
 	Height      int                 `json:"height"`
 	Renditions  []RenditionResponse `json:"renditions"`
 	HLSURL      *string             `json:"hls_url"`
+	DASHURL     *string             `json:"dash_url"`
 	PosterURL   *string             `json:"poster_url"`
 	Thumbnails  *ThumbnailsResponse `json:"thumbnails"`
 	CDNCookies  map[string]string   `json:"cdn_cookies"`
@@ -72,7 +73,7 @@ func (s *Server) viewResponse(m store.Media, likedByMe *bool) ViewResponse {
 		LikedByMe: likedByMe, PublishedAt: m.PublishedAt, CreatedAt: m.CreatedAt,
 	}
 	d := s.delivery(m)
-	v.Renditions, v.HLSURL, v.PosterURL, v.Thumbnails, v.CDNCookies = d.Renditions, d.HLS, d.Poster, d.Thumbnails, d.Cookies
+	v.Renditions, v.HLSURL, v.DASHURL, v.PosterURL, v.Thumbnails, v.CDNCookies = d.Renditions, d.HLS, d.DASH, d.Poster, d.Thumbnails, d.Cookies
 	return v
 }
 

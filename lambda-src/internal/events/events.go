@@ -124,6 +124,7 @@ type MediaEvent struct {
 	Status     string      `json:"status"`
 	Error      string      `json:"error,omitempty"`
 	HLSURL     string      `json:"hls_url,omitempty"`
+	DASHURL    string      `json:"dash_url,omitempty"`
 	PosterURL  string      `json:"poster_url,omitempty"`
 	Renditions []Rendition `json:"renditions,omitempty"`
 	// ThumbnailsURL is the WebVTT track of the scrubbing thumbnails.

@@ -156,6 +156,7 @@ type Result struct {
 	Height     int
 	Renditions []Rendition
 	HLSKey     string
+	DASHKey    string
 	PosterKey  string
 	Thumbnails *Thumbnails // nil when none were made
 }
@@ -168,10 +169,10 @@ func (s *Store) MarkReady(ctx context.Context, c Claim, r Result) (Media, error)
 		r.Renditions = []Rendition{}
 	}
 	return s.transition(ctx, "mark ready", `UPDATE media SET status = 'ready', error = '', is_transcoded = true,
-		duration_s = $3, width = $4, height = $5, renditions = $6, hls_key = $7, poster_key = $8, thumbnails = $9, updated_at = now(),
+		duration_s = $3, width = $4, height = $5, renditions = $6, hls_key = $7, poster_key = $8, thumbnails = $9, dash_key = $10, updated_at = now(),
 		published_at = CASE WHEN visibility = 'public' THEN now() ELSE published_at END
 		WHERE id = $1 AND claim_token = $2 AND status = 'processing' AND `+live+` RETURNING `+columns,
-		c.Media.ID, c.Token, r.DurationS, r.Width, r.Height, r.Renditions, r.HLSKey, r.PosterKey, r.Thumbnails)
+		c.Media.ID, c.Token, r.DurationS, r.Width, r.Height, r.Renditions, r.HLSKey, r.PosterKey, r.Thumbnails, r.DASHKey)
 }
 
 // MarkFailed makes the media failed for good, with a reason for its owner.

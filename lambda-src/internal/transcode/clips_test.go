@@ -32,6 +32,23 @@ var clipRecipes = map[string][][]string{
 	// Anamorphic: 720x576 pixels shown at 16:9, as DV and DVDs store it.
 	"anamorphic.mp4": {{"-f", "lavfi", "-i", "testsrc2=size=720x576:rate=25", "-t", "1", "-vf", "setsar=64/45",
 		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"}},
+	// Long enough for several chunks of a few seconds (see chunks_test.go).
+	"chunky.mp4": {{"-f", "lavfi", "-i", "testsrc2=size=854x480:rate=30", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+		"-t", "10", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"}},
+	"chunky-23.976.mp4": {{"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=24000/1001", "-f", "lavfi", "-i", "sine=frequency=330:sample_rate=44100",
+		"-t", "10", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"}},
+	"chunky-noaudio.mp4": {{"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25", "-t", "10", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"}},
+	"chunky-portrait.mp4": {
+		{"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-f", "lavfi", "-i", "sine=frequency=220", "-t", "10",
+			"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"},
+		{"-c", "copy", "-metadata:s:v:0", "rotate=90"},
+	},
+	// A phone's variable frame rate: 30 frames a second, then 12, then 24, in one stream.
+	"chunky-vfr.mp4": {{"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30:duration=3.5", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=12:duration=3",
+		"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=24:duration=3.5", "-f", "lavfi", "-i", "sine=frequency=550:duration=10",
+		"-filter_complex", "[0:v]settb=1/90000[a];[1:v]settb=1/90000[b];[2:v]settb=1/90000[c];[a][b][c]concat=n=3:v=1:a=0[v]",
+		"-map", "[v]", "-map", "3:a", "-vsync", "vfr", "-video_track_timescale", "90000",
+		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"}},
 	"black.mp4":     {{"-f", "lavfi", "-i", "color=black:size=640x360:rate=25", "-t", "1", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"}},
 	"watermark.png": {{"-f", "lavfi", "-i", "color=red:size=64x64", "-frames:v", "1"}},
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,11 +42,12 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Plan is what one ffmpeg run will produce from a probed original.
+// Plan is what the encoding of a probed original produces.
 type Plan struct {
 	Probe      Probe
 	Rungs      []Rung
 	PosterAt   float64 // seconds into the video
+	SegmentS   int     // the segments' length
 	Thumbnails ThumbnailPlan
 }
 
@@ -55,22 +58,24 @@ func (o Options) Plan(p Probe) (Plan, error) {
 		return Plan{}, err
 	}
 	rungs := Ladder(p.Width, p.Height, o.Heights)
-	return Plan{Probe: p, Rungs: rungs, PosterAt: min(p.DurationS/4, 2),
+	return Plan{Probe: p, Rungs: rungs, PosterAt: min(p.DurationS/4, 2), SegmentS: o.SegmentSeconds,
 		Thumbnails: thumbnailPlan(o.ThumbnailSeconds, rungs[0].Width, rungs[0].Height)}, nil
 }
 
-// Names of the outputs, relative to the output directory; they are also the object keys
-// under the media's prefix (see lambda-src/README.md).
-const (
-	MasterPlaylist = "hls/master.m3u8"
-	PosterName     = "poster.jpg"
-)
+// Whole is the span of the whole video.
+func (p Plan) Whole() Span { return Span{EndS: p.Probe.DurationS, Last: true} }
 
-// RenditionName is the MP4 of a rung.
-func RenditionName(r Rung) string { return strconv.Itoa(r.Label) + "p.mp4" }
-
-// PlaylistName is the HLS media playlist of a rung.
-func PlaylistName(r Rung) string { return "hls/" + strconv.Itoa(r.Label) + "p/index.m3u8" }
+// Variants are the plan's streams: a video variant per rung, best first, then the audio.
+func (p Plan) Variants() []string {
+	var vs []string
+	for _, r := range p.Rungs {
+		vs = append(vs, Variant(r))
+	}
+	if p.Probe.HasAudio {
+		vs = append(vs, AudioVariant)
+	}
+	return vs
+}
 
 // maxrateKbps caps each rung's bitrate: quality is set by CRF, the cap keeps HLS
 // bandwidth announcements honest and a noisy source from exploding.
@@ -88,68 +93,117 @@ func maxrateKbps(label int) int {
 	return 700
 }
 
-// Args returns the arguments of the one ffmpeg run that writes the whole plan, relative to
-// the working directory it must run in (the output directory). The video is decoded once
-// and each rung encoded once: a tee muxer writes every encoded rung both as a fast-start MP4
-// and as HLS, whose muxer also writes the master playlist.
-func (o Options) Args(input string, plan Plan) []string {
+// SpanArgs returns the arguments of the one ffmpeg run that encodes span of the plan,
+// relative to the working directory it must run in (the span's output directory). The
+// video is decoded once and each rung encoded once into CMAF segments numbered from the
+// span's start, with the timestamps a single pass gives them; with audio, the whole audio
+// is encoded too (once, so that it has no seam); the poster when the span holds its moment,
+// and a thumbnail tile every interval.
+func (o Options) SpanArgs(input string, plan Plan, span Span, audio bool) []string {
 	o = o.withDefaults()
 	p, rungs := plan.Probe, plan.Rungs
-	args := []string{"-hide_banner", "-nostdin", "-y", "-v", "error", "-i", "file:" + input}
+	whole := span.StartS == 0 && span.Last
+	// Timestamps are the original's from its start, in every span as in a single pass:
+	// after a seek ffmpeg would count from the seek point instead of the first frame after it.
+	args := []string{"-hide_banner", "-nostdin", "-y", "-v", "error", "-copyts", "-start_at_zero"}
+	if span.StartS > 0 {
+		args = append(args, "-ss", seconds(span.StartS))
+	}
+	if !span.Last {
+		args = append(args, "-t", seconds(span.EndS-span.StartS))
+	}
+	args = append(args, "-i", "file:"+input)
+	audio = audio && p.HasAudio
+	audioIn := "0:a:0"
+	next := 1
+	if audio && !whole {
+		args = append(args, "-i", "file:"+input) // the audio whole, unbounded by the span
+		audioIn, next = "1:a:0", 2
+	}
 	var graph strings.Builder
 	src := "[0:v]" // rotation is applied by ffmpeg's autorotate before the graph
 	if o.WatermarkPath != "" {
 		args = append(args, "-i", "file:"+o.WatermarkPath)
-		fmt.Fprintf(&graph, "[1:v]scale=%d:-2[wm];[0:v][wm]overlay=x=main_w-overlay_w-main_w/40:y=main_h-overlay_h-main_h/40[src];",
-			even(float64(p.Width)/6))
+		fmt.Fprintf(&graph, "[%d:v]scale=%d:-2[wm];[0:v][wm]overlay=x=main_w-overlay_w-main_w/40:y=main_h-overlay_h-main_h/40[src];",
+			next, even(float64(p.Width)/6))
 		src = "[src]"
 	}
-	fmt.Fprintf(&graph, "%ssplit=%d", src, len(rungs)+2)
+	poster := span.StartS <= plan.PosterAt && (plan.PosterAt < span.EndS || span.Last)
+	outs := len(rungs) + 1
+	if poster {
+		outs++
+	}
+	fmt.Fprintf(&graph, "%ssplit=%d", src, outs)
 	for i := range rungs {
 		fmt.Fprintf(&graph, "[s%d]", i)
 	}
-	graph.WriteString("[sp][st]")
+	graph.WriteString("[st]")
+	if poster {
+		graph.WriteString("[sp]")
+	}
 	for i, r := range rungs {
 		fmt.Fprintf(&graph, ";[s%d]scale=%d:%d,setsar=1,format=yuv420p[v%d]", i, r.Width, r.Height, i)
 	}
-	fmt.Fprintf(&graph, ";[sp]setpts=PTS-STARTPTS,trim=start=%.3f,scale=%d:%d,setsar=1[poster]", plan.PosterAt, rungs[0].Width, rungs[0].Height)
+	if poster {
+		fmt.Fprintf(&graph, ";[sp]setpts=PTS-STARTPTS,trim=start=%.3f,scale=%d:%d,setsar=1[poster]", plan.PosterAt-span.StartS, rungs[0].Width, rungs[0].Height)
+	}
 	th := plan.Thumbnails
 	// A frame every interval, the one showing its start (repeated where the video has none,
 	// so that tile n is always the time from n*interval), and the last even when the video
-	// ends inside its interval.
+	// ends inside its interval. A span starts on a multiple of the interval (see PlanSpans).
 	fmt.Fprintf(&graph, ";[st]setpts=PTS-STARTPTS,fps=1/%d:round=down:eof_action=pass,scale=%d:%d,setsar=1[thumbs]", th.IntervalS, th.Width, th.Height)
 	args = append(args, "-filter_complex", graph.String())
 
-	var slaves, variants []string
+	var variants []string
 	for i, r := range rungs {
-		args = append(args, "-map", fmt.Sprintf("[v%d]", i))
-		sel, variant := fmt.Sprintf("v:%d", i), fmt.Sprintf("v:%d", i)
-		if p.HasAudio {
-			// One audio encode per rung: each HLS variant must own its streams.
-			args = append(args, "-map", "0:a:0")
-			sel += fmt.Sprintf(",a:%d", i)
-			variant += fmt.Sprintf(",a:%d", i)
-		}
 		rate := maxrateKbps(r.Label)
-		args = append(args, fmt.Sprintf("-maxrate:v:%d", i), fmt.Sprintf("%dk", rate), fmt.Sprintf("-bufsize:v:%d", i), fmt.Sprintf("%dk", 2*rate))
-		slaves = append(slaves, fmt.Sprintf(`[select=\'%s\':f=mp4:movflags=+faststart]%s`, sel, RenditionName(r)))
-		variants = append(variants, fmt.Sprintf("%s,name:%dp", variant, r.Label))
+		args = append(args, "-map", fmt.Sprintf("[v%d]", i),
+			fmt.Sprintf("-maxrate:v:%d", i), fmt.Sprintf("%dk", rate), fmt.Sprintf("-bufsize:v:%d", i), fmt.Sprintf("%dk", 2*rate))
+		variants = append(variants, fmt.Sprintf("v:%d,name:%s", i, Variant(r)))
 	}
-	slaves = append(slaves, fmt.Sprintf(`[f=hls:hls_time=%d:hls_playlist_type=vod:hls_segment_filename=hls/%%v/segment_%%d.ts:master_pl_name=master.m3u8:var_stream_map=\'%s\']hls/%%v/index.m3u8`,
-		o.SegmentSeconds, strings.Join(variants, " ")))
+	if audio {
+		args = append(args, "-map", audioIn)
+		variants = append(variants, "a:0,name:"+AudioVariant)
+	}
 	args = append(args,
 		"-c:v", "libx264", "-preset", o.Preset, "-profile:v", "high", "-crf", "23",
-		// Key frames on segment boundaries, so that every segment starts decodable.
+		// Every frame of the original once, at its time: a phone's variable frame rate stays.
+		"-fps_mode", "passthrough",
+		// Key frames on segment boundaries and only there (no scene-cut or interval key
+		// frames), so that every segment starts decodable, the rungs' segments align, and a
+		// span makes the segments a single pass makes.
+		// (ffmpeg's t counts from the span's start.)
 		"-force_key_frames", fmt.Sprintf("expr:gte(t,n_forced*%d)", o.SegmentSeconds),
+		"-sc_threshold", "0", "-g", "100000",
 		"-c:a", "aac", "-b:a", "128k", "-ac", "2",
-		"-flags", "+global_header",
 		// Phones record locations; derivatives are public.
 		"-map_metadata", "-1", "-map_chapters", "-1",
-		"-f", "tee", strings.Join(slaves, "|"),
-		"-map", "[poster]", "-frames:v", "1", "-q:v", "3", "-update", "1", PosterName,
-		"-map", "[thumbs]", "-q:v", "4", "-f", "image2", thumbnailTiles+"/tile_%05d.jpg",
+		// Not moved to keep the first decode time positive, which only the first span needs.
+		"-avoid_negative_ts", "disabled",
+		// A segment at every key frame: they are a segment apart, more than hls_time.
+		"-f", "hls", "-hls_time", seconds(float64(o.SegmentSeconds)/2), "-hls_playlist_type", "vod",
+		"-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", initName,
+		// Each fragment's decode time is its packets', not counted from the span's start.
+		"-hls_segment_options", "movflags=+frag_discont",
+		"-start_number", strconv.Itoa(firstSegment(span.StartS, o.SegmentSeconds)),
+		"-hls_segment_filename", StreamDir+"/%v/"+segmentPattern,
+		"-var_stream_map", strings.Join(variants, " "),
+		StreamDir+"/%v/"+ffmpegPlaylist,
 	)
+	if poster {
+		args = append(args, "-map", "[poster]", "-frames:v", "1", "-q:v", "3", "-update", "1", PosterName)
+	}
+	args = append(args, "-map", "[thumbs]", "-q:v", "4", "-f", "image2",
+		"-start_number", strconv.Itoa(firstTile(span.StartS, th.IntervalS)), thumbnailTiles+"/tile_%05d.jpg")
 	return args
+}
+
+// seconds formats a time for ffmpeg, exactly enough for any frame rate.
+func seconds(s float64) string { return strconv.FormatFloat(s, 'f', 6, 64) }
+
+// firstTile is the number of the tile at startS; tiles count from 1, as ffmpeg's do.
+func firstTile(startS float64, intervalS int) int {
+	return int(math.Round(startS/float64(intervalS))) + 1
 }
 
 // RenditionFile is an encoded rung.
@@ -167,61 +221,87 @@ type Output struct {
 	Thumbnails Thumbnails // zero when they could not be made (see Warnings)
 	Files      []string   // every file, relative to Dir, the master playlist last
 	Warnings   []string   // what is missing from an output that is published all the same
+	// How long each span's encode and the assembly took (EncodeChunked only).
+	SpanTimes    []time.Duration
+	AssembleTime time.Duration
 }
 
-// Encode probes input, checks it against the limits and runs ffmpeg once to write the
-// whole ladder into outDir. When ctx ends first, ffmpeg is killed and the error is a
-// TransientError wrapping ErrDeadline.
-func (o Options) Encode(ctx context.Context, input, outDir string) (Output, error) {
-	o = o.withDefaults()
+// PlanFile probes input and plans its encoding.
+func (o Options) PlanFile(ctx context.Context, input string) (Plan, error) {
 	probe, err := ProbeFile(ctx, o.FFprobe, input)
 	if err != nil {
-		return Output{}, err
+		return Plan{}, err
 	}
-	plan, err := o.Plan(probe)
+	return o.Plan(probe)
+}
+
+// Encode probes input, checks it against the limits and writes the whole ladder into
+// outDir: one ffmpeg run (the single pass), then the playlists and the MP4s. When ctx ends
+// first, ffmpeg is killed and the error is a TransientError wrapping ErrDeadline.
+func (o Options) Encode(ctx context.Context, input, outDir string) (Output, error) {
+	plan, err := o.PlanFile(ctx, input)
 	if err != nil {
 		return Output{}, err
 	}
-	if err := os.MkdirAll(filepath.Join(outDir, thumbnailTiles), 0o755); err != nil {
-		return Output{}, transient(err)
+	part, err := o.EncodeSpan(ctx, input, outDir, plan, plan.Whole(), true)
+	if err != nil {
+		return Output{}, err
 	}
-	cmd := exec.CommandContext(ctx, o.FFmpeg, o.Args(input, plan)...)
-	cmd.Dir = outDir
+	return o.Assemble(ctx, outDir, plan, []Part{part})
+}
+
+// EncodeSpan encodes span of the plan into dir (see SpanArgs); audio asks for the whole
+// audio as well.
+func (o Options) EncodeSpan(ctx context.Context, input, dir string, plan Plan, span Span, audio bool) (Part, error) {
+	o = o.withDefaults()
+	if err := os.MkdirAll(filepath.Join(dir, thumbnailTiles), 0o755); err != nil {
+		return Part{}, transient(err)
+	}
+	cmd := exec.CommandContext(ctx, o.FFmpeg, o.SpanArgs(input, plan, span, audio)...)
+	cmd.Dir = dir
 	cmd.WaitDelay = 5 * time.Second
 	var stderr tailBuffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	if err := cmd.Run(); err != nil {
-		return Output{}, classifyFFmpeg(ctx, err, toolMessage(stderr.String(), input, "no output"))
+		return Part{}, classifyFFmpeg(ctx, err, toolMessage(stderr.String(), input, "no output"))
 	}
-	out := Output{Dir: outDir, Plan: plan}
-	for _, r := range plan.Rungs {
-		fi, err := os.Stat(filepath.Join(outDir, RenditionName(r)))
+	part := Part{Span: span}
+	variants := plan.Variants()
+	if !audio || !plan.Probe.HasAudio {
+		variants = variants[:len(plan.Rungs)]
+	}
+	for _, v := range variants {
+		t, err := readTrack(dir, v)
 		if err != nil {
-			return Output{}, fmt.Errorf("ffmpeg left no %s: %w", RenditionName(r), err)
+			return Part{}, err
 		}
-		out.Renditions = append(out.Renditions, RenditionFile{Rung: r, Name: RenditionName(r), Bytes: fi.Size()})
+		part.Tracks = append(part.Tracks, t)
 	}
-	// A truncated original can probe well and then end early without ffmpeg failing.
-	top, err := ProbeFile(ctx, o.FFprobe, filepath.Join(outDir, out.Renditions[0].Name))
+	if _, err := os.Stat(filepath.Join(dir, PosterName)); err == nil {
+		part.Poster = true
+	}
+	// Tiles of this span only: the filter's last one may belong to the next.
+	first, n := firstTile(span.StartS, plan.Thumbnails.IntervalS), math.MaxInt
+	if !span.Last {
+		n = int(math.Ceil((span.EndS - span.StartS) / float64(plan.Thumbnails.IntervalS)))
+	}
+	entries, err := os.ReadDir(filepath.Join(dir, thumbnailTiles))
 	if err != nil {
-		return Output{}, fmt.Errorf("probe the rendition: %w", err)
+		return Part{}, transient(err)
 	}
-	if top.DurationS < probe.DurationS*0.9-0.5 {
-		return Output{}, permanentf("original is truncated or damaged: only %.1f s of %.1f s could be decoded", top.DurationS, probe.DurationS)
-	}
-	// Thumbnails are a nicety: without them the media is published all the same.
-	if out.Thumbnails, err = layOutThumbnails(outDir, plan.Thumbnails, probe.DurationS); err != nil {
-		out.Warnings = append(out.Warnings, "no scrubbing thumbnails: "+err.Error())
-		out.Thumbnails = Thumbnails{}
-		if err := os.RemoveAll(filepath.Join(outDir, filepath.Dir(ThumbnailsTrack))); err != nil {
-			return Output{}, transient(err)
+	for _, e := range entries {
+		var tile int
+		if _, err := fmt.Sscanf(e.Name(), "tile_%05d.jpg", &tile); err != nil {
+			continue
+		}
+		if tile-first < n {
+			part.Tiles = append(part.Tiles, tile)
+		} else if err := os.Remove(filepath.Join(dir, thumbnailTiles, e.Name())); err != nil {
+			return Part{}, transient(err)
 		}
 	}
-	out.Files, err = listFiles(outDir)
-	if err != nil {
-		return Output{}, err
-	}
-	return out, nil
+	slices.Sort(part.Tiles)
+	return part, nil
 }
 
 func classifyFFmpeg(ctx context.Context, err error, msg string) error {

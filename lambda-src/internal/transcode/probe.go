@@ -24,6 +24,9 @@ type Probe struct {
 	Rotation    int // degrees, as the display matrix says
 	HasAudio    bool
 	VideoCodec  string
+	// ConstantFrameRate: every frame lasts as long (the base rate is the average), as
+	// cameras record; phones often record a variable rate.
+	ConstantFrameRate bool
 }
 
 type ffprobeOutput struct {
@@ -33,6 +36,8 @@ type ffprobeOutput struct {
 		Width             int               `json:"width"`
 		Height            int               `json:"height"`
 		SampleAspectRatio string            `json:"sample_aspect_ratio"`
+		RFrameRate        string            `json:"r_frame_rate"`
+		AvgFrameRate      string            `json:"avg_frame_rate"`
 		Duration          string            `json:"duration"`
 		Tags              map[string]string `json:"tags"`
 		Disposition       struct {
@@ -75,6 +80,8 @@ func ProbeFile(ctx context.Context, ffprobe, path string) (Probe, error) {
 		case s.CodecType == "video" && s.Disposition.AttachedPic == 0 && !found && s.Width > 0:
 			found = true
 			p.VideoCodec, p.CodedWidth, p.CodedHeight = s.CodecName, s.Width, s.Height
+			base, avg := rational(s.RFrameRate), rational(s.AvgFrameRate)
+			p.ConstantFrameRate = base > 0 && math.Abs(avg-base) <= base/1000
 			for _, sd := range s.SideDataList {
 				if sd.Rotation != nil {
 					p.Rotation = int(math.Round(*sd.Rotation))
@@ -106,6 +113,17 @@ func ProbeFile(ctx context.Context, ffprobe, path string) (Probe, error) {
 		return Probe{}, permanentf("not a video: no duration (a still image?)")
 	}
 	return p, nil
+}
+
+// rational parses ffprobe's "N/D"; 0 when unusable.
+func rational(r string) float64 {
+	n, d, ok := strings.Cut(r, "/")
+	num, err1 := strconv.ParseFloat(n, 64)
+	den, err2 := strconv.ParseFloat(d, 64)
+	if !ok || err1 != nil || err2 != nil || den <= 0 {
+		return 0
+	}
+	return num / den
 }
 
 // sampleAspect parses "N:D"; anything unusable counts as square pixels.

@@ -49,6 +49,7 @@ type Result struct {
 	Width, Height int // of the original as displayed
 	Renditions    []Rendition
 	HLSKey        string
+	DASHKey       string
 	PosterKey     string
 	Thumbnails    ThumbnailKeys // zero when none were made
 	Keys          []string      // every object written
@@ -96,6 +97,7 @@ func (t *Transcoder) Run(ctx context.Context, job Job) (Result, error) {
 		Width:     out.Plan.Probe.Width,
 		Height:    out.Plan.Probe.Height,
 		HLSKey:    prefix + MasterPlaylist,
+		DASHKey:   prefix + DASHManifest,
 		PosterKey: prefix + PosterName,
 		Warnings:  out.Warnings,
 	}
@@ -206,10 +208,12 @@ func objectHeaders(name string) (contentType, cacheControl string) {
 	switch strings.ToLower(path.Ext(name)) {
 	case ".mp4":
 		return "video/mp4", cacheImmutable
-	case ".ts":
-		return "video/mp2t", cacheImmutable
+	case ".m4s":
+		return "video/iso.segment", cacheImmutable // RFC 8216's CMAF segment type
 	case ".m3u8":
 		return "application/vnd.apple.mpegurl", cachePlaylist
+	case ".mpd":
+		return "application/dash+xml", cachePlaylist
 	case ".jpg", ".jpeg":
 		return "image/jpeg", cacheImmutable
 	case ".vtt":

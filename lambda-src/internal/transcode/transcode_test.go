@@ -86,14 +86,17 @@ func TestEncode(t *testing.T) {
 
 				assert.Contains(t, master, "RESOLUTION="+itoa(r.Width)+"x"+itoa(r.Height))
 				assert.Contains(t, master, itoa(r.Label)+"p/index.m3u8")
-				playlist := readFile(t, filepath.Join(outDir, PlaylistName(r.Rung)))
+				playlist := readFile(t, filepath.Join(outDir, PlaylistName(Variant(r.Rung))))
 				assert.Contains(t, playlist, "#EXT-X-ENDLIST")
-				segments := regexp.MustCompile(`(?m)^segment_\d+\.ts$`).FindAllString(playlist, -1)
+				assert.Contains(t, playlist, `#EXT-X-MAP:URI="init.mp4"`, "CMAF: fragmented MP4 with an init segment")
+				segments := regexp.MustCompile(`(?m)^seg_\d+\.m4s$`).FindAllString(playlist, -1)
 				require.NotEmpty(t, segments)
-				seg := probeOutput(t, filepath.Join(outDir, "hls", itoa(r.Label)+"p", segments[0]))
+				joined := filepath.Join(t.TempDir(), "joined.mp4")
+				require.NoError(t, concatTrack(outDir, Track{Variant: Variant(r.Rung), Segments: []Segment{{N: 0}}}, joined))
+				seg := probeOutput(t, joined)
 				assert.Equal(t, r.Width, seg.Width)
-				assert.Equal(t, tt.audio, seg.HasAudio)
-				assert.Contains(t, out.Files, "hls/"+itoa(r.Label)+"p/"+segments[0])
+				assert.False(t, seg.HasAudio, "one track per CMAF file: the audio is its own")
+				assert.Contains(t, out.Files, StreamDir+"/"+Variant(r.Rung)+"/"+segments[0])
 			}
 			if tt.audio {
 				assert.Contains(t, master, "mp4a.40.2")

@@ -53,7 +53,7 @@ run "defaults_are_secure" {
     error_message = "without a certificate the default CloudFront certificate is used"
   }
   assert {
-    condition     = [for b in aws_cloudfront_distribution.this.ordered_cache_behavior : b.path_pattern] == ["*.m3u8", "*.ts", "*.m4s", "*.mp4", "*.jpg"]
+    condition     = [for b in aws_cloudfront_distribution.this.ordered_cache_behavior : b.path_pattern] == ["*.m3u8", "*.mpd", "*.ts", "*.m4s", "*.mp4", "*.jpg"]
     error_message = "playlists, segments, renditions and posters each get a behaviour, in that order"
   }
   assert {
@@ -288,7 +288,7 @@ run "api_origin_serves_public_reads" {
     error_message = "the API's load balancer is a custom origin reached as asked"
   }
   assert {
-    condition     = [for b in aws_cloudfront_distribution.this.ordered_cache_behavior : b.path_pattern] == ["/v1/feed", "/v1/media/*", "*.m3u8", "*.ts", "*.m4s", "*.mp4", "*.jpg"]
+    condition     = [for b in aws_cloudfront_distribution.this.ordered_cache_behavior : b.path_pattern] == ["/v1/feed", "/v1/media/*", "*.m3u8", "*.mpd", "*.ts", "*.m4s", "*.mp4", "*.jpg"]
     error_message = "the API's paths come first, so that no media pattern takes them"
   }
   assert {

@@ -105,18 +105,22 @@ func TestTranscodeEndToEnd(t *testing.T) {
 		assert.Equal(t, h, m.Renditions[i].Height)
 		assert.Equal(t, fmt.Sprintf("%s/%dp.mp4", id, h), m.Renditions[i].Key)
 	}
-	assert.Equal(t, id+"/hls/master.m3u8", m.HLSKey)
+	assert.Equal(t, id+"/stream/master.m3u8", m.HLSKey)
+	assert.Equal(t, id+"/stream/manifest.mpd", m.DASHKey)
 	assert.Equal(t, id+"/poster.jpg", m.PosterKey)
 
 	keys := st.derivativeKeys(t)
-	for _, want := range []string{"1080p.mp4", "720p.mp4", "480p.mp4", "360p.mp4", "poster.jpg", "hls/master.m3u8",
-		"hls/1080p/index.m3u8", "hls/360p/index.m3u8", "hls/360p/segment_0.ts"} {
+	for _, want := range []string{"1080p.mp4", "720p.mp4", "480p.mp4", "360p.mp4", "poster.jpg", "stream/master.m3u8",
+		"stream/manifest.mpd", "stream/1080p/index.m3u8", "stream/360p/index.m3u8", "stream/360p/init.mp4", "stream/360p/seg_0.m4s",
+		"stream/audio/index.m3u8", "stream/audio/seg_0.m4s"} {
 		assert.Contains(t, keys, id+"/"+want)
 	}
 	headers := map[string][2]string{
 		"720p.mp4":                  {"video/mp4", "public, max-age=31536000, immutable"},
-		"hls/720p/segment_0.ts":     {"video/mp2t", "public, max-age=31536000, immutable"},
-		"hls/master.m3u8":           {"application/vnd.apple.mpegurl", "public, max-age=300"},
+		"stream/720p/seg_0.m4s":     {"video/iso.segment", "public, max-age=31536000, immutable"},
+		"stream/720p/init.mp4":      {"video/mp4", "public, max-age=31536000, immutable"},
+		"stream/master.m3u8":        {"application/vnd.apple.mpegurl", "public, max-age=300"},
+		"stream/manifest.mpd":       {"application/dash+xml", "public, max-age=300"},
 		"poster.jpg":                {"image/jpeg", "public, max-age=31536000, immutable"},
 		"thumbnails/thumbnails.vtt": {"text/vtt", "public, max-age=31536000, immutable"},
 		"thumbnails/sprite_1.jpg":   {"image/jpeg", "public, max-age=31536000, immutable"},
@@ -134,7 +138,8 @@ func TestTranscodeEndToEnd(t *testing.T) {
 	ev := evs[0]
 	assert.Equal(t, events.MediaEvent{
 		MediaID: id, Owner: "alice", Status: "ready",
-		HLSURL:    "https://d111111abcdef8.cloudfront.net/" + id + "/hls/master.m3u8",
+		HLSURL:    "https://d111111abcdef8.cloudfront.net/" + id + "/stream/master.m3u8",
+		DASHURL:   "https://d111111abcdef8.cloudfront.net/" + id + "/stream/manifest.mpd",
 		PosterURL: "https://d111111abcdef8.cloudfront.net/" + id + "/poster.jpg",
 		Renditions: []events.Rendition{
 			{Height: 1080, Width: 1920, URL: "https://d111111abcdef8.cloudfront.net/" + id + "/1080p.mp4", Bytes: m.Renditions[0].Bytes},
@@ -188,7 +193,7 @@ func TestDuplicateDeliveriesRunOnce(t *testing.T) {
 	for _, k := range keys {
 		assert.True(t, strings.HasPrefix(k, id+"/"), "one set of derivatives, under the media's prefix: %s", k)
 	}
-	assert.Len(t, keys, 7, "360p.mp4, poster, master and media playlist, one segment, thumbnails track and sprite: once each: %v", keys)
+	assert.Len(t, keys, 12, "360p.mp4, poster, master playlist, DASH manifest, the video's and the audio's playlist, init segment and segment, thumbnails track and sprite: once each: %v", keys)
 	evs := st.mediaEvents(t)
 	require.Len(t, evs, 1, "one ready event")
 	assert.Equal(t, "ready", evs[0].Status)

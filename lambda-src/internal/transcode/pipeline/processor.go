@@ -153,7 +153,7 @@ func (p *Processor) handleUpload(ctx context.Context, u events.Upload) error {
 	for _, w := range res.Warnings {
 		log.Warn("published without a part", "warning", w)
 	}
-	r := store.Result{DurationS: res.DurationS, Width: res.Width, Height: res.Height, HLSKey: res.HLSKey, PosterKey: res.PosterKey}
+	r := store.Result{DurationS: res.DurationS, Width: res.Width, Height: res.Height, HLSKey: res.HLSKey, DASHKey: res.DASHKey, PosterKey: res.PosterKey}
 	if th := res.Thumbnails; th.TrackKey != "" {
 		r.Thumbnails = &store.Thumbnails{TrackKey: th.TrackKey, SpriteKeys: th.SpriteKeys, IntervalS: th.IntervalS, TileWidth: th.Width, TileHeight: th.Height}
 	}
@@ -286,6 +286,9 @@ func (p *Processor) Event(m store.Media) events.MediaEvent {
 	}
 	base := strings.TrimRight(p.CDNBaseURL, "/") + "/"
 	ev.HLSURL, ev.PosterURL = base+m.HLSKey, base+m.PosterKey
+	if m.DASHKey != "" {
+		ev.DASHURL = base + m.DASHKey
+	}
 	if m.Thumbnails != nil {
 		ev.ThumbnailsURL = base + m.Thumbnails.TrackKey
 	}
