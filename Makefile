@@ -60,6 +60,11 @@ up: ## Keep the stack running locally for manual use (REGIONS=us-east-1,eu-west-
 down: ## Tear down what make up started
 	@go run ./test/cmd/localcloud down
 
+.PHONY: bench
+bench: ## Measure chunked against single-pass transcodes (BENCH_FLAGS=-sources 30,120); writes build/bench/transcode.json
+	@MEDIASTACK_SKIP_TOOLS=1 scripts/setup
+	@go run ./lambda-src/transcode-bench $(BENCH_FLAGS)
+
 .PHONY: test
 test: setup lint go-test ## Everything CI runs
 
