@@ -61,9 +61,9 @@ down: ## Tear down what make up started
 	@go run ./test/cmd/localcloud down
 
 .PHONY: bench
-bench: ## Measure chunked against single-pass transcodes (BENCH_FLAGS=-sources 30,120); writes build/bench/transcode.json
+bench: ## Measure chunked against single-pass transcodes (BENCH_SOURCES=30,120); writes build/bench/transcode.json
 	@MEDIASTACK_SKIP_TOOLS=1 scripts/setup
-	@go run ./lambda-src/transcode-bench $(BENCH_FLAGS)
+	@BENCH_SOURCES=$(BENCH_SOURCES) go test ./lambda-src/internal/transcode -run '^$$' -bench ChunkedVsSinglePass -benchtime 1x -timeout 0
 
 .PHONY: test
 test: setup lint go-test ## Everything CI runs

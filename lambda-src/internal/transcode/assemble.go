@@ -266,6 +266,10 @@ func segmentTemplate(s stream) *mpd.SegmentTemplateType {
 // remux writes each rung's fast-start MP4 from its segments and the audio's, by stream copy:
 // one ffmpeg run for all rungs.
 func (o Options) remux(ctx context.Context, dir string, plan Plan, tracks []Track) ([]RenditionFile, error) {
+	dir, err := filepath.Abs(dir) // ffmpeg runs in dir and reads work's files
+	if err != nil {
+		return nil, err
+	}
 	work := filepath.Join(dir, "remux")
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		return nil, transient(err)

@@ -254,6 +254,11 @@ func (o Options) Encode(ctx context.Context, input, outDir string) (Output, erro
 // audio as well.
 func (o Options) EncodeSpan(ctx context.Context, input, dir string, plan Plan, span Span, audio bool) (Part, error) {
 	o = o.withDefaults()
+	// ffmpeg runs in dir: a relative input would be looked for there.
+	input, err := filepath.Abs(input)
+	if err != nil {
+		return Part{}, err
+	}
 	if err := os.MkdirAll(filepath.Join(dir, thumbnailTiles), 0o755); err != nil {
 		return Part{}, transient(err)
 	}

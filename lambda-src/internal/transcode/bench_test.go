@@ -1,19 +1,19 @@
-// Command bench measures the chunked transcode against the single pass on generated 1080p
-// sources with audio, on this machine: wall time of the single pass and of the chunks at
+package transcode
+
+// BenchmarkChunkedVsSinglePass measures the chunked transcode against the single pass on
+// generated 1080p sources with audio, on this machine: wall time of the single pass and of the chunks at
 // concurrency 1 and 2, the CPU-seconds of each (the price of chunking), the critical path
 // (the slowest chunk plus the assembly: the time to ready when every chunk has an invocation
 // of its own, as on AWS) and the quality of chunked against single pass (PSNR against the
-// source). It prints a table and writes build/bench/transcode.json.
+// source). It prints a table and writes build/bench/transcode.json; BENCH_SOURCES (seconds,
+// default 30,120,600) and BENCH_CHUNK_SECONDS (20) choose the sizes. make bench runs it:
 //
-// It is a tool of the repository, deployed nowhere.
-//
-//	go run ./lambda-src/transcode-bench [-sources 30,120,600] [-chunk 20]
-package main
+//	go test ./lambda-src/internal/transcode -run '^$' -bench ChunkedVsSinglePass -benchtime 1x -timeout 0
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -22,10 +22,9 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"testing"
 	"text/tabwriter"
 	"time"
-
-	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/transcode"
 )
 
 // result is one source's figures; the keys are read by other tools.
@@ -46,57 +45,75 @@ type result struct {
 	PSNRDeltaDB   float64 `json:"psnr_delta_db"`
 }
 
-func main() {
-	sources := flag.String("sources", "30,120,600", "lengths of the generated sources, in seconds")
-	chunkS := flag.Int("chunk", 20, "chunk length in seconds (rounded up to a multiple of the segment and thumbnail steps)")
-	out := flag.String("out", "build/bench", "where the sources and transcode.json go")
-	flag.Parse()
-	if err := run(*sources, *chunkS, *out); err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
+func BenchmarkChunkedVsSinglePass(b *testing.B) {
+	sources := cmp.Or(os.Getenv("BENCH_SOURCES"), "30,120,600")
+	chunkS, err := strconv.Atoi(cmp.Or(os.Getenv("BENCH_CHUNK_SECONDS"), "20"))
+	if err != nil || chunkS <= 0 {
+		b.Fatalf("BENCH_CHUNK_SECONDS=%q: want a number of seconds", os.Getenv("BENCH_CHUNK_SECONDS"))
 	}
-}
-
-func run(sources string, chunkS int, outDir string) error {
-	ctx := context.Background()
-	var opts transcode.Options
-	var err error
-	if opts.FFmpeg, err = transcode.FindTool("ffmpeg", "FFMPEG_PATH"); err != nil {
-		return err
+	root, err := moduleRoot()
+	if err != nil {
+		b.Fatal(err)
 	}
-	if opts.FFprobe, err = transcode.FindTool("ffprobe", "FFPROBE_PATH"); err != nil {
-		return err
-	}
+	outDir := filepath.Join(root, "build", "bench")
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return err
+		b.Fatal(err)
 	}
+	ctx := context.Background()
 	var results []result
-	for _, field := range strings.Split(sources, ",") {
+	for field := range strings.SplitSeq(sources, ",") {
 		seconds, err := strconv.Atoi(strings.TrimSpace(field))
 		if err != nil || seconds <= 0 {
-			return fmt.Errorf("-sources: %q is not a number of seconds", field)
+			b.Fatalf("BENCH_SOURCES: %q is not a number of seconds", field)
 		}
-		src, err := source(ctx, opts.FFmpeg, outDir, seconds)
-		if err != nil {
-			return err
-		}
-		r, err := measure(ctx, opts, src, seconds, chunkS)
-		if err != nil {
-			return fmt.Errorf("%d s source: %w", seconds, err)
-		}
-		results = append(results, r)
-		printTable(results)
+		b.Run(fmt.Sprintf("%ds", seconds), func(b *testing.B) {
+			src, err := source(ctx, tools.FFmpeg, outDir, seconds)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var r result
+			for b.Loop() {
+				if r, err = measure(ctx, tools, src, seconds, chunkS); err != nil {
+					b.Fatalf("%d s source: %v", seconds, err)
+				}
+			}
+			b.ReportMetric(r.SingleS, "single-s")
+			b.ReportMetric(r.ChunkedC1S, "chunked-c1-s")
+			b.ReportMetric(r.ChunkedC2S, "chunked-c2-s")
+			b.ReportMetric(r.CPURatio, "cpu-ratio")
+			b.ReportMetric(r.CriticalPathS, "critical-path-s")
+			b.ReportMetric(r.PSNRDeltaDB, "psnr-delta-dB")
+			results = append(results, r)
+		})
 	}
+	printTable(results)
 	data, err := json.MarshalIndent(results, "", "  ")
 	if err != nil {
-		return err
+		b.Fatal(err)
 	}
 	path := filepath.Join(outDir, "transcode.json")
 	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
-		return err
+		b.Fatal(err)
 	}
 	fmt.Println("wrote", path)
-	return nil
+}
+
+// moduleRoot is the folder of the go.mod above the working directory.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod above the working directory")
+		}
+		dir = parent
+	}
 }
 
 // source generates (once) a 1080p30 source of the given length with a stereo tone.
@@ -116,7 +133,7 @@ func source(ctx context.Context, ffmpeg, dir string, seconds int) (string, error
 	return path, os.Rename(tmp, path)
 }
 
-func measure(ctx context.Context, opts transcode.Options, src string, seconds, chunkS int) (result, error) {
+func measure(ctx context.Context, opts Options, src string, seconds, chunkS int) (result, error) {
 	r := result{SourceS: seconds}
 	work, err := os.MkdirTemp("", "bench-transcode-*")
 	if err != nil {
@@ -133,7 +150,7 @@ func measure(ctx context.Context, opts transcode.Options, src string, seconds, c
 	r.SingleS, r.SingleCPUS = wall, cpu
 
 	fmt.Printf("%d s: chunked, one at a time...\n", seconds)
-	var c1 transcode.Output
+	var c1 Output
 	wall, cpu, err = timed(func() error { c1, err = opts.EncodeChunked(ctx, src, mkdir(dir("c1")), chunkS, 1); return err })
 	if err != nil {
 		return r, err
@@ -153,10 +170,10 @@ func measure(ctx context.Context, opts transcode.Options, src string, seconds, c
 	os.RemoveAll(dir("c2"))
 
 	top := c1.Renditions[0]
-	if r.SinglePSNR, err = transcode.PSNR(ctx, opts.FFmpeg, filepath.Join(dir("single"), top.Name), src, top.Width, top.Height); err != nil {
+	if r.SinglePSNR, err = PSNR(ctx, opts.FFmpeg, filepath.Join(dir("single"), top.Name), src, top.Width, top.Height); err != nil {
 		return r, err
 	}
-	if r.ChunkedPSNR, err = transcode.PSNR(ctx, opts.FFmpeg, filepath.Join(dir("c1"), top.Name), src, top.Width, top.Height); err != nil {
+	if r.ChunkedPSNR, err = PSNR(ctx, opts.FFmpeg, filepath.Join(dir("c1"), top.Name), src, top.Width, top.Height); err != nil {
 		return r, err
 	}
 	r.PSNRDeltaDB = r.ChunkedPSNR - r.SinglePSNR
