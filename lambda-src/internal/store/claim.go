@@ -57,6 +57,7 @@ type Action int
 const (
 	ActionTranscode Action = iota + 1 // transcode, then MarkReady or MarkFailed
 	ActionNotify                      // only send the owed event of Media.Status, then MarkNotified
+	ActionDispatch                    // send the jobs of the chunks still pending, then Release (see StartChunks)
 )
 
 // ClaimRequest identifies an uploaded original.
@@ -95,12 +96,13 @@ func (s *Store) Claim(ctx context.Context, req ClaimRequest, lease time.Duration
 			leaseLeft float64 // milliseconds, 0 when no lease is live
 			notified  bool
 			deleted   bool
+			chunks    int
 		)
 		// FOR UPDATE: concurrent claimers queue here and see each other's outcome.
 		err := tx.QueryRow(ctx, `SELECT owner, status,
 				greatest(coalesce(extract(epoch FROM lease_until - now()) * 1000, 0), 0)::float8, notified_at IS NOT NULL,
-				deleted_at IS NOT NULL
-			FROM media WHERE id = $1 FOR UPDATE`, req.ID).Scan(&owner, &status, &leaseLeft, &notified, &deleted)
+				deleted_at IS NOT NULL, chunks
+			FROM media WHERE id = $1 FOR UPDATE`, req.ID).Scan(&owner, &status, &leaseLeft, &notified, &deleted, &chunks)
 		if errors.Is(err, pgx.ErrNoRows) {
 			// The original key is taken by another id: not an upload of this contract.
 			return ErrOwnerMismatch
@@ -120,6 +122,8 @@ func (s *Store) Claim(ctx context.Context, req ClaimRequest, lease time.Duration
 			return &BusyError{LeaseLeft: time.Duration(leaseLeft * float64(time.Millisecond))}
 		case status.Terminal():
 			c.Action = ActionNotify
+		case chunks > 0:
+			c.Action = ActionDispatch
 		default:
 			c.Action = ActionTranscode
 		}
@@ -168,7 +172,7 @@ func (s *Store) MarkReady(ctx context.Context, c Claim, r Result) (Media, error)
 	if r.Renditions == nil {
 		r.Renditions = []Rendition{}
 	}
-	return s.transition(ctx, "mark ready", `UPDATE media SET status = 'ready', error = '', is_transcoded = true,
+	return s.transition(ctx, "mark ready", `UPDATE media SET status = 'ready', error = '', is_transcoded = true, chunks = 0,
 		duration_s = $3, width = $4, height = $5, renditions = $6, hls_key = $7, poster_key = $8, thumbnails = $9, dash_key = $10, updated_at = now(),
 		published_at = CASE WHEN visibility = 'public' THEN now() ELSE published_at END
 		WHERE id = $1 AND claim_token = $2 AND status = 'processing' AND `+live+` RETURNING `+columns,
@@ -177,7 +181,7 @@ func (s *Store) MarkReady(ctx context.Context, c Claim, r Result) (Media, error)
 
 // MarkFailed makes the media failed for good, with a reason for its owner.
 func (s *Store) MarkFailed(ctx context.Context, c Claim, reason string) (Media, error) {
-	return s.transition(ctx, "mark failed", `UPDATE media SET status = 'failed', error = $3, is_transcoded = false, updated_at = now()
+	return s.transition(ctx, "mark failed", `UPDATE media SET status = 'failed', error = $3, is_transcoded = false, chunks = 0, updated_at = now()
 		WHERE id = $1 AND claim_token = $2 AND status = 'processing' AND `+live+` RETURNING `+columns,
 		c.Media.ID, c.Token, reason)
 }

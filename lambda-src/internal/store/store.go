@@ -86,6 +86,7 @@ type Media struct {
 	Renditions   []Rendition `json:"renditions"`
 	HLSKey       string      `json:"hls_key,omitempty"`
 	DASHKey      string      `json:"dash_key,omitempty"`
+	Chunks       int         `json:"-"` // of the transcode in flight; 0: one pass
 	PosterKey    string      `json:"poster_key,omitempty"`
 	Thumbnails   *Thumbnails `json:"thumbnails,omitempty"`
 	IsTranscoded bool        `json:"is_transcoded"`
@@ -257,7 +258,7 @@ func (s *Store) Ping(ctx context.Context) error {
 const columns = `id::text, owner, title, filename, content_type, original_key, size_bytes, status,
 	error, duration_s, width, height, renditions, hls_key, poster_key, is_transcoded,
 	uploaded_at, created_at, updated_at, visibility, description, uploader_email, published_at,
-	likes, comments, region, cdn_base_url, cdn_key_pair_id, thumbnails, dash_key`
+	likes, comments, region, cdn_base_url, cdn_key_pair_id, thumbnails, dash_key, chunks`
 
 // live selects the rows that are not tombstones of deleted media.
 const live = `deleted_at IS NULL`
@@ -269,7 +270,7 @@ func scanMedia(row pgx.Row, extra ...any) (Media, error) {
 		&m.SizeBytes, &m.Status, &m.Error, &m.DurationS, &m.Width, &m.Height, &m.Renditions,
 		&m.HLSKey, &m.PosterKey, &m.IsTranscoded, &m.UploadedAt, &m.CreatedAt, &m.UpdatedAt,
 		&m.Visibility, &m.Description, &m.UploaderEmail, &m.PublishedAt, &m.Likes, &m.Comments,
-		&m.Region, &m.CDNBaseURL, &m.CDNKeyPairID, &m.Thumbnails, &m.DASHKey}, extra...)
+		&m.Region, &m.CDNBaseURL, &m.CDNKeyPairID, &m.Thumbnails, &m.DASHKey, &m.Chunks}, extra...)
 	err := row.Scan(dest...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Media{}, ErrNotFound

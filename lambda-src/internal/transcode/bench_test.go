@@ -27,8 +27,8 @@ import (
 	"time"
 )
 
-// result is one source's figures; the keys are read by other tools.
-type result struct {
+// benchResult is one source's figures; the keys are read by other tools.
+type benchResult struct {
 	SourceS       int     `json:"source_s"`
 	Chunks        int     `json:"chunks"`
 	SingleS       float64 `json:"single_s"`
@@ -60,7 +60,7 @@ func BenchmarkChunkedVsSinglePass(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	var results []result
+	var results []benchResult
 	for field := range strings.SplitSeq(sources, ",") {
 		seconds, err := strconv.Atoi(strings.TrimSpace(field))
 		if err != nil || seconds <= 0 {
@@ -71,7 +71,7 @@ func BenchmarkChunkedVsSinglePass(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			var r result
+			var r benchResult
 			for b.Loop() {
 				if r, err = measure(ctx, tools, src, seconds, chunkS); err != nil {
 					b.Fatalf("%d s source: %v", seconds, err)
@@ -133,8 +133,8 @@ func source(ctx context.Context, ffmpeg, dir string, seconds int) (string, error
 	return path, os.Rename(tmp, path)
 }
 
-func measure(ctx context.Context, opts Options, src string, seconds, chunkS int) (result, error) {
-	r := result{SourceS: seconds}
+func measure(ctx context.Context, opts Options, src string, seconds, chunkS int) (benchResult, error) {
+	r := benchResult{SourceS: seconds}
 	work, err := os.MkdirTemp("", "bench-transcode-*")
 	if err != nil {
 		return r, err
@@ -205,7 +205,7 @@ func childCPU() float64 {
 	return tv(ru.Utime) + tv(ru.Stime)
 }
 
-func printTable(results []result) {
+func printTable(results []benchResult) {
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "source s\tchunks\tsingle s\tchunked c1 s\tchunked c2 s\tcpu ratio\tcritical path s\tPSNR single dB\tPSNR chunked dB\tdelta dB\t")
 	for _, r := range results {

@@ -10,13 +10,9 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// ChunkStep is the granularity of a chunk's length: a chunk starts on a segment boundary
-// (so that it makes whole segments) and on a thumbnail's time (so that its tiles are the
-// single pass's).
-func (o Options) ChunkStep() int {
-	o = o.withDefaults()
-	return lcm(o.SegmentSeconds, o.ThumbnailSeconds)
-}
+// ChunkStep is the granularity of a chunk's length: a chunk starts on a segment boundary,
+// so that it makes whole segments.
+func (o Options) ChunkStep() int { return o.withDefaults().SegmentSeconds }
 
 // Spans splits a plan's video into chunks of about chunkS seconds: chunkS rounded up to a
 // multiple of ChunkStep, the last chunk taking the rest (a rest shorter than a segment joins
@@ -92,10 +88,3 @@ func MoveFiles(from, to string, files []string) error {
 	return nil
 }
 
-func lcm(a, b int) int {
-	g, x := a, b
-	for x != 0 {
-		g, x = x, g%x
-	}
-	return a / g * b
-}

@@ -72,6 +72,7 @@ type Track struct {
 // poster when the span holds its moment, and its thumbnail tiles, numbered from the video's
 // start.
 type Part struct {
+	Probe  Probe   `json:"probe"` // of the original, from which assembly plans as the span did
 	Span   Span    `json:"span"`
 	Tracks []Track `json:"tracks"`
 	Poster bool    `json:"poster"`

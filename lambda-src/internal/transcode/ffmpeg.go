@@ -148,10 +148,12 @@ func (o Options) SpanArgs(input string, plan Plan, span Span, audio bool) []stri
 		fmt.Fprintf(&graph, ";[sp]setpts=PTS-STARTPTS,trim=start=%.3f,scale=%d:%d,setsar=1[poster]", plan.PosterAt-span.StartS, rungs[0].Width, rungs[0].Height)
 	}
 	th := plan.Thumbnails
-	// A frame every interval, the one showing its start (repeated where the video has none,
-	// so that tile n is always the time from n*interval), and the last even when the video
-	// ends inside its interval. A span starts on a multiple of the interval (see PlanSpans).
-	fmt.Fprintf(&graph, ";[st]setpts=PTS-STARTPTS,fps=1/%d:round=down:eof_action=pass,scale=%d:%d,setsar=1[thumbs]", th.IntervalS, th.Width, th.Height)
+	// A frame every interval from the video's start, the one showing that moment (repeated
+	// where the video has none, so that tile n is always the time from n*interval), and the
+	// last even when the video ends inside its interval; a span makes the tiles whose
+	// moments it holds.
+	fmt.Fprintf(&graph, ";[st]fps=1/%d:start_time=%d:round=down:eof_action=pass,scale=%d:%d,setsar=1[thumbs]",
+		th.IntervalS, (firstTile(span.StartS, th.IntervalS)-1)*th.IntervalS, th.Width, th.Height)
 	args = append(args, "-filter_complex", graph.String())
 
 	var variants []string
@@ -201,9 +203,10 @@ func (o Options) SpanArgs(input string, plan Plan, span Span, audio bool) []stri
 // seconds formats a time for ffmpeg, exactly enough for any frame rate.
 func seconds(s float64) string { return strconv.FormatFloat(s, 'f', 6, 64) }
 
-// firstTile is the number of the tile at startS; tiles count from 1, as ffmpeg's do.
+// firstTile is the number of the first tile at or after startS; tiles count from 1, as
+// ffmpeg's do, tile n showing the moment (n-1)*interval.
 func firstTile(startS float64, intervalS int) int {
-	return int(math.Round(startS/float64(intervalS))) + 1
+	return int(math.Ceil(startS/float64(intervalS)-1e-9)) + 1
 }
 
 // RenditionFile is an encoded rung.
@@ -270,7 +273,7 @@ func (o Options) EncodeSpan(ctx context.Context, input, dir string, plan Plan, s
 	if err := cmd.Run(); err != nil {
 		return Part{}, classifyFFmpeg(ctx, err, toolMessage(stderr.String(), input, "no output"))
 	}
-	part := Part{Span: span}
+	part := Part{Probe: plan.Probe, Span: span}
 	variants := plan.Variants()
 	if !audio || !plan.Probe.HasAudio {
 		variants = variants[:len(plan.Rungs)]
@@ -288,7 +291,7 @@ func (o Options) EncodeSpan(ctx context.Context, input, dir string, plan Plan, s
 	// Tiles of this span only: the filter's last one may belong to the next.
 	first, n := firstTile(span.StartS, plan.Thumbnails.IntervalS), math.MaxInt
 	if !span.Last {
-		n = int(math.Ceil((span.EndS - span.StartS) / float64(plan.Thumbnails.IntervalS)))
+		n = firstTile(span.EndS, plan.Thumbnails.IntervalS) - first
 	}
 	entries, err := os.ReadDir(filepath.Join(dir, thumbnailTiles))
 	if err != nil {

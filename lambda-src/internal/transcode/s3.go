@@ -63,35 +63,144 @@ type ThumbnailKeys struct {
 	SpriteKeys []string
 }
 
-// Run downloads the original, encodes it and uploads the derivatives under
+// Run downloads the original, encodes it in one pass and uploads the derivatives under
 // "<media id>/". Its work dir is removed on every path.
 func (t *Transcoder) Run(ctx context.Context, job Job) (Result, error) {
-	if err := t.Options.Limits.CheckSize(job.SizeBytes); err != nil {
+	d, err := t.Download(ctx, job)
+	if err != nil {
 		return Result{}, err
+	}
+	defer d.Close()
+	return t.Encode(ctx, job, d)
+}
+
+// Original is a downloaded original in a work dir of its own, probed and planned.
+type Original struct {
+	Dir, Path string
+	Plan      Plan
+}
+
+// Close removes the work dir.
+func (o *Original) Close() { os.RemoveAll(o.Dir) }
+
+// Download fetches the job's original into a new work dir and plans its encoding. Close it.
+func (t *Transcoder) Download(ctx context.Context, job Job) (*Original, error) {
+	if err := t.Options.Limits.CheckSize(job.SizeBytes); err != nil {
+		return nil, err
 	}
 	dir, err := os.MkdirTemp(t.TempDir, "transcode-*")
 	if err != nil {
-		return Result{}, transient(fmt.Errorf("work dir: %w", err))
+		return nil, transient(fmt.Errorf("work dir: %w", err))
 	}
-	defer os.RemoveAll(dir)
-	input := filepath.Join(dir, "original")
-	if err := t.download(ctx, job.Key, input); err != nil {
-		return Result{}, err
+	o := &Original{Dir: dir, Path: filepath.Join(dir, "original")}
+	if err := t.download(ctx, job.Key, o.Path); err != nil {
+		o.Close()
+		return nil, err
 	}
-	outDir := filepath.Join(dir, "out")
-	if err := os.Mkdir(outDir, 0o755); err != nil {
-		return Result{}, transient(err)
+	if o.Plan, err = t.Options.PlanFile(ctx, o.Path); err != nil {
+		o.Close()
+		return nil, err
 	}
-	out, err := t.Options.Encode(ctx, input, outDir)
+	return o, nil
+}
+
+// Encode encodes a downloaded original in one pass and uploads every derivative.
+func (t *Transcoder) Encode(ctx context.Context, job Job, orig *Original) (Result, error) {
+	outDir := filepath.Join(orig.Dir, "out")
+	part, err := t.Options.EncodeSpan(ctx, orig.Path, outDir, orig.Plan, orig.Plan.Whole(), true)
 	if err != nil {
 		return Result{}, err
 	}
 	// The original is no longer needed; free its space before the uploads.
-	os.Remove(input)
+	os.Remove(orig.Path)
+	out, err := t.Options.Assemble(ctx, outDir, orig.Plan, []Part{part})
+	if err != nil {
+		return Result{}, err
+	}
 	prefix := job.MediaID + "/"
 	if err := t.Upload(ctx, outDir, prefix, out.Files); err != nil {
 		return Result{}, err
 	}
+	return result(prefix, out), nil
+}
+
+// EncodeChunk encodes one span of a downloaded original (the first with the whole audio)
+// and uploads what it wrote under "<media id>/": its segments, which are the published
+// ones, and its thumbnail tiles and poster, which the assembly uses.
+func (t *Transcoder) EncodeChunk(ctx context.Context, job Job, orig *Original, span Span) (Part, error) {
+	outDir := filepath.Join(orig.Dir, "out")
+	part, err := t.Options.EncodeSpan(ctx, orig.Path, outDir, orig.Plan, span, span.Index == 0)
+	if err != nil {
+		return Part{}, err
+	}
+	os.Remove(orig.Path)
+	files := part.Files()
+	if err := t.uploadAll(ctx, outDir, job.MediaID+"/", files); err != nil {
+		return Part{}, err
+	}
+	return part, nil
+}
+
+// AssembleChunks joins the uploaded parts of a media's chunks: it downloads them, assembles
+// them as a single pass would (playlists, MP4s by stream copy, sprite sheets), uploads what
+// assembly made, the master playlist last, and removes the tiles.
+func (t *Transcoder) AssembleChunks(ctx context.Context, job Job, parts []Part) (Result, error) {
+	if len(parts) == 0 {
+		return Result{}, fmt.Errorf("assemble: no chunk was encoded")
+	}
+	plan, err := t.Options.Plan(parts[0].Probe)
+	if err != nil {
+		return Result{}, err
+	}
+	dir, err := os.MkdirTemp(t.TempDir, "assemble-*")
+	if err != nil {
+		return Result{}, transient(fmt.Errorf("work dir: %w", err))
+	}
+	defer os.RemoveAll(dir)
+	prefix := job.MediaID + "/"
+	var chunkFiles []string
+	for _, p := range parts {
+		chunkFiles = append(chunkFiles, p.Files()...)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for _, name := range chunkFiles {
+		g.Go(func() error { return t.get(gctx, prefix+name, filepath.Join(dir, filepath.FromSlash(name))) })
+	}
+	if err := g.Wait(); err != nil {
+		return Result{}, err
+	}
+	out, err := t.Options.Assemble(ctx, dir, plan, parts)
+	if err != nil {
+		return Result{}, err
+	}
+	uploaded := map[string]bool{}
+	for _, f := range chunkFiles {
+		uploaded[f] = true
+	}
+	var made []string
+	for _, f := range out.Files {
+		if !uploaded[f] {
+			made = append(made, f)
+		}
+	}
+	if err := t.Upload(ctx, dir, prefix, made); err != nil {
+		return Result{}, err
+	}
+	if _, err := objects.Purge(ctx, t.S3, t.DerivativesBucket, prefix+thumbnailTiles+"/", nil); err != nil {
+		return Result{}, transient(fmt.Errorf("remove the thumbnail tiles: %w", err))
+	}
+	res := result(prefix, out)
+	for _, f := range chunkFiles {
+		if !strings.HasPrefix(f, thumbnailTiles+"/") {
+			res.Keys = append(res.Keys, prefix+f)
+		}
+	}
+	return res, nil
+}
+
+// result describes what out published under prefix.
+func result(prefix string, out Output) Result {
 	res := Result{
 		DurationS: out.Plan.Probe.DurationS,
 		Width:     out.Plan.Probe.Width,
@@ -113,7 +222,7 @@ func (t *Transcoder) Run(ctx context.Context, job Job) (Result, error) {
 	for _, f := range out.Files {
 		res.Keys = append(res.Keys, prefix+f)
 	}
-	return res, nil
+	return res
 }
 
 func (t *Transcoder) download(ctx context.Context, key, dst string) error {
@@ -144,15 +253,36 @@ func (t *Transcoder) download(ctx context.Context, key, dst string) error {
 // Upload puts files (relative to dir) under prefix, all but the last concurrently, then the
 // last: the master playlist, so that it never names what is not there yet.
 func (t *Transcoder) Upload(ctx context.Context, dir, prefix string, files []string) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(4)
-	for _, name := range files[:len(files)-1] {
-		g.Go(func() error { return t.put(gctx, dir, prefix, name) })
-	}
-	if err := g.Wait(); err != nil {
+	if err := t.uploadAll(ctx, dir, prefix, files[:len(files)-1]); err != nil {
 		return err
 	}
 	return t.put(ctx, dir, prefix, files[len(files)-1])
+}
+
+// uploadAll puts files (relative to dir) under prefix, concurrently.
+func (t *Transcoder) uploadAll(ctx context.Context, dir, prefix string, files []string) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
+	for _, name := range files {
+		g.Go(func() error { return t.put(gctx, dir, prefix, name) })
+	}
+	return g.Wait()
+}
+
+// get downloads a derivative to dst.
+func (t *Transcoder) get(ctx context.Context, key, dst string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return transient(err)
+	}
+	f, err := os.Create(dst)
+	if err != nil {
+		return transient(err)
+	}
+	defer f.Close()
+	if _, err := t.Transfer.DownloadObject(ctx, &transfermanager.DownloadObjectInput{Bucket: &t.DerivativesBucket, Key: &key, WriterAt: f}); err != nil {
+		return transient(fmt.Errorf("download %s: %w", key, err))
+	}
+	return f.Close()
 }
 
 func (t *Transcoder) put(ctx context.Context, dir, prefix, name string) error {

@@ -51,6 +51,9 @@ type Config struct {
 	Preset          string           // X264_PRESET, default veryfast
 	ThumbnailS      int              // THUMBNAIL_INTERVAL_SECONDS (5): seconds between scrubbing thumbnails
 	MaxAttempts     int              // MAX_ATTEMPTS (5): transcode claims before the media fails for good
+	// CHUNK_QUEUE_ARN (the transcode queue; none: every video in one pass), CHUNK_SECONDS (20)
+	// and CHUNK_ABOVE_SECONDS (60): videos longer than that in chunks of about that long.
+	Chunking Chunking
 }
 
 // LoadConfig reads the environment through getenv (os.Getenv in the mains). The error
@@ -105,6 +108,16 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			MaxDimension: int(number("MAX_DIMENSION", 4096)),
 			MaxBytes:     number("MAX_ORIGINAL_BYTES", 5<<30),
 		},
+	}
+	if arn := getenv("CHUNK_QUEUE_ARN"); arn != "" {
+		u, err := QueueURL(arn)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("CHUNK_QUEUE_ARN: %w", err))
+		}
+		c.Chunking = Chunking{QueueURL: u, ChunkSeconds: int(number("CHUNK_SECONDS", 20)), AboveSeconds: int(number("CHUNK_ABOVE_SECONDS", 60))}
+		if c.Chunking.ChunkSeconds < 4 {
+			errs = append(errs, fmt.Errorf("CHUNK_SECONDS=%d: want at least one segment, 4 seconds", c.Chunking.ChunkSeconds))
+		}
 	}
 	var validClass bool
 	for _, v := range s3types.StorageClass("").Values() {
@@ -199,6 +212,8 @@ func New(ctx context.Context, c Config, awsCfg aws.Config, log *slog.Logger) (*P
 		TopicARN:        c.TopicARN,
 		CDNBaseURL:      c.CDNBaseURL,
 		OriginalsBucket: c.OriginalsBucket,
+		Chunking:        c.Chunking,
+		Queue:           sqs.NewFromConfig(awsCfg),
 		MaxAttempts:     c.MaxAttempts,
 		Log:             log,
 	}, nil

@@ -24,7 +24,9 @@ type Processor struct {
 	TopicARN        string
 	CDNBaseURL      string
 	OriginalsBucket string
-	MaxAttempts     int           // transcode claims before giving up; 0: no limit
+	Chunking        Chunking      // long videos in chunks; the zero value transcodes every video in one pass
+	Queue           Enqueuer      // sends chunk jobs; required with Chunking
+	MaxAttempts     int           // transcode claims (of a media, of a chunk) before giving up; 0: no limit
 	Lease           time.Duration // of a claim, renewed while working; DefaultLease when 0
 	DeadlineMargin  time.Duration // stop this long before ctx's deadline; DefaultDeadlineMargin when 0
 	RetryBackoff    time.Duration // first wait of a message put back; DefaultRetryBackoff when 0
@@ -39,6 +41,12 @@ var ErrRetry = errors.New("retry later")
 // deleted: processed, a duplicate of processed work, or unprocessable for good (a poison
 // message is logged and dropped, never looped). An error wrapping ErrRetry means redeliver.
 func (p *Processor) Handle(ctx context.Context, body string) error {
+	if job, ok := parseChunkJob(body); ok {
+		if err := p.handleChunk(ctx, job); err != nil {
+			return fmt.Errorf("%w: %w", ErrRetry, err)
+		}
+		return nil
+	}
 	uploads, err := events.ParseS3Notification(body)
 	if err != nil {
 		p.log().Error("dropping unprocessable message", "error", err)
@@ -90,34 +98,20 @@ func (p *Processor) handleUpload(ctx context.Context, u events.Upload) error {
 		return nil
 	}
 	log = log.With("media_id", id, "owner", owner)
+	job := transcode.Job{MediaID: id, Key: u.Key, SizeBytes: u.SizeBytes}
 	lease := p.lease(ctx)
 	claim, err := p.Store.Claim(ctx, store.ClaimRequest{ID: id, Owner: owner, OriginalKey: u.Key, SizeBytes: u.SizeBytes}, lease)
-	switch {
-	case errors.Is(err, store.ErrDone):
-		log.Info("duplicate delivery of processed media")
-		return nil
-	case errors.Is(err, store.ErrBusy):
-		var busy *store.BusyError
-		if errors.As(err, &busy) {
-			log.Info("media is being processed elsewhere; retry when its claim ends", "lease_left_s", busy.LeaseLeft.Seconds())
-			return retryAfter(err, busy.LeaseLeft+time.Second)
-		}
-		return err
-	case errors.Is(err, store.ErrDeleted):
-		log.Info("dropping a delivery of deleted media")
-		return p.removeDeleted(ctx, log, id, u.Key)
-	case errors.Is(err, store.ErrOwnerMismatch):
-		log.Error("dropping an upload whose key contradicts its record", "error", err)
-		return nil
-	case err != nil:
-		log.Error("claim failed", "error", err)
-		return err
+	if err != nil {
+		return p.claimRefused(ctx, log, err, job)
 	}
 	log = log.With("attempt", claim.Attempt)
 
-	if claim.Action == store.ActionNotify {
+	switch claim.Action {
+	case store.ActionNotify:
 		log.Info("sending the owed media event", "status", claim.Media.Status)
 		return p.notify(ctx, log, claim, claim.Media)
+	case store.ActionDispatch:
+		return p.dispatch(ctx, log, claim, job)
 	}
 	if p.MaxAttempts > 0 && claim.Attempt > p.MaxAttempts {
 		reason := fmt.Sprintf("gave up after %d attempts", p.MaxAttempts)
@@ -129,27 +123,83 @@ func (p *Processor) handleUpload(ctx context.Context, u events.Upload) error {
 
 	started := time.Now()
 	log.Info("transcoding", "size_bytes", u.SizeBytes)
-	res, err := p.transcode(ctx, claim, lease, transcode.Job{MediaID: id, Key: u.Key, SizeBytes: u.SizeBytes})
-	if errors.Is(err, store.ErrDeleted) {
-		log.Info("media was deleted while it was transcoded; the job is dropped", "elapsed_s", time.Since(started).Seconds())
-		cctx, cancel := cleanupContext(ctx)
-		defer cancel()
-		return p.removeDeleted(cctx, log, id, u.Key)
-	}
+	var (
+		res   transcode.Result
+		spans []transcode.Span
+	)
+	err = p.underLease(ctx, lease, p.renewMedia(claim), func(ctx context.Context) error {
+		orig, err := p.Transcoder.Download(ctx, job)
+		if err != nil {
+			return err
+		}
+		defer orig.Close()
+		if spans = p.Chunking.spans(orig.Plan, p.Transcoder.Options); len(spans) > 1 {
+			return nil // the chunks' jobs encode it
+		}
+		res, err = p.Transcoder.Encode(ctx, job, orig)
+		return err
+	})
 	if err != nil {
-		if transcode.IsPermanent(err) {
-			log.Warn("transcode failed for good", "error", err, "elapsed_s", time.Since(started).Seconds())
-			return p.fail(ctx, log, claim, err.Error())
-		}
-		log.Error("transcode failed; will retry", "error", err, "elapsed_s", time.Since(started).Seconds())
-		cctx, cancel := cleanupContext(ctx)
-		defer cancel()
-		if rerr := p.Store.Release(cctx, claim, err.Error()); rerr != nil {
-			log.Error("release claim", "error", rerr)
-			return err // the claim holds until its lease ends: the queue's timeout decides
-		}
-		return retryAfter(err, backoff(p.RetryBackoff, claim.Attempt))
+		return p.workFailed(ctx, log, err, started, job, claim.Attempt,
+			func(reason string) error { return p.fail(ctx, log, claim, reason) },
+			func(ctx context.Context, reason string) error { return p.Store.Release(ctx, claim, reason) })
 	}
+	if len(spans) > 1 {
+		return p.startChunks(ctx, log, claim, job, spans)
+	}
+	return p.publish(ctx, log, claim, job, res, started)
+}
+
+// claimRefused handles a claim that was not granted.
+func (p *Processor) claimRefused(ctx context.Context, log *slog.Logger, err error, job transcode.Job) error {
+	switch {
+	case errors.Is(err, store.ErrDone):
+		log.Info("duplicate delivery of processed work")
+		return nil
+	case errors.Is(err, store.ErrBusy):
+		var busy *store.BusyError
+		if errors.As(err, &busy) {
+			log.Info("the work is being done elsewhere; retry when its claim ends", "lease_left_s", busy.LeaseLeft.Seconds())
+			return retryAfter(err, busy.LeaseLeft+time.Second)
+		}
+		return err
+	case errors.Is(err, store.ErrDeleted):
+		log.Info("dropping a delivery of deleted media")
+		return p.removeDeleted(ctx, log, job.MediaID, job.Key)
+	case errors.Is(err, store.ErrOwnerMismatch):
+		log.Error("dropping an upload whose key contradicts its record", "error", err)
+		return nil
+	}
+	log.Error("claim failed", "error", err)
+	return err
+}
+
+// workFailed handles the error of a job's work: the media was deleted meanwhile (what the
+// job wrote goes), the original cannot be transcoded (fail, with the reason for its owner),
+// or something that may pass (release the claim and come back after a backoff).
+func (p *Processor) workFailed(ctx context.Context, log *slog.Logger, err error, started time.Time, job transcode.Job, attempt int,
+	fail func(reason string) error, release func(ctx context.Context, reason string) error) error {
+	elapsed := time.Since(started).Seconds()
+	cctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	switch {
+	case errors.Is(err, store.ErrDeleted):
+		log.Info("media was deleted while it was transcoded; the job is dropped", "elapsed_s", elapsed)
+		return p.removeDeleted(cctx, log, job.MediaID, job.Key)
+	case transcode.IsPermanent(err):
+		log.Warn("transcode failed for good", "error", err, "elapsed_s", elapsed)
+		return fail(err.Error())
+	}
+	log.Error("transcode failed; will retry", "error", err, "elapsed_s", elapsed)
+	if rerr := release(cctx, err.Error()); rerr != nil {
+		log.Error("release claim", "error", rerr)
+		return err // the claim holds until its lease ends: the queue's timeout decides
+	}
+	return retryAfter(err, backoff(p.RetryBackoff, attempt))
+}
+
+// publish records the derivatives, makes the media ready and sends its event.
+func (p *Processor) publish(ctx context.Context, log *slog.Logger, claim store.Claim, job transcode.Job, res transcode.Result, started time.Time) error {
 	for _, w := range res.Warnings {
 		log.Warn("published without a part", "warning", w)
 	}
@@ -165,7 +215,7 @@ func (p *Processor) handleUpload(ctx context.Context, u events.Upload) error {
 	media, err := p.Store.MarkReady(cctx, claim, r)
 	if errors.Is(err, store.ErrDeleted) {
 		log.Info("media was deleted while it was transcoded")
-		return p.removeDeleted(cctx, log, id, u.Key)
+		return p.removeDeleted(cctx, log, job.MediaID, job.Key)
 	}
 	if err != nil {
 		log.Error("mark ready", "error", err)
@@ -190,9 +240,11 @@ func (p *Processor) removeDeleted(ctx context.Context, log *slog.Logger, id, ori
 	return nil
 }
 
-// transcode runs the job with the claim renewed meanwhile, and stopped DeadlineMargin
-// before ctx's deadline so that there is time to report.
-func (p *Processor) transcode(parent context.Context, claim store.Claim, lease time.Duration, job transcode.Job) (transcode.Result, error) {
+// underLease runs work with a claim renewed meanwhile (renew extends it by a lease), and
+// stopped DeadlineMargin before ctx's deadline so that there is time to report. A renewal
+// that finds the claim lost or the media deleted stops the work; the error is then
+// store.ErrDeleted for a deleted media.
+func (p *Processor) underLease(parent context.Context, lease time.Duration, renew func(ctx context.Context, lease time.Duration) error, work func(ctx context.Context) error) error {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 	if deadline, ok := ctx.Deadline(); ok {
@@ -215,18 +267,23 @@ func (p *Processor) transcode(parent context.Context, claim store.Claim, lease t
 				return
 			case <-t.C:
 				// Measured from now, so that a renewal never outlasts the invocation's deadline.
-				if err := p.Store.Extend(ctx, claim, p.lease(parent)); errors.Is(err, store.ErrClaimLost) || errors.Is(err, store.ErrDeleted) {
-					cancel(err) // someone else owns the media now, or nobody does any more
+				if err := renew(ctx, p.lease(parent)); errors.Is(err, store.ErrClaimLost) || errors.Is(err, store.ErrDeleted) {
+					cancel(err) // someone else owns the work now, or nobody does any more
 					return
 				}
 			}
 		}
 	}()
-	res, err := p.Transcoder.Run(ctx, job)
+	err := work(ctx)
 	if cause := context.Cause(ctx); err != nil && errors.Is(cause, store.ErrDeleted) {
-		return res, cause // stopped because the owner deleted the media
+		return cause // stopped because the owner deleted the media
 	}
-	return res, err
+	return err
+}
+
+// renewMedia extends a media claim.
+func (p *Processor) renewMedia(c store.Claim) func(context.Context, time.Duration) error {
+	return func(ctx context.Context, lease time.Duration) error { return p.Store.Extend(ctx, c, lease) }
 }
 
 // fail marks the media failed and sends the failed event.

@@ -1,0 +1,227 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/store"
+	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/transcode"
+)
+
+// Chunking is when and how long videos are transcoded in chunks: each chunk a job on
+// QueueURL (the transcode queue itself, so that chunks run with the function's concurrency),
+// the job that completes the last one assembling them.
+type Chunking struct {
+	QueueURL     string // none: every video in one pass
+	ChunkSeconds int    // about; rounded up to transcode.Options.ChunkStep
+	AboveSeconds int    // videos up to this long are one pass
+}
+
+// spans are the chunks of a plan: one span (a single pass) unless chunking applies.
+func (c Chunking) spans(plan transcode.Plan, opts transcode.Options) []transcode.Span {
+	if c.QueueURL == "" || c.ChunkSeconds <= 0 || plan.Probe.DurationS <= float64(c.AboveSeconds) {
+		return []transcode.Span{plan.Whole()}
+	}
+	return plan.Spans(c.ChunkSeconds, opts.ChunkStep())
+}
+
+// Enqueuer is the part of the SQS client that sends chunk jobs.
+type Enqueuer interface {
+	SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
+}
+
+// ChunkJob is the message of one chunk of a media on the transcode queue.
+type ChunkJob struct {
+	MediaID   string `json:"media_id"`
+	Owner     string `json:"owner"`
+	Key       string `json:"key"` // of the original
+	SizeBytes int64  `json:"size_bytes"`
+	Index     int    `json:"index"`
+}
+
+type chunkMessage struct {
+	ChunkJob *ChunkJob `json:"chunk_job"`
+}
+
+func parseChunkJob(body string) (ChunkJob, bool) {
+	var m chunkMessage
+	if json.Unmarshal([]byte(body), &m) != nil || m.ChunkJob == nil {
+		return ChunkJob{}, false
+	}
+	return *m.ChunkJob, true
+}
+
+// startChunks records the chunks of the media claim holds (which ends the claim) and sends
+// their jobs. Should sending fail, the upload's message comes back and its claim dispatches
+// the chunks again (see store.ActionDispatch).
+func (p *Processor) startChunks(ctx context.Context, log *slog.Logger, claim store.Claim, job transcode.Job, spans []transcode.Span) error {
+	var recorded []store.Span
+	for _, s := range spans {
+		recorded = append(recorded, store.Span{Index: s.Index, StartS: s.StartS, EndS: s.EndS, Last: s.Last})
+	}
+	cctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	if err := p.Store.StartChunks(cctx, claim, recorded); err != nil {
+		if errors.Is(err, store.ErrDeleted) {
+			return p.removeDeleted(cctx, log, job.MediaID, job.Key)
+		}
+		log.Error("record chunks", "error", err)
+		return err
+	}
+	log.Info("transcoding in chunks", "chunks", len(spans), "duration_s", spans[len(spans)-1].EndS)
+	return p.sendChunkJobs(cctx, log, claim.Media.Owner, job, recorded)
+}
+
+// dispatch sends the jobs of the chunks still pending: the media's chunks were recorded by
+// a job that may not have sent them all. With none pending the assembly is owed, and a job
+// of the last chunk brings it about.
+func (p *Processor) dispatch(ctx context.Context, log *slog.Logger, claim store.Claim, job transcode.Job) error {
+	cctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	pending, err := p.Store.PendingChunks(cctx, job.MediaID)
+	if err != nil {
+		return err
+	}
+	if len(pending) == 0 {
+		pending = []store.Span{{Index: claim.Media.Chunks - 1}}
+	}
+	log.Info("sending the jobs of pending chunks again", "chunks", len(pending))
+	if err := p.sendChunkJobs(cctx, log, claim.Media.Owner, job, pending); err != nil {
+		return err
+	}
+	if err := p.Store.Extend(cctx, claim, 0); err != nil {
+		log.Warn("end the dispatch claim", "error", err)
+	}
+	return nil
+}
+
+func (p *Processor) sendChunkJobs(ctx context.Context, log *slog.Logger, owner string, job transcode.Job, spans []store.Span) error {
+	if p.Queue == nil || p.Chunking.QueueURL == "" {
+		return errors.New("chunk jobs: no queue to send them to")
+	}
+	for first := 0; first < len(spans); first += 10 { // SQS's batch limit
+		var entries []sqstypes.SendMessageBatchRequestEntry
+		for _, s := range spans[first:min(first+10, len(spans))] {
+			body, err := json.Marshal(chunkMessage{ChunkJob: &ChunkJob{MediaID: job.MediaID, Owner: owner, Key: job.Key, SizeBytes: job.SizeBytes, Index: s.Index}})
+			if err != nil {
+				return err
+			}
+			entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(s.Index)), MessageBody: aws.String(string(body))})
+		}
+		out, err := p.Queue.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: &p.Chunking.QueueURL, Entries: entries})
+		if err == nil && len(out.Failed) > 0 {
+			err = fmt.Errorf("%d refused, first: %s", len(out.Failed), aws.ToString(out.Failed[0].Message))
+		}
+		if err != nil {
+			log.Error("send chunk jobs", "error", err)
+			return retryAfter(fmt.Errorf("send chunk jobs: %w", err), backoff(p.RetryBackoff, 1))
+		}
+	}
+	return nil
+}
+
+// handleChunk encodes one chunk; the job that completes the last one assembles the media.
+func (p *Processor) handleChunk(ctx context.Context, cj ChunkJob) error {
+	log := p.log().With("media_id", cj.MediaID, "owner", cj.Owner, "chunk", cj.Index)
+	job := transcode.Job{MediaID: cj.MediaID, Key: cj.Key, SizeBytes: cj.SizeBytes}
+	lease := p.lease(ctx)
+	cc, err := p.Store.ClaimChunk(ctx, cj.MediaID, cj.Index, lease)
+	if err != nil {
+		return p.claimRefused(ctx, log, err, job)
+	}
+	if cc.Action == store.ChunkAssemble {
+		log.Info("every chunk is done; assembling")
+		return p.assemble(ctx, log, *cc.Media, job)
+	}
+	log = log.With("attempt", cc.Attempt)
+	failMedia := func(reason string) error {
+		cctx, cancel := cleanupContext(ctx)
+		defer cancel()
+		claim, err := p.Store.FailChunked(cctx, cj.MediaID, fmt.Sprintf("chunk %d: %s", cj.Index, reason))
+		if errors.Is(err, store.ErrDeleted) || errors.Is(err, store.ErrClaimLost) {
+			log.Info("the media is deleted or settled meanwhile; no failed event", "error", err)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return p.notify(cctx, log, claim, claim.Media)
+	}
+	if p.MaxAttempts > 0 && cc.Attempt > p.MaxAttempts {
+		reason := fmt.Sprintf("gave up after %d attempts", p.MaxAttempts)
+		if cc.Error != "" {
+			reason += ": " + cc.Error
+		}
+		return failMedia(reason)
+	}
+
+	started := time.Now()
+	log.Info("transcoding a chunk", "start_s", cc.Span.StartS, "end_s", cc.Span.EndS)
+	var part transcode.Part
+	renew := func(ctx context.Context, lease time.Duration) error { return p.Store.ExtendChunk(ctx, cc, lease) }
+	err = p.underLease(ctx, lease, renew, func(ctx context.Context) error {
+		orig, err := p.Transcoder.Download(ctx, job)
+		if err != nil {
+			return err
+		}
+		defer orig.Close()
+		span := transcode.Span{Index: cc.Span.Index, StartS: cc.Span.StartS, EndS: cc.Span.EndS, Last: cc.Span.Last}
+		part, err = p.Transcoder.EncodeChunk(ctx, job, orig, span)
+		return err
+	})
+	if err != nil {
+		return p.workFailed(ctx, log, err, started, job, cc.Attempt, failMedia,
+			func(ctx context.Context, reason string) error { return p.Store.ReleaseChunk(ctx, cc, reason) })
+	}
+	cctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	assembly, err := p.Store.CompleteChunk(cctx, cc, part, p.lease(ctx))
+	if errors.Is(err, store.ErrDeleted) {
+		return p.removeDeleted(cctx, log, job.MediaID, job.Key)
+	}
+	if err != nil {
+		log.Error("complete chunk", "error", err)
+		return err
+	}
+	log.Info("chunk done", "elapsed_s", time.Since(started).Seconds(), "last", assembly != nil)
+	if assembly == nil {
+		return nil
+	}
+	return p.assemble(ctx, log, *assembly, job)
+}
+
+// assemble joins the media's chunks with the claim granted for it and publishes the media.
+func (p *Processor) assemble(ctx context.Context, log *slog.Logger, claim store.Claim, job transcode.Job) error {
+	started := time.Now()
+	var res transcode.Result
+	err := p.underLease(ctx, p.lease(ctx), p.renewMedia(claim), func(ctx context.Context) error {
+		raw, err := p.Store.ChunkParts(ctx, job.MediaID)
+		if err != nil {
+			return err
+		}
+		parts := make([]transcode.Part, len(raw))
+		for i, r := range raw {
+			if err := json.Unmarshal(r, &parts[i]); err != nil {
+				return fmt.Errorf("chunk %d's record: %w", i, err)
+			}
+		}
+		res, err = p.Transcoder.AssembleChunks(ctx, job, parts)
+		return err
+	})
+	if err != nil {
+		return p.workFailed(ctx, log, err, started, job, claim.Attempt,
+			func(reason string) error { return p.fail(ctx, log, claim, reason) },
+			func(ctx context.Context, _ string) error { return p.Store.Extend(ctx, claim, 0) })
+	}
+	log.Info("chunks assembled", "elapsed_s", time.Since(started).Seconds())
+	return p.publish(ctx, log, claim, job, res, started)
+}

@@ -1,0 +1,110 @@
+package pipeline
+
+import (
+	"context"
+	"io"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/store"
+	"github.com/mediastack/terraform-aws-mediastack/test/streams"
+)
+
+// TestChunkedTranscodeAssemblesOnce runs a long video's chunk jobs as SQS would deliver
+// them: out of order, duplicated, the upload's message twice, one chunk's first attempt
+// killed after writing a broken segment (its lease then expires). The media is ready once,
+// with one event, and its streams and MP4 are whole.
+func TestChunkedTranscodeAssemblesOnce(t *testing.T) {
+	st := newStack(t)
+	ctx := context.Background()
+	st.proc.Chunking = Chunking{QueueURL: st.uploadQueue, ChunkSeconds: 4, AboveSeconds: 5}
+	st.proc.Transcoder.Options.SegmentSeconds, st.proc.Transcoder.Options.ThumbnailSeconds = 2, 2
+	id, upload := st.upload(t, "alice", "tenseconds.mp4")
+
+	require.NoError(t, st.proc.Handle(ctx, upload), "the upload's job records the chunks and sends their jobs")
+	m, err := st.proc.Store.Get(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, store.StatusProcessing, m.Status)
+	assert.Equal(t, 3, m.Chunks, "10 s in chunks of 4 s: 4 + 4 + 2")
+	require.NoError(t, st.proc.Handle(ctx, upload), "a duplicate of the upload sends the pending chunks again")
+
+	// Chunk 1's first attempt is killed mid-job: its claim stays until its lease ends, and it
+	// left a broken segment behind.
+	killed, err := st.proc.Store.ClaimChunk(ctx, id, 1, 2*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, store.ChunkEncode, killed.Action)
+	_, err = st.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: &st.cfg.DerivativesBucket, Key: aws.String(id + "/stream/360p/seg_2.m4s"), Body: strings.NewReader("cut off")})
+	require.NoError(t, err)
+
+	var jobs []string
+	for _, msg := range st.receive(t, st.uploadQueue, 5*time.Second) {
+		jobs = append(jobs, msg.body)
+	}
+	require.Len(t, jobs, 6, "three chunk jobs, each sent twice")
+	// Last first: the completer of the last chunk, whichever it is, assembles.
+	for round := 0; len(jobs) > 0; round++ {
+		require.Less(t, round, 10, "the chunk jobs settle")
+		var again []string
+		for i := len(jobs) - 1; i >= 0; i-- {
+			if err := st.proc.Handle(ctx, jobs[i]); err != nil {
+				_, later := RetryAfter(err)
+				require.True(t, later, "only a busy chunk comes back: %v", err)
+				again = append(again, jobs[i])
+			}
+		}
+		jobs = again
+		if len(jobs) > 0 {
+			time.Sleep(time.Second) // the killed attempt's lease runs out
+		}
+	}
+
+	m, err = st.proc.Store.Get(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, store.StatusReady, m.Status, "error: %s", m.Error)
+	assert.Zero(t, m.Chunks, "no transcode in flight any more")
+	assert.InDelta(t, 10, m.DurationS, 0.05)
+	evs := st.mediaEvents(t)
+	require.Len(t, evs, 1, "one ready event")
+	assert.Equal(t, "ready", evs[0].Status)
+	keys := st.derivativeKeys(t)
+	for _, k := range keys {
+		assert.NotContains(t, k, "thumbnails/tiles/", "the tiles went once laid out")
+	}
+	for _, want := range []string{"360p.mp4", "stream/master.m3u8", "stream/manifest.mpd", "stream/360p/seg_4.m4s", "stream/audio/seg_0.m4s", "thumbnails/sprite_1.jpg"} {
+		assert.Contains(t, keys, id+"/"+want)
+	}
+
+	// Players' view: every segment named by both playlists, whole (the broken one was
+	// written again); and the MP4 has every frame.
+	streams.Check(t, func(u string) []byte {
+		t.Helper()
+		parsed, err := url.Parse(u)
+		require.NoError(t, err)
+		out, err := st.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: &st.cfg.DerivativesBucket, Key: aws.String(strings.TrimPrefix(parsed.Path, "/"))})
+		require.NoError(t, err, u)
+		defer out.Body.Close()
+		data, err := io.ReadAll(out.Body)
+		require.NoError(t, err)
+		return data
+	}, st.cfg.FFprobe, evs[0].HLSURL, evs[0].DASHURL)
+	mp4 := filepath.Join(t.TempDir(), "360p.mp4")
+	obj, err := st.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: &st.cfg.DerivativesBucket, Key: aws.String(id + "/360p.mp4")})
+	require.NoError(t, err)
+	data, err := io.ReadAll(obj.Body)
+	obj.Body.Close()
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(mp4, data, 0o644))
+	frames, err := exec.Command(st.cfg.FFprobe, "-v", "error", "-select_streams", "v:0", "-count_packets", "-show_entries", "stream=nb_read_packets", "-of", "csv=p=0", mp4).Output()
+	require.NoError(t, err)
+	assert.Equal(t, "250", strings.TrimSpace(string(frames)), "10 s at 25 frames a second, each once")
+}
