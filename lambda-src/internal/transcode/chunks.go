@@ -87,4 +87,3 @@ func MoveFiles(from, to string, files []string) error {
 	}
 	return nil
 }
-
