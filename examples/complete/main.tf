@@ -6,11 +6,16 @@
 module "region" {
   source = "../../modules/region-stack"
 
-  name                 = var.name_prefix
-  certificate_arn      = var.certificate_arn
-  allow_plain_http     = var.certificate_arn == null
-  upload_api           = { zip_path = var.upload_api_zip_path, capacity = { min = 1, max = 3, desired = 1 }, multipart_threshold_bytes = var.multipart_threshold_bytes }
-  transcoder           = { zip_path = var.transcoder_zip_path, timeout = var.transcoder_timeout, maximum_concurrency = 5 }
+  name             = var.name_prefix
+  certificate_arn  = var.certificate_arn
+  allow_plain_http = var.certificate_arn == null
+  upload_api       = { zip_path = var.upload_api_zip_path, capacity = { min = 1, max = 3, desired = 1 }, multipart_threshold_bytes = var.multipart_threshold_bytes }
+  transcoder = {
+    zip_path            = var.transcoder_zip_path
+    timeout             = var.transcoder_timeout
+    maximum_concurrency = 5
+    chunking            = var.chunking
+  }
   identity             = { allow_password_auth = true }
   force_destroy        = var.force_destroy
   restrict_dlq_sources = var.restrict_dlq_sources

@@ -26,6 +26,16 @@ variable "transcoder_timeout" {
   default     = 300
 }
 
+variable "chunking" {
+  description = "Videos longer than above_seconds are transcoded in parallel chunks of about chunk_seconds (a multiple of 4, at most half of transcoder_timeout); enabled = false transcodes every video in one pass."
+  type = object({
+    enabled       = optional(bool, true)
+    chunk_seconds = optional(number, 20)
+    above_seconds = optional(number, 60)
+  })
+  default = {}
+}
+
 variable "multipart_threshold_bytes" {
   description = "Uploads larger than this many bytes go to S3 in parts (presigned UploadPart URLs and a completion call); 5 MiB at least (S3's smallest part)."
   type        = number

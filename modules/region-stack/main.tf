@@ -300,6 +300,10 @@ module "transcoder" {
   ephemeral_storage              = var.transcoder.ephemeral_storage
   ffmpeg_layer                   = var.transcoder.ffmpeg_layer
   reserved_concurrent_executions = var.transcoder.reserved_concurrent_executions
+  chunking = var.transcoder.chunking.enabled ? {
+    chunk_seconds = var.transcoder.chunking.chunk_seconds
+    above_seconds = var.transcoder.chunking.above_seconds
+  } : null
   queue = {
     arn                 = module.transcode_queue.queue_arn
     maximum_concurrency = var.transcoder.maximum_concurrency

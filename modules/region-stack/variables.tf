@@ -91,7 +91,7 @@ variable "upload_api" {
 }
 
 variable "transcoder" {
-  description = "The transcode function: the zip built from lambda-src/transcoder, its architecture, memory (MB), timeout (s, also sizing the queue's visibility timeout), /tmp size (MB), the ffmpeg layer, how many invocations the queue may drive at once, reserved concurrency (-1: none) and extra environment."
+  description = "The transcode function: the zip built from lambda-src/transcoder, its architecture, memory (MB), timeout (s, also sizing the queue's visibility timeout), /tmp size (MB), the ffmpeg layer, how many invocations the queue may drive at once, reserved concurrency (-1: none), extra environment, and chunking: videos longer than above_seconds transcoded in parallel chunks of about chunk_seconds (enabled = false: every video in one pass)."
   type = object({
     zip_path                       = string
     architecture                   = optional(string, "x86_64")
@@ -102,6 +102,11 @@ variable "transcoder" {
     maximum_concurrency            = optional(number, 10)
     reserved_concurrent_executions = optional(number, -1)
     environment                    = optional(map(string), {})
+    chunking = optional(object({
+      enabled       = optional(bool, true)
+      chunk_seconds = optional(number, 20)
+      above_seconds = optional(number, 60)
+    }), {})
   })
 
   validation {

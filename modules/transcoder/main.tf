@@ -18,7 +18,12 @@ locals {
     DERIVATIVES_BUCKET        = element(split(":::", var.derivatives_bucket_arn), 1)
     DERIVATIVES_STORAGE_CLASS = var.derivatives_storage_class
     TOPIC_ARN                 = var.topic_arn
-  }, var.db_secret_arn == null ? {} : { DB_SECRET_ARN = var.db_secret_arn })
+    }, var.db_secret_arn == null ? {} : { DB_SECRET_ARN = var.db_secret_arn },
+    var.chunking == null ? {} : {
+      CHUNK_QUEUE_ARN     = var.queue.arn
+      CHUNK_SECONDS       = tostring(var.chunking.chunk_seconds)
+      CHUNK_ABOVE_SECONDS = tostring(var.chunking.above_seconds)
+  })
 }
 
 ################################################################################
@@ -92,6 +97,15 @@ data "aws_iam_policy_document" "this" {
     sid       = "ConsumeQueue"
     actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
     resources = [var.queue.arn]
+  }
+
+  dynamic "statement" {
+    for_each = var.chunking == null ? [] : [1]
+    content {
+      sid       = "SendChunkJobs"
+      actions   = ["sqs:SendMessage"]
+      resources = [var.queue.arn]
+    }
   }
 
   statement {

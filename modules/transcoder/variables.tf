@@ -51,6 +51,32 @@ variable "timeout" {
   }
 }
 
+variable "chunking" {
+  description = "Long videos in parallel chunks: a video longer than above_seconds is split into chunks of about chunk_seconds (a multiple of the 4-second segments), each a job on the function's own queue, run with the function's concurrency and assembled by the job that completes the last. Null: every video in one pass, which must then fit in the timeout."
+  type = object({
+    chunk_seconds = optional(number, 20)
+    above_seconds = optional(number, 60)
+  })
+  default = {}
+
+  validation {
+    condition     = var.chunking == null ? true : (var.chunking.chunk_seconds >= 4 && var.chunking.chunk_seconds % 4 == 0)
+    error_message = "chunking.chunk_seconds must be a multiple of the 4-second segments, at least 4: chunks start on segment boundaries."
+  }
+
+  validation {
+    # A chunk of 1080p encodes its whole ladder in about 0.8 s per second of video on two
+    # vCPUs; half the timeout leaves room for the download, a slower source and the assembly.
+    condition     = var.chunking == null ? true : var.chunking.chunk_seconds <= var.timeout / 2
+    error_message = "chunking.chunk_seconds must be at most half the function's timeout, so that a chunk and its assembly finish within one invocation: lower it or raise timeout."
+  }
+
+  validation {
+    condition     = var.chunking == null ? true : var.chunking.above_seconds >= var.chunking.chunk_seconds
+    error_message = "chunking.above_seconds must be at least chunking.chunk_seconds: a video shorter than two chunks gains nothing from chunking."
+  }
+}
+
 variable "ephemeral_storage" {
   description = "Size of /tmp in MB (512 to 10240): the original and the renditions are staged there."
   type        = number

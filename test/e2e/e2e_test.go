@@ -57,6 +57,7 @@ func TestUploadToCDN(t *testing.T) {
 	runStack(t, deployStack(t, stackOptions{transcoderTimeout: shortTranscoderTimeout}), map[string]func(*testing.T, *stack){
 		"upload to CDN":                runUploadToCDN,
 		"killed transcoder is retried": runKilledTranscoder,
+		"long video in chunks":         runChunkedVideo,
 		"sharing":                      runSharing,
 	})
 }
@@ -281,6 +282,58 @@ func runKilledTranscoder(t *testing.T, s *stack) {
 	assert.Equal(t, "ready", m.Status)
 	assert.Len(t, m.Renditions, 2)
 	s.events.assertSettled(t, id, 1, "announced exactly once")
+}
+
+// Chunking on the deployment with the short transcoder timeout: a video of
+// chunkedClipSeconds makes chunks of 8, 8 and 4 seconds.
+const (
+	chunkSeconds       = 8
+	chunkedClipSeconds = 20
+)
+
+// runChunkedVideo uploads a video long enough for several chunks, each a job of its own,
+// and kills the sandbox of the second chunk mid-job: that chunk is encoded again once SQS
+// redelivers its job, the last chunk's job assembles, and the media is ready once, every
+// segment of its HLS and DASH playlists and its MP4s whole through the CDN.
+func runChunkedVideo(t *testing.T, s *stack) {
+	if s.cloud == nil {
+		t.Skip("killing a sandbox mid-job needs the local cloud; AWS offers no way to crash a running Lambda")
+	}
+	ctx := context.Background()
+	client := s.signIn(t, "erin@example.com", "Erin-password-1!")
+	fn, ok := s.cloud.Function(s.output(t, "transcoder_function_name"))
+	require.True(t, ok, "the local cloud runs the transcoder")
+	clip := makeVideoOf(t, "854x480", 25, chunkedClipSeconds)
+	source := probe(t, s, clip, "").duration(t)
+	started := time.Now()
+	id := upload(t, client, clip)
+
+	// The job of chunk 1, in the SQS event as an escaped JSON string.
+	chunk1 := func(payload []byte) bool {
+		return bytes.Contains(payload, []byte(id)) && bytes.Contains(payload, []byte(`chunk_job`)) && bytes.Contains(payload, []byte(`index":1}`))
+	}
+	require.Eventually(t, func() bool { return fn.KillInvocations(chunk1) == 1 }, eventTimeout, 20*time.Millisecond,
+		"the sandbox encoding chunk 1 of %s is killed mid-job", id)
+	killed := time.Now()
+
+	e := s.events.wait(t, id, 6*s.transcoderTimeout+eventTimeout)
+	t.Logf("measured: chunked %.0f s video ready %s after upload, %s after the kill", source, time.Since(started).Round(100*time.Millisecond), time.Since(killed).Round(100*time.Millisecond))
+	require.Equal(t, "ready", e.Status, "error: %s", e.Error)
+	s.events.assertSettled(t, id, 1, "announced exactly once")
+	m, err := client.Media(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, "ready", m.Status)
+	require.NotNil(t, m.DurationS)
+	assert.InDelta(t, source, *m.DurationS, longDurationTol)
+	require.Len(t, m.Renditions, 2)
+	for _, r := range m.Renditions {
+		assertRendition(t, s, r, source, longDurationTol)
+	}
+	require.NotNil(t, m.HLSURL)
+	require.NotNil(t, m.DASHURL)
+	checkStreams(t, s, *m.HLSURL, *m.DASHURL, m.CookieHeader())
+	p := probe(t, s, *m.HLSURL, m.CookieHeader())
+	assert.InDelta(t, source, p.duration(t), longDurationTol, "the HLS stream plays for the source's duration")
 }
 
 // runLongVideo sends a minute of 1080p video with sound through the API's multipart path

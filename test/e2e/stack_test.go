@@ -125,6 +125,10 @@ func deployStack(t *testing.T, opts stackOptions) *stack {
 	if opts.signedCDN {
 		vars["cdn_signing"] = signingKey(t, s.tg)
 	}
+	if opts.transcoderTimeout < time.Minute {
+		// Chunks that fit in the short timeout; a chunkedClipSeconds video makes three.
+		vars["chunking"] = map[string]any{"chunk_seconds": chunkSeconds, "above_seconds": 2 * chunkSeconds}
+	}
 	deployed := s.tg.Deploy(t, "examples/complete", vars)
 	s.out = terraform.OutputAll(t, deployed)
 

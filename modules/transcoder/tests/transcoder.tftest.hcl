@@ -59,8 +59,11 @@ run "defaults" {
       DERIVATIVES_BUCKET        = "media-derivatives"
       DERIVATIVES_STORAGE_CLASS = "REDUCED_REDUNDANCY"
       TOPIC_ARN                 = "arn:aws:sns:us-east-1:111122223333:media-events"
+      CHUNK_QUEUE_ARN           = "arn:aws:sqs:us-east-1:111122223333:media-transcode"
+      CHUNK_SECONDS             = "20"
+      CHUNK_ABOVE_SECONDS       = "60"
     })
-    error_message = "the function learns its buckets, storage class and topic from the environment"
+    error_message = "the function learns its buckets, storage class, topic and chunking from the environment; long videos go in chunks on its own queue by default"
   }
   assert {
     condition     = aws_lambda_event_source_mapping.this.function_response_types == toset(["ReportBatchItemFailures"]) && aws_lambda_event_source_mapping.this.batch_size == 1
@@ -72,9 +75,13 @@ run "defaults" {
   }
   assert {
     condition = [for s in data.aws_iam_policy_document.this.statement : s.sid] == [
-      "ReadOriginals", "ListOriginalVersions", "WriteDerivativesInOneStorageClass", "RemoveDerivatives", "ReadDerivatives", "ConsumeQueue", "PublishMediaEvents", "WriteLogs", "WriteTraces",
+      "ReadOriginals", "ListOriginalVersions", "WriteDerivativesInOneStorageClass", "RemoveDerivatives", "ReadDerivatives", "ConsumeQueue", "SendChunkJobs", "PublishMediaEvents", "WriteLogs", "WriteTraces",
     ]
     error_message = "the role can do exactly the transcoder's job"
+  }
+  assert {
+    condition     = data.aws_iam_policy_document.this.statement[6].actions == toset(["sqs:SendMessage"]) && data.aws_iam_policy_document.this.statement[6].resources == toset(["arn:aws:sqs:us-east-1:111122223333:media-transcode"])
+    error_message = "chunk jobs go to the function's own queue only"
   }
   assert {
     condition     = one(data.aws_iam_policy_document.this.statement[2].condition).test == "StringEqualsIfExists" && toset(one(data.aws_iam_policy_document.this.statement[2].condition).values) == toset(["REDUCED_REDUNDANCY"])
@@ -128,7 +135,7 @@ run "database_vpc_layer_and_limits" {
   }
   assert {
     condition = [for s in data.aws_iam_policy_document.this.statement : s.sid] == [
-      "ReadOriginals", "ListOriginalVersions", "WriteDerivativesInOneStorageClass", "RemoveDerivatives", "ReadDerivatives", "ConsumeQueue", "PublishMediaEvents",
+      "ReadOriginals", "ListOriginalVersions", "WriteDerivativesInOneStorageClass", "RemoveDerivatives", "ReadDerivatives", "ConsumeQueue", "SendChunkJobs", "PublishMediaEvents",
       "ReadDatabaseSecret", "UseKeys", "WriteLogs", "WriteTraces", "ManageNetworkInterfaces",
     ]
     error_message = "the role gains the secret, the keys and ENI management, nothing more"
@@ -368,4 +375,48 @@ run "rejects_vpc_without_security_group" {
     vpc_config = { subnet_ids = ["subnet-0a1b2c3d", "subnet-0e1f2a3b"], security_group_ids = [] }
   }
   expect_failures = [var.vpc_config]
+}
+
+run "one_pass_without_chunking" {
+  command = plan
+
+  variables {
+    chunking = null
+  }
+
+  assert {
+    condition     = !contains(keys(aws_lambda_function.this.environment[0].variables), "CHUNK_QUEUE_ARN") && !contains([for s in data.aws_iam_policy_document.this.statement : s.sid], "SendChunkJobs")
+    error_message = "without chunking the function neither learns of chunks nor may send jobs"
+  }
+}
+
+run "rejects_chunks_longer_than_half_the_timeout" {
+  command = plan
+
+  variables {
+    timeout  = 60
+    chunking = { chunk_seconds = 40 }
+  }
+
+  expect_failures = [var.chunking]
+}
+
+run "rejects_chunks_off_segment_boundaries" {
+  command = plan
+
+  variables {
+    chunking = { chunk_seconds = 30 }
+  }
+
+  expect_failures = [var.chunking]
+}
+
+run "rejects_chunking_shorter_videos_than_two_chunks" {
+  command = plan
+
+  variables {
+    chunking = { chunk_seconds = 40, above_seconds = 30 }
+  }
+
+  expect_failures = [var.chunking]
 }
