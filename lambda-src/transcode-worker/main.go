@@ -1,9 +1,10 @@
 // Command transcode-worker is the transcode core as a daemon for the spot worker fleet: it
 // polls the transcode queue (QUEUE_URL) for originals that outgrow Lambda's limits.
 //
-// On SIGTERM or SIGINT (a spot interruption notice, systemd stop) it stops receiving and
-// lets the video in hand finish for SHUTDOWN_GRACE_SECONDS (default 90), then abandons it
-// so that another worker takes it over at once.
+// It keeps the message in hand hidden for VISIBILITY_SECONDS (default 120) at a time,
+// renewed every third of it. On SIGTERM or SIGINT (a spot interruption notice, systemd stop)
+// it stops receiving and lets the video in hand finish for SHUTDOWN_GRACE_SECONDS (default
+// 90), then abandons it so that another worker takes it over at once.
 package main
 
 import (
@@ -42,6 +43,14 @@ func run(log *slog.Logger) error {
 		}
 		grace = time.Duration(n) * time.Second
 	}
+	visibility := 2 * time.Minute
+	if v := os.Getenv("VISIBILITY_SECONDS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 30 || n > 43200 {
+			return errorf("VISIBILITY_SECONDS=%q: want 30 to 43200 seconds", v)
+		}
+		visibility = time.Duration(n) * time.Second
+	}
 	if cfg.QueueURL == "" {
 		return errorf("QUEUE_URL is required")
 	}
@@ -65,7 +74,7 @@ func run(log *slog.Logger) error {
 	defer proc.Store.Close()
 	log.Info("polling", "queue_url", cfg.QueueURL)
 	// One backoff for the message put back and for the attempt that follows: the processor's.
-	p := &pipeline.Poller{SQS: sqs.NewFromConfig(awsCfg), QueueURL: cfg.QueueURL, Handle: proc.Handle, RetryBackoff: proc.RetryBackoff, Log: log}
+	p := &pipeline.Poller{SQS: sqs.NewFromConfig(awsCfg), QueueURL: cfg.QueueURL, Visibility: visibility, Handle: proc.Handle, RetryBackoff: proc.RetryBackoff, Log: log}
 	return p.Run(stop, work)
 }
 

@@ -243,6 +243,11 @@ resource "aws_autoscaling_group" "this" {
       propagate_at_launch = true
     }
   }
+
+  # The scaling policies own the size once the group exists; an apply must not undo them.
+  lifecycle {
+    ignore_changes = [desired_capacity]
+  }
 }
 
 resource "aws_autoscaling_policy" "target_tracking" {

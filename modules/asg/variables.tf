@@ -170,7 +170,7 @@ variable "target_group_arns" {
 }
 
 variable "capacity" {
-  description = "Size of the group: min, max and desired number of instances."
+  description = "Size of the group: min, max and desired number of instances. desired is the size at creation: the scaling policies own it afterwards, and a later change of it is not applied."
   type = object({
     min     = number
     max     = number

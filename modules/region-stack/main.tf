@@ -315,8 +315,13 @@ module "transcoder" {
   topic_arn                 = module.media_events.topic_arn
   kms_key_arns              = [module.media_events.kms_key_arn]
   db_secret_arn             = local.db_secret_arn
-  environment               = merge(var.transcoder.environment, local.cdn_environment, local.notification_environment, { for k, v in local.database_environment : k => v if k != "DB_SECRET_ARN" })
+  environment               = local.transcode_environment
   email_sender              = local.email_from == null ? null : { from_address = local.email_from, identity_arns = local.email_identity_arns }
+  worker_routing = var.worker_fleet == null ? null : {
+    queue_arn              = module.worker_queue[0].queue_arn
+    above_bytes            = var.worker_fleet.route_above_bytes
+    one_pass_above_seconds = var.worker_fleet.one_pass_above_seconds
+  }
   vpc_config = {
     subnet_ids         = module.network.private_subnet_ids
     security_group_ids = [aws_security_group.transcoder.id]
@@ -449,10 +454,100 @@ module "upload_api" {
 
 # The database's clients, named once: the database admits them and they may reach it.
 locals {
-  database_clients = {
+  database_clients = merge({
     transcoder = aws_security_group.transcoder.id
     upload_api = module.upload_api.security_group_id
+  }, var.worker_fleet == null ? {} : { transcode_workers = module.transcode_workers[0].security_group_id })
+}
+
+################################################################################
+# Spot worker fleet: the transcode jobs the function cannot hold
+################################################################################
+
+locals {
+  # What a transcode job reads from its environment beyond the transcoder module's own
+  # variables (buckets, storage class, topic, secret), wherever it runs.
+  transcode_environment = merge(var.transcoder.environment, local.cdn_environment, local.notification_environment, { for k, v in local.database_environment : k => v if k != "DB_SECRET_ARN" })
+}
+
+module "worker_queue" {
+  source = "../queue"
+  count  = var.worker_fleet == null ? 0 : 1
+
+  name = "${var.name}-worker-jobs"
+  # The worker renews a job's visibility while it works; the queue's timeout only covers a
+  # worker that died before its first renewal.
+  consumer_timeout_seconds   = max(1, min(900, floor(var.worker_fleet.visibility_seconds / 6)))
+  visibility_timeout_seconds = max(var.worker_fleet.visibility_seconds, 6 * max(1, min(900, floor(var.worker_fleet.visibility_seconds / 6))))
+  restrict_dlq_sources       = var.restrict_dlq_sources
+  alarm_actions              = var.alarm_actions
+  ok_actions                 = var.alarm_actions
+
+  tags = var.tags
+}
+
+resource "aws_s3_object" "transcode_worker" {
+  count = var.worker_fleet == null ? 0 : 1
+
+  bucket      = module.artifacts.id
+  key         = "transcode-worker/${filesha256(var.worker_fleet.zip_path)}.zip"
+  source      = var.worker_fleet.zip_path
+  source_hash = filemd5(var.worker_fleet.zip_path)
+  tags        = var.tags
+}
+
+data "aws_iam_policy_document" "transcode_workers" {
+  count = var.worker_fleet == null ? 0 : 1
+
+  statement {
+    sid       = "ConsumeJobs"
+    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
+    resources = [module.worker_queue[0].queue_arn]
   }
+}
+
+module "transcode_workers" {
+  source = "../asg"
+  count  = var.worker_fleet == null ? 0 : 1
+
+  name         = "${var.name}-transcode-workers"
+  vpc_id       = module.network.vpc_id
+  subnet_ids   = module.network.private_subnet_ids
+  architecture = var.worker_fleet.architecture
+  ami_id       = var.worker_fleet.ami_id
+  artifact = {
+    bucket = aws_s3_object.transcode_worker[0].bucket
+    key    = aws_s3_object.transcode_worker[0].key
+  }
+  service = {
+    name = "transcode-worker"
+    port = 9090 # no listener: the fleet serves no traffic
+    environment = merge(local.transcode_environment, {
+      AWS_REGION                = local.region
+      ORIGINALS_BUCKET          = module.media_buckets.originals_bucket_id
+      DERIVATIVES_BUCKET        = module.media_buckets.derivatives_bucket_id
+      DERIVATIVES_STORAGE_CLASS = var.derivatives_storage_class
+      TOPIC_ARN                 = module.media_events.topic_arn
+      DB_SECRET_ARN             = local.db_secret_arn
+      QUEUE_URL                 = module.worker_queue[0].queue_url
+      VISIBILITY_SECONDS        = tostring(var.worker_fleet.visibility_seconds)
+    })
+  }
+  # HTTPS to AWS APIs through the NAT gateway; the database rule is above.
+  egress_cidr_blocks     = ["0.0.0.0/0"]
+  egress_ports           = [443]
+  egress_prefix_list_ids = var.network.existing_vpc == null ? [module.network.s3_prefix_list_id] : []
+  capacity               = { min = 0, max = var.worker_fleet.max_instances, desired = 0 }
+  scaling                = null
+  mixed_instances = {
+    instance_types                           = var.worker_fleet.instance_types
+    on_demand_base_capacity                  = 0
+    on_demand_percentage_above_base_capacity = 0
+  }
+  queue_backlog_scaling = { queue_name = module.worker_queue[0].queue_name, target_backlog_per_instance = var.worker_fleet.target_backlog_per_instance }
+  policy_documents      = [module.transcoder.job_policy_json, data.aws_iam_policy_document.transcode_workers[0].json]
+
+  tags = var.tags
 }
 
 # Writes to the home region's primary go over the peering: security groups of another region

@@ -58,6 +58,16 @@ output "transcoder_function_name" {
   value       = module.transcoder.function_name
 }
 
+output "transcode_workers_asg_name" {
+  description = "Name of the spot worker fleet's Auto Scaling group; null without worker_fleet."
+  value       = var.worker_fleet == null ? null : module.transcode_workers[0].name
+}
+
+output "worker_queue_url" {
+  description = "URL of the worker fleet's job queue; null without worker_fleet."
+  value       = var.worker_fleet == null ? null : module.worker_queue[0].queue_url
+}
+
 output "upload_api_asg_name" {
   description = "Name of the upload API's Auto Scaling group."
   value       = module.upload_api.name

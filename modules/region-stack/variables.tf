@@ -115,6 +115,39 @@ variable "transcoder" {
   }
 }
 
+variable "worker_fleet" {
+  description = "The spot worker fleet, for the transcode jobs the function cannot hold: transcode-worker (the zip built from lambda-src/transcode-worker) on a mixed-instances Auto Scaling group of spot capacity, from 0 to max_instances, scaled on its own queue's backlog per instance. The function sends it originals larger than route_above_bytes and videos that must be transcoded in one pass and are longer than one_pass_above_seconds (null: the transcoder module's defaults from its storage and timeout). A worker keeps a job hidden for visibility_seconds at a time, renewed every third of it. ami_id must provide ffmpeg and ffprobe (Amazon Linux has none); null: the latest Amazon Linux 2023. Null: no fleet, every job stays with the function."
+  type = object({
+    zip_path                    = string
+    ami_id                      = optional(string)
+    architecture                = optional(string, "x86_64")
+    instance_types              = optional(list(string), ["c7i.2xlarge", "c6i.2xlarge", "c5.2xlarge"])
+    max_instances               = optional(number, 4)
+    target_backlog_per_instance = optional(number, 1)
+    visibility_seconds          = optional(number, 300)
+    route_above_bytes           = optional(number)
+    one_pass_above_seconds      = optional(number)
+  })
+  default = null
+
+  validation {
+    condition     = var.worker_fleet == null ? true : fileexists(var.worker_fleet.zip_path)
+    error_message = "worker_fleet.zip_path must name an existing zip: build it with scripts/setup (build/transcode-worker.zip)."
+  }
+
+  validation {
+    condition     = var.worker_fleet == null ? true : var.worker_fleet.max_instances >= 1 && var.worker_fleet.target_backlog_per_instance > 0
+    error_message = "worker_fleet needs max_instances of at least 1 and a positive target_backlog_per_instance."
+  }
+
+  validation {
+    # A job outlives many renewals; each must land before the last one lapses, on a busy
+    # instance too, and SQS hides a message for at most 12 hours.
+    condition     = var.worker_fleet == null ? true : var.worker_fleet.visibility_seconds >= 60 && var.worker_fleet.visibility_seconds <= 43200
+    error_message = "worker_fleet.visibility_seconds must be from 60 (renewed every third, a renewal must not lapse on a busy instance) to 43200 (SQS's limit)."
+  }
+}
+
 variable "database" {
   description = "The metadata database (PostgreSQL): instance class, Multi-AZ standby, days of automated backups and Performance Insights retention (null: off)."
   type = object({

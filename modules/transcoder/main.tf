@@ -23,6 +23,11 @@ locals {
       CHUNK_QUEUE_ARN     = var.queue.arn
       CHUNK_SECONDS       = tostring(var.chunking.chunk_seconds)
       CHUNK_ABOVE_SECONDS = tostring(var.chunking.above_seconds)
+    },
+    var.worker_routing == null ? {} : {
+      WORKER_QUEUE_ARN              = var.worker_routing.queue_arn
+      WORKER_ABOVE_BYTES            = tostring(coalesce(var.worker_routing.above_bytes, floor(var.ephemeral_storage * 1048576 / 3)))
+      WORKER_ONE_PASS_ABOVE_SECONDS = tostring(coalesce(var.worker_routing.one_pass_above_seconds, floor(var.timeout / 2)))
   })
 }
 
@@ -51,7 +56,9 @@ resource "aws_iam_role" "this" {
   tags               = var.tags
 }
 
-data "aws_iam_policy_document" "this" {
+# What a transcode job does, wherever it runs: the function, and the worker fleet's instances
+# (see the job_policy_json output).
+data "aws_iam_policy_document" "job" {
   # An original that arrives after its media was deleted is removed, every version.
   statement {
     sid       = "ReadOriginals"
@@ -94,21 +101,6 @@ data "aws_iam_policy_document" "this" {
   }
 
   statement {
-    sid       = "ConsumeQueue"
-    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
-    resources = [var.queue.arn]
-  }
-
-  dynamic "statement" {
-    for_each = var.chunking == null ? [] : [1]
-    content {
-      sid       = "SendChunkJobs"
-      actions   = ["sqs:SendMessage"]
-      resources = [var.queue.arn]
-    }
-  }
-
-  statement {
     sid       = "PublishMediaEvents"
     actions   = ["sns:Publish"]
     resources = [var.topic_arn]
@@ -143,6 +135,36 @@ data "aws_iam_policy_document" "this" {
         variable = "ses:FromAddress"
         values   = [statement.value.from_address]
       }
+    }
+  }
+
+}
+
+# The function's role: the job's permissions, its queue, its logs and traces.
+data "aws_iam_policy_document" "this" {
+  source_policy_documents = [data.aws_iam_policy_document.job.json]
+
+  statement {
+    sid       = "ConsumeQueue"
+    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
+    resources = [var.queue.arn]
+  }
+
+  dynamic "statement" {
+    for_each = var.chunking == null ? [] : [1]
+    content {
+      sid       = "SendChunkJobs"
+      actions   = ["sqs:SendMessage"]
+      resources = [var.queue.arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.worker_routing == null ? [] : [1]
+    content {
+      sid       = "RouteToWorkers"
+      actions   = ["sqs:SendMessage"]
+      resources = [var.worker_routing.queue_arn]
     }
   }
 

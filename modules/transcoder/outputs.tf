@@ -42,3 +42,8 @@ output "layer_version_arn" {
   description = "ARN of the ffmpeg layer the function uses (null without one)."
   value       = one(local.layers)
 }
+
+output "job_policy_json" {
+  description = "The permissions of a transcode job (originals, derivatives, media events, database secret, keys, email), for another runner of the same jobs: the worker fleet's instance role."
+  value       = data.aws_iam_policy_document.job.json
+}

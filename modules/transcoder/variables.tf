@@ -77,6 +77,31 @@ variable "chunking" {
   }
 }
 
+variable "worker_routing" {
+  description = "Jobs for the spot worker fleet: originals larger than above_bytes (null: a third of the ephemeral storage, which holds the original, the segments and the MP4s) and videos that must be transcoded in one pass and are longer than one_pass_above_seconds (null: half the timeout, at about 0.8 s per second of 1080p) go to the queue queue_arn as S3 sent them. Null: every job stays with the function."
+  type = object({
+    queue_arn              = string
+    above_bytes            = optional(number)
+    one_pass_above_seconds = optional(number)
+  })
+  default = null
+
+  validation {
+    condition     = var.worker_routing == null ? true : can(regex("^arn:aws[a-z-]*:sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+$", var.worker_routing.queue_arn))
+    error_message = "worker_routing.queue_arn must be an SQS queue ARN."
+  }
+
+  validation {
+    condition     = var.worker_routing == null ? true : (var.worker_routing.above_bytes == null ? true : var.worker_routing.above_bytes > 0 && var.worker_routing.above_bytes <= var.ephemeral_storage * 1048576)
+    error_message = "worker_routing.above_bytes must be positive and at most the ephemeral storage: a larger original cannot be staged in /tmp."
+  }
+
+  validation {
+    condition     = var.worker_routing == null ? true : (var.worker_routing.one_pass_above_seconds == null ? true : var.worker_routing.one_pass_above_seconds > 0 && var.worker_routing.one_pass_above_seconds < var.timeout)
+    error_message = "worker_routing.one_pass_above_seconds must be positive and below the timeout: a one-pass video takes longer to transcode than to play."
+  }
+}
+
 variable "ephemeral_storage" {
   description = "Size of /tmp in MB (512 to 10240): the original and the renditions are staged there."
   type        = number

@@ -310,7 +310,7 @@ func runChunkedVideo(t *testing.T, s *stack) {
 
 	// The job of chunk 1, in the SQS event as an escaped JSON string.
 	chunk1 := func(payload []byte) bool {
-		return bytes.Contains(payload, []byte(id)) && bytes.Contains(payload, []byte(`chunk_job`)) && bytes.Contains(payload, []byte(`index":1}`))
+		return bytes.Contains(payload, []byte(id)) && bytes.Contains(payload, []byte(`chunk_job`)) && bytes.Contains(payload, []byte(`index\":1}`))
 	}
 	require.Eventually(t, func() bool { return fn.KillInvocations(chunk1) == 1 }, eventTimeout, 20*time.Millisecond,
 		"the sandbox encoding chunk 1 of %s is killed mid-job", id)

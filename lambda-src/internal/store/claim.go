@@ -200,6 +200,14 @@ func (s *Store) Release(ctx context.Context, c Claim, reason string) error {
 		c.Media.ID, c.Token, reason)
 }
 
+// Forward gives a transcode claim back for another transcoder (the worker fleet) to take:
+// as Release, without counting the attempt against the media.
+func (s *Store) Forward(ctx context.Context, c Claim) error {
+	return s.conditional(ctx, "forward claim", `UPDATE media SET status = 'uploaded', attempts = greatest(attempts - 1, 0),
+		claim_token = NULL, lease_until = NULL, updated_at = now() WHERE id = $1 AND claim_token = $2 AND status = 'processing'`,
+		c.Media.ID, c.Token)
+}
+
 // transition runs a conditional UPDATE of the row args[0] names and returns it; no row is
 // lostOrDeleted.
 func (s *Store) transition(ctx context.Context, what, query string, args ...any) (Media, error) {

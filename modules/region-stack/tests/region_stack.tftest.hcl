@@ -170,6 +170,50 @@ run "defaults_wire_the_region" {
   }
 }
 
+run "no_worker_fleet_by_default" {
+  command = plan
+
+  assert {
+    condition     = length(module.transcode_workers) == 0 && length(module.worker_queue) == 0 && output.transcode_workers_asg_name == null
+    error_message = "no worker fleet unless asked"
+  }
+}
+
+run "worker_fleet_takes_what_the_function_cannot_hold" {
+  command = apply
+
+  variables {
+    worker_fleet = { zip_path = "../transcoder/tests/testdata/function.zip", max_instances = 6, route_above_bytes = 2000000000 }
+  }
+
+  assert {
+    condition     = module.transcode_workers[0].name == "media-transcode-workers" && output.transcode_workers_asg_name == "media-transcode-workers"
+    error_message = "the fleet is named after the stack"
+  }
+  assert {
+    condition     = aws_vpc_security_group_egress_rule.database["transcode_workers"].from_port == 5432
+    error_message = "the workers reach the database on its port"
+  }
+  assert {
+    condition     = startswith(aws_s3_object.transcode_worker[0].key, "transcode-worker/")
+    error_message = "the workers' artifact is content-addressed"
+  }
+  assert {
+    condition     = module.worker_queue[0].visibility_timeout_seconds >= 300
+    error_message = "the workers' queue hides a job at least as long as a worker holds it before renewing"
+  }
+}
+
+run "rejects_worker_visibility_too_short" {
+  command = plan
+
+  variables {
+    worker_fleet = { zip_path = "../transcoder/tests/testdata/function.zip", visibility_seconds = 20 }
+  }
+
+  expect_failures = [var.worker_fleet]
+}
+
 run "cdn_and_signing_reach_both_programs" {
   command = apply
 

@@ -74,21 +74,22 @@ run "defaults" {
     error_message = "no concurrency cap, VPC or layer unless asked"
   }
   assert {
-    condition = [for s in data.aws_iam_policy_document.this.statement : s.sid] == [
-      "ReadOriginals", "ListOriginalVersions", "WriteDerivativesInOneStorageClass", "RemoveDerivatives", "ReadDerivatives", "ConsumeQueue", "SendChunkJobs", "PublishMediaEvents", "WriteLogs", "WriteTraces",
-    ]
-    error_message = "the role can do exactly the transcoder's job"
+    condition = ([for s in data.aws_iam_policy_document.job.statement : s.sid] == [
+      "ReadOriginals", "ListOriginalVersions", "WriteDerivativesInOneStorageClass", "RemoveDerivatives", "ReadDerivatives", "PublishMediaEvents",
+      ] && [for s in data.aws_iam_policy_document.this.statement : s.sid] == ["ConsumeQueue", "SendChunkJobs", "WriteLogs", "WriteTraces"]
+    && data.aws_iam_policy_document.this.source_policy_documents == tolist([data.aws_iam_policy_document.job.json]))
+    error_message = "the role can do exactly the transcoder's job: the job's permissions, and the function's queue, logs and traces"
   }
   assert {
-    condition     = data.aws_iam_policy_document.this.statement[6].actions == toset(["sqs:SendMessage"]) && data.aws_iam_policy_document.this.statement[6].resources == toset(["arn:aws:sqs:us-east-1:111122223333:media-transcode"])
+    condition     = data.aws_iam_policy_document.this.statement[1].actions == toset(["sqs:SendMessage"]) && data.aws_iam_policy_document.this.statement[1].resources == toset(["arn:aws:sqs:us-east-1:111122223333:media-transcode"])
     error_message = "chunk jobs go to the function's own queue only"
   }
   assert {
-    condition     = one(data.aws_iam_policy_document.this.statement[2].condition).test == "StringEqualsIfExists" && toset(one(data.aws_iam_policy_document.this.statement[2].condition).values) == toset(["REDUCED_REDUNDANCY"])
+    condition     = one(data.aws_iam_policy_document.job.statement[2].condition).test == "StringEqualsIfExists" && toset(one(data.aws_iam_policy_document.job.statement[2].condition).values) == toset(["REDUCED_REDUNDANCY"])
     error_message = "derivatives may only be written in the configured storage class, parts of a multipart upload (no header) included"
   }
   assert {
-    condition     = data.aws_iam_policy_document.this.statement[0].resources == toset(["arn:aws:s3:::media-originals/uploads/*"])
+    condition     = data.aws_iam_policy_document.job.statement[0].resources == toset(["arn:aws:s3:::media-originals/uploads/*"])
     error_message = "only originals under the upload prefix are readable"
   }
 }
@@ -134,9 +135,9 @@ run "database_vpc_layer_and_limits" {
     error_message = "the function runs in the given subnets and groups"
   }
   assert {
-    condition = [for s in data.aws_iam_policy_document.this.statement : s.sid] == [
-      "ReadOriginals", "ListOriginalVersions", "WriteDerivativesInOneStorageClass", "RemoveDerivatives", "ReadDerivatives", "ConsumeQueue", "SendChunkJobs", "PublishMediaEvents",
-      "ReadDatabaseSecret", "UseKeys", "WriteLogs", "WriteTraces", "ManageNetworkInterfaces",
+    condition = concat([for s in data.aws_iam_policy_document.job.statement : s.sid], [for s in data.aws_iam_policy_document.this.statement : s.sid]) == [
+      "ReadOriginals", "ListOriginalVersions", "WriteDerivativesInOneStorageClass", "RemoveDerivatives", "ReadDerivatives", "PublishMediaEvents",
+      "ReadDatabaseSecret", "UseKeys", "ConsumeQueue", "SendChunkJobs", "WriteLogs", "WriteTraces", "ManageNetworkInterfaces",
     ]
     error_message = "the role gains the secret, the keys and ENI management, nothing more"
   }
@@ -153,7 +154,7 @@ run "email_sender" {
   }
 
   assert {
-    condition     = one([for s in data.aws_iam_policy_document.this.statement : s if s.sid == "EmailUploaders"]).actions == toset(["ses:SendEmail"]) && one([for s in data.aws_iam_policy_document.this.statement : s if s.sid == "EmailUploaders"]).resources == toset(["arn:aws:ses:us-east-1:111122223333:identity/media@example.com", "arn:aws:ses:us-east-1:111122223333:identity/example.com"]) && one(one([for s in data.aws_iam_policy_document.this.statement : s if s.sid == "EmailUploaders"]).condition).values == tolist(["media@example.com"])
+    condition     = one([for s in data.aws_iam_policy_document.job.statement : s if s.sid == "EmailUploaders"]).actions == toset(["ses:SendEmail"]) && one([for s in data.aws_iam_policy_document.job.statement : s if s.sid == "EmailUploaders"]).resources == toset(["arn:aws:ses:us-east-1:111122223333:identity/media@example.com", "arn:aws:ses:us-east-1:111122223333:identity/example.com"]) && one(one([for s in data.aws_iam_policy_document.job.statement : s if s.sid == "EmailUploaders"]).condition).values == tolist(["media@example.com"])
     error_message = "the role may send email through the sender's identities, as that address only"
   }
 }
@@ -419,4 +420,36 @@ run "rejects_chunking_shorter_videos_than_two_chunks" {
   }
 
   expect_failures = [var.chunking]
+}
+
+run "routes_what_it_cannot_hold_to_the_workers" {
+  command = plan
+
+  variables {
+    timeout           = 600
+    ephemeral_storage = 3072
+    worker_routing    = { queue_arn = "arn:aws:sqs:us-east-1:111122223333:media-worker-jobs" }
+  }
+
+  assert {
+    condition = (aws_lambda_function.this.environment[0].variables["WORKER_QUEUE_ARN"] == "arn:aws:sqs:us-east-1:111122223333:media-worker-jobs"
+      && aws_lambda_function.this.environment[0].variables["WORKER_ABOVE_BYTES"] == "1073741824"
+    && aws_lambda_function.this.environment[0].variables["WORKER_ONE_PASS_ABOVE_SECONDS"] == "300")
+    error_message = "by default, originals above a third of the storage and one-pass videos above half the timeout go to the workers"
+  }
+  assert {
+    condition     = contains([for s in data.aws_iam_policy_document.this.statement : s.sid], "RouteToWorkers")
+    error_message = "the role may send to the workers' queue"
+  }
+}
+
+run "rejects_routing_above_the_storage" {
+  command = plan
+
+  variables {
+    ephemeral_storage = 512
+    worker_routing    = { queue_arn = "arn:aws:sqs:us-east-1:111122223333:media-worker-jobs", above_bytes = 1073741824 }
+  }
+
+  expect_failures = [var.worker_routing]
 }

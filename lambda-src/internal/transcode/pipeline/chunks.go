@@ -34,8 +34,39 @@ func (c Chunking) spans(plan transcode.Plan, opts transcode.Options) []transcode
 	return plan.Spans(c.ChunkSeconds, opts.ChunkStep())
 }
 
-// Enqueuer is the part of the SQS client that sends chunk jobs.
+// Routing sends the jobs that a function cannot hold to the worker fleet's queue: originals
+// larger than its ephemeral storage can stage, and videos that must be transcoded in one
+// pass (chunking off or not applicable) and would outlast its timeout. Chunks never need
+// it: their length is checked against the timeout.
+type Routing struct {
+	QueueURL            string // none: every job stays
+	AboveBytes          int64  // originals larger than this; 0: any size stays
+	OnePassAboveSeconds int    // one-pass videos longer than this; 0: any length stays
+}
+
+func (r Routing) tooLarge(size int64) bool {
+	return r.QueueURL != "" && r.AboveBytes > 0 && size > r.AboveBytes
+}
+
+func (r Routing) tooLong(durationS float64) bool {
+	return r.QueueURL != "" && r.OnePassAboveSeconds > 0 && durationS > float64(r.OnePassAboveSeconds)
+}
+
+// route sends an upload's notification to the worker fleet's queue, as S3 sent it.
+func (p *Processor) route(ctx context.Context, log *slog.Logger, body string) error {
+	if p.Queue == nil {
+		return errors.New("route to the worker fleet: no queue client")
+	}
+	if _, err := p.Queue.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &p.Worker.QueueURL, MessageBody: &body}); err != nil {
+		log.Error("route to the worker fleet", "error", err)
+		return retryAfter(fmt.Errorf("route to the worker fleet: %w", err), backoff(p.RetryBackoff, 1))
+	}
+	return nil
+}
+
+// Enqueuer is the part of the SQS client that sends chunk jobs and routed uploads.
 type Enqueuer interface {
+	SendMessage(ctx context.Context, in *sqs.SendMessageInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
 	SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
 }
 

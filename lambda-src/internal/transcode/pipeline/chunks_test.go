@@ -108,3 +108,37 @@ func TestChunkedTranscodeAssemblesOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "250", strings.TrimSpace(string(frames)), "10 s at 25 frames a second, each once")
 }
+
+// TestRoutesWhatTheFunctionCannotHold sends an original too large for the function's
+// storage, and a video whose one pass would outlast its timeout, to the worker fleet's
+// queue as S3 sent them; a worker (a processor without routing) transcodes both, and the
+// hand-over costs the media no attempt.
+func TestRoutesWhatTheFunctionCannotHold(t *testing.T) {
+	st := newStack(t)
+	ctx := context.Background()
+	workerQueue := st.queue(t, strings.ReplaceAll(st.cfg.OriginalsBucket, "originals", "worker-jobs"))
+	worker := *st.proc
+	worker.Worker = Routing{}
+
+	for name, routing := range map[string]Routing{
+		"too large for its storage": {QueueURL: workerQueue, AboveBytes: 1000},
+		"too long for one pass":     {QueueURL: workerQueue, OnePassAboveSeconds: 1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			st.proc.Worker = routing
+			id, body := st.upload(t, "alice", "landscape1080.mp4")
+			require.NoError(t, st.proc.Handle(ctx, body))
+			routed := st.receive(t, workerQueue, 5*time.Second)
+			require.Len(t, routed, 1, "one job for the worker fleet")
+			assert.Equal(t, body, routed[0].body, "the notification as S3 sent it")
+			if m, err := st.proc.Store.Get(ctx, id); err == nil {
+				assert.Equal(t, store.StatusUploaded, m.Status, "not held by the function")
+			}
+			require.NoError(t, worker.Handle(ctx, routed[0].body))
+			m, err := st.proc.Store.Get(ctx, id)
+			require.NoError(t, err)
+			assert.Equal(t, store.StatusReady, m.Status, "error: %s", m.Error)
+		})
+	}
+	assert.NotContains(t, st.logs.String(), `"attempt":2`, "the hand-over costs no attempt: the worker's is the first")
+}

@@ -54,6 +54,9 @@ type Config struct {
 	// CHUNK_QUEUE_ARN (the transcode queue; none: every video in one pass), CHUNK_SECONDS (20)
 	// and CHUNK_ABOVE_SECONDS (60): videos longer than that in chunks of about that long.
 	Chunking Chunking
+	// WORKER_QUEUE_ARN (none: every job stays), WORKER_ABOVE_BYTES and
+	// WORKER_ONE_PASS_ABOVE_SECONDS: the jobs this function cannot hold go to the worker fleet.
+	Worker Routing
 }
 
 // LoadConfig reads the environment through getenv (os.Getenv in the mains). The error
@@ -118,6 +121,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		if c.Chunking.ChunkSeconds < 4 {
 			errs = append(errs, fmt.Errorf("CHUNK_SECONDS=%d: want at least one segment, 4 seconds", c.Chunking.ChunkSeconds))
 		}
+	}
+	if arn := getenv("WORKER_QUEUE_ARN"); arn != "" {
+		u, err := QueueURL(arn)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("WORKER_QUEUE_ARN: %w", err))
+		}
+		c.Worker = Routing{QueueURL: u, AboveBytes: number("WORKER_ABOVE_BYTES", 0), OnePassAboveSeconds: int(number("WORKER_ONE_PASS_ABOVE_SECONDS", 0))}
 	}
 	var validClass bool
 	for _, v := range s3types.StorageClass("").Values() {
@@ -213,6 +223,7 @@ func New(ctx context.Context, c Config, awsCfg aws.Config, log *slog.Logger) (*P
 		CDNBaseURL:      c.CDNBaseURL,
 		OriginalsBucket: c.OriginalsBucket,
 		Chunking:        c.Chunking,
+		Worker:          c.Worker,
 		Queue:           sqs.NewFromConfig(awsCfg),
 		MaxAttempts:     c.MaxAttempts,
 		Log:             log,

@@ -25,6 +25,7 @@ type Processor struct {
 	CDNBaseURL      string
 	OriginalsBucket string
 	Chunking        Chunking      // long videos in chunks; the zero value transcodes every video in one pass
+	Worker          Routing       // jobs for the worker fleet; the zero value keeps every job
 	Queue           Enqueuer      // sends chunk jobs; required with Chunking
 	MaxAttempts     int           // transcode claims (of a media, of a chunk) before giving up; 0: no limit
 	Lease           time.Duration // of a claim, renewed while working; DefaultLease when 0
@@ -53,8 +54,12 @@ func (p *Processor) Handle(ctx context.Context, body string) error {
 		return nil
 	}
 	var errs []error
+	alone := ""
+	if len(uploads) == 1 {
+		alone = body
+	}
 	for _, u := range uploads {
-		if err := p.handleUpload(ctx, u); err != nil {
+		if err := p.handleUpload(ctx, u, alone); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -86,7 +91,10 @@ func (p *Processor) log() *slog.Logger {
 	return p.Log
 }
 
-func (p *Processor) handleUpload(ctx context.Context, u events.Upload) error {
+// handleUpload transcodes one upload. body is the message when it holds this upload alone,
+// which may then be sent on to the worker fleet; "" otherwise.
+func (p *Processor) handleUpload(ctx context.Context, u events.Upload, body string) error {
+	routable := body != "" && p.Worker.QueueURL != ""
 	log := p.log().With("bucket", u.Bucket, "key", u.Key)
 	if u.Bucket != p.OriginalsBucket {
 		log.Warn("ignoring an object of another bucket")
@@ -99,6 +107,10 @@ func (p *Processor) handleUpload(ctx context.Context, u events.Upload) error {
 	}
 	log = log.With("media_id", id, "owner", owner)
 	job := transcode.Job{MediaID: id, Key: u.Key, SizeBytes: u.SizeBytes}
+	if routable && p.Worker.tooLarge(u.SizeBytes) {
+		log.Info("routing to the worker fleet: the original outgrows this function's storage", "size_bytes", u.SizeBytes, "above_bytes", p.Worker.AboveBytes)
+		return p.route(ctx, log, body)
+	}
 	lease := p.lease(ctx)
 	claim, err := p.Store.Claim(ctx, store.ClaimRequest{ID: id, Owner: owner, OriginalKey: u.Key, SizeBytes: u.SizeBytes}, lease)
 	if err != nil {
@@ -124,8 +136,9 @@ func (p *Processor) handleUpload(ctx context.Context, u events.Upload) error {
 	started := time.Now()
 	log.Info("transcoding", "size_bytes", u.SizeBytes)
 	var (
-		res   transcode.Result
-		spans []transcode.Span
+		res     transcode.Result
+		spans   []transcode.Span
+		tooLong bool
 	)
 	err = p.underLease(ctx, lease, p.renewMedia(claim), func(ctx context.Context) error {
 		orig, err := p.Transcoder.Download(ctx, job)
@@ -135,6 +148,9 @@ func (p *Processor) handleUpload(ctx context.Context, u events.Upload) error {
 		defer orig.Close()
 		if spans = p.Chunking.spans(orig.Plan, p.Transcoder.Options); len(spans) > 1 {
 			return nil // the chunks' jobs encode it
+		}
+		if tooLong = routable && p.Worker.tooLong(orig.Plan.Probe.DurationS); tooLong {
+			return nil // the worker fleet encodes it
 		}
 		res, err = p.Transcoder.Encode(ctx, job, orig)
 		return err
@@ -146,6 +162,18 @@ func (p *Processor) handleUpload(ctx context.Context, u events.Upload) error {
 	}
 	if len(spans) > 1 {
 		return p.startChunks(ctx, log, claim, job, spans)
+	}
+	if tooLong {
+		log.Info("routing to the worker fleet: one pass outgrows this function's timeout", "duration_s", spans[0].EndS, "above_s", p.Worker.OnePassAboveSeconds)
+		if err := p.route(ctx, log, body); err != nil {
+			return err
+		}
+		cctx, cancel := cleanupContext(ctx)
+		defer cancel()
+		if err := p.Store.Forward(cctx, claim); err != nil {
+			log.Warn("hand the claim over; the worker waits for its lease", "error", err)
+		}
+		return nil
 	}
 	return p.publish(ctx, log, claim, job, res, started)
 }
