@@ -32,6 +32,7 @@ module "primary" {
   allow_plain_http          = var.allow_plain_http
   upload_api                = merge(var.upload_api, { zip_path = var.upload_api_zip_path })
   transcoder                = merge(var.transcoder, { zip_path = var.transcoder_zip_path })
+  worker_fleet              = var.worker_fleet == null ? null : merge(var.worker_fleet, { zip_path = var.transcode_worker_zip_path })
   database                  = var.database
   identity                  = var.identity
   derivatives_storage_class = var.derivatives_storage_class
@@ -61,6 +62,7 @@ module "secondary" {
   allow_plain_http          = var.allow_plain_http
   upload_api                = merge(var.upload_api, { zip_path = var.upload_api_zip_path })
   transcoder                = merge(var.transcoder, { zip_path = var.transcoder_zip_path })
+  worker_fleet              = var.worker_fleet == null ? null : merge(var.worker_fleet, { zip_path = var.transcode_worker_zip_path })
   database                  = var.database
   identity                  = var.identity
   derivatives_storage_class = var.derivatives_storage_class

@@ -37,6 +37,18 @@ variable "transcoder_zip_path" {
   default     = "build/transcoder.zip"
 }
 
+variable "transcode_worker_zip_path" {
+  description = "The spot worker fleet's artifact, built by scripts/setup."
+  type        = string
+  default     = "build/transcode-worker.zip"
+}
+
+variable "worker_fleet" {
+  description = "Settings of the spot worker fleet in every region (the region-stack module's worker_fleet, without zip_path); null: no fleet, every transcode job stays with the function."
+  type        = any
+  default     = {}
+}
+
 variable "upload_api" {
   description = "Settings of the upload API fleet in every region (the region-stack module's upload_api, without zip_path)."
   type        = any

@@ -16,6 +16,7 @@ module "region" {
     maximum_concurrency = 5
     chunking            = var.chunking
   }
+  worker_fleet         = var.worker_fleet
   identity             = { allow_password_auth = true }
   force_destroy        = var.force_destroy
   restrict_dlq_sources = var.restrict_dlq_sources

@@ -63,6 +63,11 @@ output "transcoder_function_name" {
   value       = module.region.transcoder_function_name
 }
 
+output "transcode_workers_asg_name" {
+  description = "Name of the spot worker fleet's Auto Scaling group; null without worker_fleet."
+  value       = module.region.transcode_workers_asg_name
+}
+
 output "upload_api_asg_name" {
   description = "Auto Scaling group of the upload API."
   value       = module.region.upload_api_asg_name

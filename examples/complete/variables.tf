@@ -20,6 +20,16 @@ variable "transcoder_zip_path" {
   type        = string
 }
 
+variable "worker_fleet" {
+  description = "The spot worker fleet for the jobs the function cannot hold: the zip of transcode-worker (build/transcode-worker.zip), the largest fleet, and the size above which originals go to it (null: a third of the function's storage). Null: no fleet."
+  type = object({
+    zip_path          = string
+    max_instances     = optional(number, 2)
+    route_above_bytes = optional(number)
+  })
+  default = null
+}
+
 variable "transcoder_timeout" {
   description = "Seconds a transcode invocation may run; the transcode queue's visibility timeout is six times this, so it also bounds how soon a failed job is retried."
   type        = number

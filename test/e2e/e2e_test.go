@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -58,6 +59,7 @@ func TestUploadToCDN(t *testing.T) {
 		"upload to CDN":                runUploadToCDN,
 		"killed transcoder is retried": runKilledTranscoder,
 		"long video in chunks":         runChunkedVideo,
+		"worker fleet from zero":       runWorkerFleet,
 		"sharing":                      runSharing,
 	})
 }
@@ -334,6 +336,59 @@ func runChunkedVideo(t *testing.T, s *stack) {
 	checkStreams(t, s, *m.HLSURL, *m.DASHURL, m.CookieHeader())
 	p := probe(t, s, *m.HLSURL, m.CookieHeader())
 	assert.InDelta(t, source, p.duration(t), longDurationTol, "the HLS stream plays for the source's duration")
+}
+
+// workerRouteAbove is the original size above which the deployment with the short
+// transcoder timeout sends jobs to its worker fleet: above the other flows' clips.
+const workerRouteAbove = 16 << 20
+
+// runWorkerFleet uploads an original larger than the function may stage: the function sends
+// its job to the worker fleet's queue, the fleet scales from zero on the backlog, and a
+// worker transcodes it, once.
+func runWorkerFleet(t *testing.T, s *stack) {
+	if s.cloud == nil {
+		t.Skip("the worker's own log is the local cloud's; on AWS it is in the instance")
+	}
+	ctx := context.Background()
+	client := s.signIn(t, "frank@example.com", "Frank-password-1!")
+	group := s.output(t, "transcode_workers_asg_name")
+	asg := autoscaling.NewFromConfig(s.tg.AWSConfig())
+	desired := func() int32 {
+		out, err := asg.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{group}})
+		require.NoError(t, err)
+		require.Len(t, out.AutoScalingGroups, 1)
+		return aws.ToInt32(out.AutoScalingGroups[0].DesiredCapacity)
+	}
+	require.Zero(t, desired(), "the fleet waits at zero instances")
+
+	clip := makeVideoOf(t, "1280x720", 30, 20)
+	info, err := os.Stat(clip)
+	require.NoError(t, err)
+	require.Greater(t, info.Size(), int64(workerRouteAbove), "the clip outgrows what the function stages")
+	started := time.Now()
+	id := upload(t, client, clip)
+	require.Eventually(t, func() bool { return desired() >= 1 }, eventTimeout, 500*time.Millisecond, "the fleet scales from zero when work arrives")
+	t.Logf("measured: worker fleet at %d instance(s) %s after the upload", desired(), time.Since(started).Round(100*time.Millisecond))
+
+	e := s.events.wait(t, id, 5*time.Minute)
+	t.Logf("measured: ready on the worker fleet %s after the upload", time.Since(started).Round(100*time.Millisecond))
+	require.Equal(t, "ready", e.Status, "error: %s", e.Error)
+	s.events.assertSettled(t, id, 1, "announced exactly once")
+	m, err := client.Media(ctx, id)
+	require.NoError(t, err)
+	require.Len(t, m.Renditions, 3, "720p, 480p and 360p")
+	require.NotNil(t, m.DASHURL)
+	checkStreams(t, s, *m.HLSURL, *m.DASHURL, m.CookieHeader())
+
+	fl, ok := s.cloud.Fleet(s.tg.AWSConfig().Region)
+	require.True(t, ok)
+	transcodedBy := ""
+	for _, inst := range fl.Groups()[group].Instances {
+		if log, err := os.ReadFile(inst.Log); err == nil && bytes.Contains(log, []byte(`"msg":"media ready"`)) && bytes.Contains(log, []byte(id)) {
+			transcodedBy = inst.ID
+		}
+	}
+	assert.NotEmpty(t, transcodedBy, "a worker of %s transcoded %s", group, id)
 }
 
 // runLongVideo sends a minute of 1080p video with sound through the API's multipart path

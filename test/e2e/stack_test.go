@@ -128,6 +128,7 @@ func deployStack(t *testing.T, opts stackOptions) *stack {
 	if opts.transcoderTimeout < time.Minute {
 		// Chunks that fit in the short timeout; a chunkedClipSeconds video makes three.
 		vars["chunking"] = map[string]any{"chunk_seconds": chunkSeconds, "above_seconds": 2 * chunkSeconds}
+		vars["worker_fleet"] = map[string]any{"zip_path": filepath.Join(root, "build", "transcode-worker.zip"), "route_above_bytes": workerRouteAbove}
 	}
 	deployed := s.tg.Deploy(t, "examples/complete", vars)
 	s.out = terraform.OutputAll(t, deployed)

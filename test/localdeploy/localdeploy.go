@@ -201,8 +201,9 @@ func (s *Stack) applyStamped(ctx context.Context, root, work string, regions []s
 // artifacts are the built programs the stacks deploy, by the variable that names them.
 func artifacts(root string) map[string]string {
 	return map[string]string{
-		"upload_api_zip_path": filepath.Join(root, "build", "upload-api.zip"),
-		"transcoder_zip_path": filepath.Join(root, "build", "transcoder.zip"),
+		"upload_api_zip_path":       filepath.Join(root, "build", "upload-api.zip"),
+		"transcoder_zip_path":       filepath.Join(root, "build", "transcoder.zip"),
+		"transcode_worker_zip_path": filepath.Join(root, "build", "transcode-worker.zip"),
 	}
 }
 

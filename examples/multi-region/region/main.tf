@@ -27,6 +27,7 @@ module "region" {
   allow_plain_http     = var.certificate_arn == null
   upload_api           = { zip_path = var.upload_api_zip_path, capacity = { min = 1, max = 3, desired = 1 } }
   transcoder           = { zip_path = var.transcoder_zip_path, maximum_concurrency = 5 }
+  worker_fleet         = var.transcode_worker_zip_path == null ? null : { zip_path = var.transcode_worker_zip_path }
   identity             = var.identity
   allowed_countries    = var.allowed_countries
   force_destroy        = var.force_destroy

@@ -76,6 +76,12 @@ variable "transcoder_zip_path" {
   type        = string
 }
 
+variable "transcode_worker_zip_path" {
+  description = "Zip of the spot worker fleet (build/transcode-worker.zip after scripts/setup); null: no fleet in this region."
+  type        = string
+  default     = null
+}
+
 variable "certificate_arn" {
   description = "ACM certificate of this region's API listener; null serves the API on plain HTTP (development only)."
   type        = string

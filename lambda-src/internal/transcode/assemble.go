@@ -7,11 +7,9 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/Eyevinn/dash-mpd/mpd"
 	"github.com/Eyevinn/mp4ff/avc"
@@ -290,13 +288,8 @@ func (o Options) remux(ctx context.Context, dir string, plan Plan, tracks []Trac
 		}
 		args = append(args, "-c", "copy", "-map_metadata", "-1", "-movflags", "+faststart", RenditionName(r))
 	}
-	cmd := exec.CommandContext(ctx, o.FFmpeg, args...)
-	cmd.Dir = dir
-	cmd.WaitDelay = 5 * time.Second
-	var stderr tailBuffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, classifyFFmpeg(ctx, err, toolMessage(stderr.String(), work, "no output"))
+	if err := runFFmpeg(ctx, o.FFmpeg, dir, work, args); err != nil {
+		return nil, err
 	}
 	var out []RenditionFile
 	for _, r := range plan.Rungs {

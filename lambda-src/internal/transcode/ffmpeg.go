@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -265,13 +266,8 @@ func (o Options) EncodeSpan(ctx context.Context, input, dir string, plan Plan, s
 	if err := os.MkdirAll(filepath.Join(dir, thumbnailTiles), 0o755); err != nil {
 		return Part{}, transient(err)
 	}
-	cmd := exec.CommandContext(ctx, o.FFmpeg, o.SpanArgs(input, plan, span, audio)...)
-	cmd.Dir = dir
-	cmd.WaitDelay = 5 * time.Second
-	var stderr tailBuffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Run(); err != nil {
-		return Part{}, classifyFFmpeg(ctx, err, toolMessage(stderr.String(), input, "no output"))
+	if err := runFFmpeg(ctx, o.FFmpeg, dir, input, o.SpanArgs(input, plan, span, audio)); err != nil {
+		return Part{}, err
 	}
 	part := Part{Probe: plan.Probe, Span: span}
 	variants := plan.Variants()
@@ -312,6 +308,26 @@ func (o Options) EncodeSpan(ctx context.Context, input, dir string, plan Plan, s
 	return part, nil
 }
 
+// runFFmpeg runs ffmpeg with args in dir; its failure is classified (see classifyFFmpeg),
+// its message without the path of input. ffmpeg runs in a process group of its own: a stop
+// signal for the program (a worker told to shut down) does not reach it, and the program
+// decides when it ends (ctx).
+func runFFmpeg(ctx context.Context, ffmpeg, dir, input string, args []string) error {
+	cmd := exec.CommandContext(ctx, ffmpeg, args...)
+	cmd.Dir = dir
+	cmd.WaitDelay = 5 * time.Second
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var stderr tailBuffer
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	if err := cmd.Run(); err != nil {
+		return classifyFFmpeg(ctx, err, toolMessage(stderr.String(), input, "no output"))
+	}
+	return nil
+}
+
+// ffmpegInterrupted is ffmpeg's exit status after a signal asked it to stop.
+const ffmpegInterrupted = 255
+
 func classifyFFmpeg(ctx context.Context, err error, msg string) error {
 	if ctx.Err() != nil {
 		return transient(fmt.Errorf("ffmpeg killed: %w (%v)", ErrDeadline, context.Cause(ctx)))
@@ -320,8 +336,9 @@ func classifyFFmpeg(ctx context.Context, err error, msg string) error {
 	if !errors.As(err, &exitErr) {
 		return fmt.Errorf("run ffmpeg: %w", err)
 	}
-	if !exitErr.Exited() || strings.Contains(msg, "No space left on device") || strings.Contains(msg, "Cannot allocate memory") {
-		// Killed (out of memory) or out of disk: the machine's fault, maybe not the next one's.
+	if !exitErr.Exited() || exitErr.ExitCode() == ffmpegInterrupted || strings.Contains(msg, "No space left on device") || strings.Contains(msg, "Cannot allocate memory") {
+		// Killed (out of memory), stopped, or out of disk: the machine's fault, maybe not the
+		// next one's.
 		return transient(fmt.Errorf("ffmpeg: %s: %s", exitErr, msg))
 	}
 	// The original probed well, so a failing encode is about its content.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"image/jpeg"
 	"math"
+	"os/exec"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -235,3 +236,14 @@ func fileSize(t testing.TB, path string) int64 {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestStoppedFFmpegIsRetried: ffmpeg told to stop by a signal (a host shutting down) exits
+// 255 and prints nothing at the error level; that is the machine's doing, not the video's.
+func TestStoppedFFmpegIsRetried(t *testing.T) {
+	err := exec.Command("sh", "-c", "exit 255").Run()
+	require.Error(t, err)
+	classified := classifyFFmpeg(context.Background(), err, "no output")
+	assert.False(t, IsPermanent(classified), "retried: %v", classified)
+	err = exec.Command("sh", "-c", "exit 1").Run()
+	assert.True(t, IsPermanent(classifyFFmpeg(context.Background(), err, "Invalid data found when processing input")), "a failing encode is the video's")
+}

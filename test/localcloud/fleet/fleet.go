@@ -10,6 +10,8 @@
 //   - instances follow the group: they scale out and in with DesiredCapacity, and one whose
 //     process exits is terminated through the Auto Scaling API, which launches the
 //     replacement that the fleet then starts;
+//   - a group with a queue-backlog target tracking policy (a worker fleet) is scaled on its
+//     queue's backlog per instance, from zero (see scaler.go);
 //   - each ALB listener is an HTTP listener on loopback that forwards round-robin to the
 //     targets its target group's health check finds healthy, or answers a redirect or fixed
 //     response as the ALB would;
@@ -47,6 +49,7 @@ import (
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/wafv2"
 
 	"github.com/mediastack/terraform-aws-mediastack/test/localcloud/roles"
@@ -69,6 +72,9 @@ type Options struct {
 	ClientCountry func(*http.Request) string
 	// PollInterval is how often the APIs are read for changes; 1s when zero.
 	PollInterval time.Duration
+	// ScaleInAfter is how long a worker fleet's queue must be idle before its group scales
+	// in (see scaler.go); a minute when zero.
+	ScaleInAfter time.Duration
 	// Logf receives launches, exits and health changes; nil discards them.
 	Logf func(format string, args ...any)
 }
@@ -82,6 +88,7 @@ type Fleet struct {
 	elb  *elb.Client
 	iam  *iam.Client
 	waf  *wafv2.Client
+	sqs  *sqs.Client
 	// metadata serves each instance its role's credentials, as EC2's metadata service does.
 	metadata *roles.Endpoint
 
@@ -98,6 +105,7 @@ type Fleet struct {
 	listeners map[string]*listener             // by listener ARN
 	lbs       map[string]elbtypes.LoadBalancer // by ARN
 	warned    map[string]bool                  // web ACL rules said to be left out
+	busySince map[string]time.Time             // by ASG name: when its policy's queue last had work
 }
 
 type group struct {
@@ -122,6 +130,9 @@ func Start(ctx context.Context, cfg aws.Config, opts Options) (*Fleet, error) {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = time.Second
 	}
+	if opts.ScaleInAfter <= 0 {
+		opts.ScaleInAfter = time.Minute
+	}
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
 	}
@@ -141,7 +152,9 @@ func Start(ctx context.Context, cfg aws.Config, opts Options) (*Fleet, error) {
 		elb:       elb.NewFromConfig(cfg),
 		iam:       iam.NewFromConfig(cfg),
 		waf:       wafv2.NewFromConfig(cfg),
+		sqs:       sqs.NewFromConfig(cfg),
 		warned:    map[string]bool{},
+		busySince: map[string]time.Time{},
 		exited:    make(chan *instance, 64),
 		loopDone:  make(chan struct{}),
 		groups:    map[string]*group{},
@@ -189,6 +202,9 @@ func (f *Fleet) reconcile(ctx context.Context) error {
 	groups, err := f.describeGroups(ctx)
 	if err != nil {
 		return err
+	}
+	if err := f.scaleOnBacklog(ctx, groups); err != nil {
+		f.opts.Logf("fleet: %v", err) // the groups keep their size meanwhile
 	}
 	lbs, listeners, err := f.describeListeners(ctx)
 	if err != nil {
