@@ -59,10 +59,11 @@ run "defaults_are_secure" {
   assert {
     condition = (aws_cloudfront_distribution.this.ordered_cache_behavior[0].default_ttl == 5 &&
       aws_cloudfront_distribution.this.ordered_cache_behavior[0].max_ttl == 10 &&
-      aws_cloudfront_distribution.this.ordered_cache_behavior[1].default_ttl == 86400 &&
-      aws_cloudfront_distribution.this.ordered_cache_behavior[2].max_ttl == 31536000 &&
-      aws_cloudfront_distribution.this.ordered_cache_behavior[3].default_ttl == 86400 &&
-    aws_cloudfront_distribution.this.ordered_cache_behavior[4].default_ttl == 3600)
+      aws_cloudfront_distribution.this.ordered_cache_behavior[1].default_ttl == 5 &&
+      aws_cloudfront_distribution.this.ordered_cache_behavior[2].default_ttl == 86400 &&
+      aws_cloudfront_distribution.this.ordered_cache_behavior[3].max_ttl == 31536000 &&
+      aws_cloudfront_distribution.this.ordered_cache_behavior[4].default_ttl == 86400 &&
+    aws_cloudfront_distribution.this.ordered_cache_behavior[5].default_ttl == 3600)
     error_message = "playlists are cached 5 s by default, segments and renditions a day (up to a year), posters an hour"
   }
   assert {
@@ -240,7 +241,8 @@ run "custom_ttls" {
     condition = (aws_cloudfront_distribution.this.ordered_cache_behavior[0].min_ttl == 0 &&
       aws_cloudfront_distribution.this.ordered_cache_behavior[0].default_ttl == 2 &&
       aws_cloudfront_distribution.this.ordered_cache_behavior[0].max_ttl == 4 &&
-    aws_cloudfront_distribution.this.ordered_cache_behavior[1].default_ttl == 86400)
+      aws_cloudfront_distribution.this.ordered_cache_behavior[1].default_ttl == 2 &&
+    aws_cloudfront_distribution.this.ordered_cache_behavior[2].default_ttl == 86400)
     error_message = "cache_ttls override one kind and keep the others' defaults"
   }
 }
