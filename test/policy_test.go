@@ -23,21 +23,23 @@ var planFolders = map[string]func(root string) map[string]any{
 	// The root stack in two regions, with latency records, as a multi-region company runs it.
 	".": func(root string) map[string]any {
 		return map[string]any{
-			"regions":             []string{"us-east-1", "eu-west-1"},
-			"upload_api_zip_path": standInZip(root),
-			"transcoder_zip_path": standInZip(root),
-			"allow_plain_http":    true,
-			"dns":                 map[string]any{"zone_name": "media.example.com"},
+			"regions":                   []string{"us-east-1", "eu-west-1"},
+			"upload_api_zip_path":       standInZip(root),
+			"transcoder_zip_path":       standInZip(root),
+			"transcode_worker_zip_path": standInZip(root),
+			"allow_plain_http":          true,
+			"dns":                       map[string]any{"zone_name": "media.example.com"},
 		}
 	},
 	"examples/complete": func(root string) map[string]any {
-		return map[string]any{"upload_api_zip_path": standInZip(root), "transcoder_zip_path": standInZip(root), "zone_name": "media.example.com"}
+		return map[string]any{"upload_api_zip_path": standInZip(root), "transcoder_zip_path": standInZip(root), "zone_name": "media.example.com",
+			"worker_fleet": map[string]any{"zip_path": standInZip(root)}}
 	},
 	// A region of the stamped platform other than the home, with the home's outputs.
 	"examples/multi-region/region": func(root string) map[string]any {
 		return map[string]any{
 			"region": "eu-west-1", "home_region": "us-east-1", "cidr_block": "10.1.0.0/16",
-			"upload_api_zip_path": standInZip(root), "transcoder_zip_path": standInZip(root),
+			"upload_api_zip_path": standInZip(root), "transcoder_zip_path": standInZip(root), "transcode_worker_zip_path": standInZip(root),
 			"home": map[string]any{
 				"identity": map[string]any{"user_pool_id": "us-east-1_AbCdEfGhI", "client_id": "1example23456789", "issuer_url": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEfGhI"},
 				"database": map[string]any{"instance_arn": "arn:aws:rds:us-east-1:123456789012:db:home", "address": "home.abc.us-east-1.rds.amazonaws.com", "port": 5432,

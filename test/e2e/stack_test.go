@@ -311,15 +311,16 @@ func makeVideo(t *testing.T, seconds int) string {
 
 // makeVideoOf makes a test video of the given size and frame rate, seconds long, with sound,
 // as a camera app would send it: lightly compressed (ultrafast), so a minute of 1080p is
-// about 120 MB.
-func makeVideoOf(t *testing.T, size string, fps, seconds int) string {
+// about 120 MB. encoding adds to or overrides the encoder options.
+func makeVideoOf(t *testing.T, size string, fps, seconds int, encoding ...string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "clip.mp4")
 	d := strconv.Itoa(seconds)
-	out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error",
-		"-f", "lavfi", "-i", "testsrc2=size="+size+":rate="+strconv.Itoa(fps)+":duration="+d,
-		"-f", "lavfi", "-i", "sine=frequency=440:duration="+d,
-		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", "-y", path).CombinedOutput()
+	args := []string{"-hide_banner", "-loglevel", "error",
+		"-f", "lavfi", "-i", "testsrc2=size=" + size + ":rate=" + strconv.Itoa(fps) + ":duration=" + d,
+		"-f", "lavfi", "-i", "sine=frequency=440:duration=" + d,
+		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"}
+	out, err := exec.Command("ffmpeg", append(append(args, encoding...), "-y", path)...).CombinedOutput()
 	require.NoError(t, err, "ffmpeg: %s", out)
 	return path
 }
