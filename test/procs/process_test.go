@@ -24,9 +24,13 @@ func TestStopKillsTheWholeGroup(t *testing.T) {
 		Path: "/bin/sh",
 		Args: []string{"-c", `sh -c 'trap "" TERM; echo $$ > ` + pidFile + `; while :; do sleep 1; done' & wait`},
 	})
-	require.Eventually(t, func() bool { _, err := os.Stat(pidFile); return err == nil }, 5*time.Second, 20*time.Millisecond)
-	data, err := os.ReadFile(pidFile)
-	require.NoError(t, err)
+	// Until the shell has written the pid: the file exists, empty, a moment before.
+	var data []byte
+	require.Eventually(t, func() bool {
+		var err error
+		data, err = os.ReadFile(pidFile)
+		return err == nil && strings.HasSuffix(string(data), "\n")
+	}, 5*time.Second, 20*time.Millisecond)
 	grandchild, err := strconv.Atoi(strings.TrimSpace(string(data)))
 	require.NoError(t, err)
 
