@@ -294,33 +294,32 @@ const (
 	chunkedClipSeconds = 12
 )
 
-// runChunkedVideo uploads a video long enough for several chunks, each a job of its own,
-// and kills the sandbox of the second chunk mid-job: that chunk is encoded again once SQS
-// redelivers its job, the last chunk's job assembles, and the media is ready once, every
-// segment of its HLS and DASH playlists and its MP4s whole through the CDN.
+// runChunkedVideo uploads a video long enough for several chunks, each a job of its own;
+// on the local cloud it kills the sandbox of the second chunk mid-job (AWS offers no way to
+// crash a running Lambda): that chunk is encoded again once SQS redelivers its job. The last
+// chunk's job assembles, and the media is ready once, every segment of its HLS and DASH
+// playlists and its MP4s whole through the CDN.
 func runChunkedVideo(t *testing.T, s *stack) {
-	if s.cloud == nil {
-		t.Skip("killing a sandbox mid-job needs the local cloud; AWS offers no way to crash a running Lambda")
-	}
 	ctx := context.Background()
 	client := s.signIn(t, "erin@example.com", "Erin-password-1!")
-	fn, ok := s.cloud.Function(s.output(t, "transcoder_function_name"))
-	require.True(t, ok, "the local cloud runs the transcoder")
 	clip := makeVideoOf(t, "640x360", 25, chunkedClipSeconds)
 	source := probe(t, s, clip, "").duration(t)
 	started := time.Now()
 	id := upload(t, client, clip)
 
-	// The job of chunk 1, in the SQS event as an escaped JSON string.
-	chunk1 := func(payload []byte) bool {
-		return bytes.Contains(payload, []byte(id)) && bytes.Contains(payload, []byte(`chunk_job`)) && bytes.Contains(payload, []byte(`index\":1}`))
+	if s.cloud != nil {
+		fn, ok := s.cloud.Function(s.output(t, "transcoder_function_name"))
+		require.True(t, ok, "the local cloud runs the transcoder")
+		// The job of chunk 1, in the SQS event as an escaped JSON string.
+		chunk1 := func(payload []byte) bool {
+			return bytes.Contains(payload, []byte(id)) && bytes.Contains(payload, []byte(`chunk_job`)) && bytes.Contains(payload, []byte(`index\":1}`))
+		}
+		require.Eventually(t, func() bool { return fn.KillInvocations(chunk1) == 1 }, eventTimeout, 20*time.Millisecond,
+			"the sandbox encoding chunk 1 of %s is killed mid-job", id)
 	}
-	require.Eventually(t, func() bool { return fn.KillInvocations(chunk1) == 1 }, eventTimeout, 20*time.Millisecond,
-		"the sandbox encoding chunk 1 of %s is killed mid-job", id)
-	killed := time.Now()
 
 	e := s.events.wait(t, id, 6*s.transcoderTimeout+eventTimeout)
-	t.Logf("measured: chunked %.0f s video ready %s after upload, %s after the kill", source, time.Since(started).Round(100*time.Millisecond), time.Since(killed).Round(100*time.Millisecond))
+	t.Logf("measured: chunked %.0f s video ready %s after upload", source, time.Since(started).Round(100*time.Millisecond))
 	require.Equal(t, "ready", e.Status, "error: %s", e.Error)
 	s.events.assertSettled(t, id, 1, "announced exactly once")
 	m, err := client.Media(ctx, id)
@@ -345,11 +344,8 @@ const workerRouteAbove = 16 << 20
 
 // runWorkerFleet uploads an original larger than the function may stage: the function sends
 // its job to the worker fleet's queue, the fleet scales from zero on the backlog, and a
-// worker transcodes it, once.
+// worker transcodes it, once. On AWS the fleet's AMI must provide ffmpeg.
 func runWorkerFleet(t *testing.T, s *stack) {
-	if s.cloud == nil {
-		t.Skip("the worker's own log is the local cloud's; on AWS it is in the instance")
-	}
 	ctx := context.Background()
 	client := s.signIn(t, "frank@example.com", "Frank-password-1!")
 	group := s.output(t, "transcode_workers_asg_name")
@@ -375,16 +371,18 @@ func runWorkerFleet(t *testing.T, s *stack) {
 	e := s.events.wait(t, id, 5*time.Minute)
 	t.Logf("measured: ready on the worker fleet %s after the upload", time.Since(started).Round(100*time.Millisecond))
 	require.Equal(t, "ready", e.Status, "error: %s", e.Error)
-	// Before the idle fleet scales in, which removes its instances and their logs.
-	fl, ok := s.cloud.Fleet(s.tg.AWSConfig().Region)
-	require.True(t, ok)
-	transcodedBy := ""
-	for _, inst := range fl.Groups()[group].Instances {
-		if log, err := os.ReadFile(inst.Log); err == nil && bytes.Contains(log, []byte(`"msg":"media ready"`)) && bytes.Contains(log, []byte(id)) {
-			transcodedBy = inst.ID
+	if s.cloud != nil { // the workers' logs are the local cloud's to read; on AWS, the instances'
+		// Before the idle fleet scales in, which removes its instances and their logs.
+		fl, ok := s.cloud.Fleet(s.tg.AWSConfig().Region)
+		require.True(t, ok)
+		transcodedBy := ""
+		for _, inst := range fl.Groups()[group].Instances {
+			if log, err := os.ReadFile(inst.Log); err == nil && bytes.Contains(log, []byte(`"msg":"media ready"`)) && bytes.Contains(log, []byte(id)) {
+				transcodedBy = inst.ID
+			}
 		}
+		assert.NotEmpty(t, transcodedBy, "a worker of %s transcoded %s", group, id)
 	}
-	assert.NotEmpty(t, transcodedBy, "a worker of %s transcoded %s", group, id)
 
 	s.events.assertSettled(t, id, 1, "announced exactly once")
 	m, err := client.Media(ctx, id)
