@@ -10,16 +10,13 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// ChunkStep is the granularity of a chunk's length: a chunk starts on a segment boundary,
-// so that it makes whole segments.
-func (o Options) ChunkStep() int { return o.withDefaults().SegmentSeconds }
-
 // Spans splits a plan's video into chunks of about chunkS seconds: chunkS rounded up to a
-// multiple of ChunkStep, the last chunk taking the rest (a rest shorter than a segment joins
+// multiple of the segment length (a chunk makes whole segments), the last chunk taking the rest (a rest shorter than a segment joins
 // the chunk before it). A video no longer than one chunk is one span, and so is a video of
 // variable frame rate: a chunk's first frames would be decoded at other times than in a
 // single pass (the encoder's reordering delay is a number of frames, whose length varies).
-func (p Plan) Spans(chunkS int, step int) []Span {
+func (p Plan) Spans(chunkS int) []Span {
+	step := p.SegmentS
 	length := float64(max(step, (chunkS+step-1)/step*step))
 	d := p.Probe.DurationS
 	if !p.Probe.ConstantFrameRate {
@@ -44,7 +41,7 @@ func (o Options) EncodeChunked(ctx context.Context, input, outDir string, chunkS
 	if err != nil {
 		return Output{}, err
 	}
-	spans := plan.Spans(chunkS, o.ChunkStep())
+	spans := plan.Spans(chunkS)
 	parts := make([]Part, len(spans))
 	spanTimes := make([]time.Duration, len(spans))
 	g, gctx := errgroup.WithContext(ctx)

@@ -33,13 +33,13 @@ func TestSpansFallOnSegmentsAndTiles(t *testing.T) {
 	}
 	vfr := plan(130)
 	vfr.Probe.ConstantFrameRate = false
-	assert.Equal(t, []Span{{0, 0, 130, true}}, vfr.Spans(60, 4), "variable frame rate: one pass")
+	assert.Equal(t, []Span{{0, 0, 130, true}}, vfr.Spans(60), "variable frame rate: one pass")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, plan(tt.duration).Spans(tt.chunkS, Options{SegmentSeconds: 4}.ChunkStep()))
+			assert.Equal(t, tt.want, plan(tt.duration).Spans(tt.chunkS))
 		})
 	}
-	assert.Equal(t, 4, Options{}.ChunkStep(), "the segment length")
+	assert.Equal(t, 4, Options{}.withDefaults().SegmentSeconds, "chunks are whole 4-second segments by default")
 }
 
 // TestChunkedIsTheSinglePass encodes each kind of original in chunks and in one pass and
@@ -60,10 +60,10 @@ func TestChunkedIsTheSinglePass(t *testing.T) {
 			require.NoError(t, err)
 			if name == "chunky-vfr.mp4" {
 				require.False(t, chunked.Plan.Probe.ConstantFrameRate)
-				require.Len(t, chunked.Plan.Spans(4, opts.ChunkStep()), 1, "variable frame rate: one pass")
+				require.Len(t, chunked.Plan.Spans(4), 1, "variable frame rate: one pass")
 			} else {
 				require.True(t, chunked.Plan.Probe.ConstantFrameRate)
-				require.Greater(t, len(chunked.Plan.Spans(4, opts.ChunkStep())), 2, "several chunks")
+				require.Greater(t, len(chunked.Plan.Spans(4)), 2, "several chunks")
 			}
 			assert.Equal(t, single.Files, chunked.Files, "the same outputs")
 			src := probeOutput(t, in)

@@ -97,7 +97,10 @@ func (p Part) Files() []string {
 	return files
 }
 
-func tileName(n int) string { return fmt.Sprintf("%s/tile_%05d.jpg", thumbnailTiles, n) }
+// tilePattern names ffmpeg's thumbnail tiles in thumbnailTiles, by number.
+const tilePattern = "tile_%05d.jpg"
+
+func tileName(n int) string { return thumbnailTiles + "/" + fmt.Sprintf(tilePattern, n) }
 
 // readTrack reads what ffmpeg wrote of a variant in dir: its segments from ffmpeg's playlist
 // (then removed) and the hash of its init segment.

@@ -174,8 +174,7 @@ func (o Options) SpanArgs(input string, plan Plan, span Span, audio bool) []stri
 		"-fps_mode", "passthrough",
 		// Key frames on segment boundaries and only there (no scene-cut or interval key
 		// frames), so that every segment starts decodable, the rungs' segments align, and a
-		// span makes the segments a single pass makes.
-		// (ffmpeg's t counts from the span's start.)
+		// span makes the segments a single pass makes (ffmpeg's t counts from the span's start).
 		"-force_key_frames", fmt.Sprintf("expr:gte(t,n_forced*%d)", o.SegmentSeconds),
 		"-sc_threshold", "0", "-g", "100000",
 		"-c:a", "aac", "-b:a", "128k", "-ac", "2",
@@ -197,7 +196,7 @@ func (o Options) SpanArgs(input string, plan Plan, span Span, audio bool) []stri
 		args = append(args, "-map", "[poster]", "-frames:v", "1", "-q:v", "3", "-update", "1", PosterName)
 	}
 	args = append(args, "-map", "[thumbs]", "-q:v", "4", "-f", "image2",
-		"-start_number", strconv.Itoa(firstTile(span.StartS, th.IntervalS)), thumbnailTiles+"/tile_%05d.jpg")
+		"-start_number", strconv.Itoa(firstTile(span.StartS, th.IntervalS)), thumbnailTiles+"/"+tilePattern)
 	return args
 }
 
@@ -295,7 +294,7 @@ func (o Options) EncodeSpan(ctx context.Context, input, dir string, plan Plan, s
 	}
 	for _, e := range entries {
 		var tile int
-		if _, err := fmt.Sscanf(e.Name(), "tile_%05d.jpg", &tile); err != nil {
+		if _, err := fmt.Sscanf(e.Name(), tilePattern, &tile); err != nil {
 			continue
 		}
 		if tile-first < n {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	tmtypes "github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager/types"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -165,7 +166,10 @@ func (t *Transcoder) AssembleChunks(ctx context.Context, job Job, parts []Part) 
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
 	for _, name := range chunkFiles {
-		g.Go(func() error { return t.get(gctx, prefix+name, filepath.Join(dir, filepath.FromSlash(name))) })
+		g.Go(func() error {
+			_, err := t.getObject(gctx, t.DerivativesBucket, prefix+name, filepath.Join(dir, filepath.FromSlash(name)), prefix+name)
+			return err
+		})
 	}
 	if err := g.Wait(); err != nil {
 		return Result{}, err
@@ -226,28 +230,15 @@ func result(prefix string, out Output) Result {
 }
 
 func (t *Transcoder) download(ctx context.Context, key, dst string) error {
-	f, err := os.Create(dst)
-	if err != nil {
-		return transient(fmt.Errorf("create %s: %w", filepath.Base(dst), err))
-	}
-	defer f.Close()
-	out, err := t.Transfer.DownloadObject(ctx, &transfermanager.DownloadObjectInput{Bucket: &t.OriginalsBucket, Key: &key, WriterAt: f})
+	size, err := t.getObject(ctx, t.OriginalsBucket, key, dst, "original")
 	var noKey *s3types.NoSuchKey
 	if errors.As(err, &noKey) {
 		return permanentf("original %s no longer exists", key)
 	}
 	if err != nil {
-		return transient(fmt.Errorf("download original: %w", err))
+		return err
 	}
-	if out.ContentLength != nil {
-		if err := t.Options.Limits.CheckSize(*out.ContentLength); err != nil {
-			return err
-		}
-	}
-	if err := f.Close(); err != nil {
-		return transient(fmt.Errorf("write original: %w", err))
-	}
-	return nil
+	return t.Options.Limits.CheckSize(size)
 }
 
 // Upload puts files (relative to dir) under prefix, all but the last concurrently, then the
@@ -269,20 +260,25 @@ func (t *Transcoder) uploadAll(ctx context.Context, dir, prefix string, files []
 	return g.Wait()
 }
 
-// get downloads a derivative to dst.
-func (t *Transcoder) get(ctx context.Context, key, dst string) error {
+// getObject downloads an object to dst, making its folder if need be, and returns its size;
+// what names it in errors, which are all transient.
+func (t *Transcoder) getObject(ctx context.Context, bucket, key, dst, what string) (int64, error) {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return transient(err)
+		return 0, transient(err)
 	}
 	f, err := os.Create(dst)
 	if err != nil {
-		return transient(err)
+		return 0, transient(fmt.Errorf("create %s: %w", filepath.Base(dst), err))
 	}
 	defer f.Close()
-	if _, err := t.Transfer.DownloadObject(ctx, &transfermanager.DownloadObjectInput{Bucket: &t.DerivativesBucket, Key: &key, WriterAt: f}); err != nil {
-		return transient(fmt.Errorf("download %s: %w", key, err))
+	out, err := t.Transfer.DownloadObject(ctx, &transfermanager.DownloadObjectInput{Bucket: &bucket, Key: &key, WriterAt: f})
+	if err != nil {
+		return 0, transient(fmt.Errorf("download %s: %w", what, err))
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return 0, transient(fmt.Errorf("write %s: %w", what, err))
+	}
+	return aws.ToInt64(out.ContentLength), nil
 }
 
 func (t *Transcoder) put(ctx context.Context, dir, prefix, name string) error {

@@ -22,16 +22,16 @@ import (
 // the job that completes the last one assembling them.
 type Chunking struct {
 	QueueURL     string // none: every video in one pass
-	ChunkSeconds int    // about; rounded up to transcode.Options.ChunkStep
+	ChunkSeconds int    // about; rounded up to whole segments (see transcode.Plan.Spans)
 	AboveSeconds int    // videos up to this long are one pass
 }
 
 // spans are the chunks of a plan: one span (a single pass) unless chunking applies.
-func (c Chunking) spans(plan transcode.Plan, opts transcode.Options) []transcode.Span {
+func (c Chunking) spans(plan transcode.Plan) []transcode.Span {
 	if c.QueueURL == "" || c.ChunkSeconds <= 0 || plan.Probe.DurationS <= float64(c.AboveSeconds) {
 		return []transcode.Span{plan.Whole()}
 	}
-	return plan.Spans(c.ChunkSeconds, opts.ChunkStep())
+	return plan.Spans(c.ChunkSeconds)
 }
 
 // Routing sends the jobs that a function cannot hold to the worker fleet's queue: originals

@@ -146,7 +146,7 @@ func (p *Processor) handleUpload(ctx context.Context, u events.Upload, body stri
 			return err
 		}
 		defer orig.Close()
-		if spans = p.Chunking.spans(orig.Plan, p.Transcoder.Options); len(spans) > 1 {
+		if spans = p.Chunking.spans(orig.Plan); len(spans) > 1 {
 			return nil // the chunks' jobs encode it
 		}
 		if tooLong = routable && p.Worker.tooLong(orig.Plan.Probe.DurationS); tooLong {
