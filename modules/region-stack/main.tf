@@ -467,7 +467,9 @@ locals {
 locals {
   # What a transcode job reads from its environment beyond the transcoder module's own
   # variables (buckets, storage class, topic, secret), wherever it runs.
-  transcode_environment = merge(var.transcoder.environment, local.cdn_environment, local.notification_environment, { for k, v in local.database_environment : k => v if k != "DB_SECRET_ARN" })
+  # The queue module's consumer timeout (at most Lambda's 900 s) of a worker's visibility.
+  worker_consumer_seconds = var.worker_fleet == null ? 0 : max(1, min(900, floor(var.worker_fleet.visibility_seconds / 6)))
+  transcode_environment   = merge(var.transcoder.environment, local.cdn_environment, local.notification_environment, { for k, v in local.database_environment : k => v if k != "DB_SECRET_ARN" })
 }
 
 module "worker_queue" {
@@ -477,8 +479,8 @@ module "worker_queue" {
   name = "${var.name}-worker-jobs"
   # The worker renews a job's visibility while it works; the queue's timeout only covers a
   # worker that died before its first renewal.
-  consumer_timeout_seconds   = max(1, min(900, floor(var.worker_fleet.visibility_seconds / 6)))
-  visibility_timeout_seconds = max(var.worker_fleet.visibility_seconds, 6 * max(1, min(900, floor(var.worker_fleet.visibility_seconds / 6))))
+  consumer_timeout_seconds   = local.worker_consumer_seconds
+  visibility_timeout_seconds = max(var.worker_fleet.visibility_seconds, 6 * local.worker_consumer_seconds)
   restrict_dlq_sources       = var.restrict_dlq_sources
   alarm_actions              = var.alarm_actions
   ok_actions                 = var.alarm_actions
