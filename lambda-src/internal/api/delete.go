@@ -5,12 +5,10 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
-	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/auth"
+	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/cdn"
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/events"
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/objects"
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/store"
@@ -65,15 +63,8 @@ func (s *Server) deleteMedia(w http.ResponseWriter, r *http.Request, claims auth
 	}
 	addLogAttrs(r.Context(), slog.Int("original_versions", originals), slog.Int("derivatives", derivatives))
 	if s.deps.CDN != nil && s.cfg.CDNDistributionID != "" {
-		_, err := s.deps.CDN.CreateInvalidation(r.Context(), &cloudfront.CreateInvalidationInput{
-			DistributionId: &s.cfg.CDNDistributionID,
-			InvalidationBatch: &cftypes.InvalidationBatch{
-				// One per deletion request: a retried DELETE invalidates again.
-				CallerReference: aws.String(m.ID + "-" + RequestID(r.Context())),
-				Paths:           &cftypes.Paths{Quantity: aws.Int32(1), Items: []string{"/" + m.ID + "/*"}},
-			},
-		})
-		if err != nil {
+		// One per deletion request: a retried DELETE invalidates again.
+		if err := cdn.InvalidateMedia(r.Context(), s.deps.CDN, s.cfg.CDNDistributionID, m.ID, RequestID(r.Context())); err != nil {
 			s.internalError(w, r, "invalidate the media's CDN files (DELETE again to finish)", err)
 			return
 		}

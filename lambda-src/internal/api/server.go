@@ -16,11 +16,11 @@ import (
 	"time"
 
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/uuid"
 
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/auth"
+	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/cdn"
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/events"
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/objects"
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/store"
@@ -56,11 +56,8 @@ type Bucket interface {
 	objects.Client // deleting media: every version of the original, every derivative
 }
 
-// Invalidator is the part of the CloudFront client that drops a deleted media's files from
-// the edge caches.
-type Invalidator interface {
-	CreateInvalidation(ctx context.Context, in *cloudfront.CreateInvalidationInput, optFns ...func(*cloudfront.Options)) (*cloudfront.CreateInvalidationOutput, error)
-}
+// Invalidator drops a deleted media's files from the edge caches.
+type Invalidator = cdn.Invalidator
 
 // Presigner is what the API needs of s3.PresignClient.
 type Presigner interface {

@@ -56,7 +56,7 @@ type ChunkClaim struct {
 func (s *Store) StartChunks(ctx context.Context, c Claim, spans []Span) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var chunks int
-		err := tx.QueryRow(ctx, `SELECT chunks FROM media WHERE id = $1 AND claim_token = $2 AND status = 'processing' AND `+live+` FOR UPDATE`,
+		err := tx.QueryRow(ctx, `SELECT chunks FROM media WHERE id = $1 AND claim_token = $2 AND `+inFlight+` AND `+live+` FOR UPDATE`,
 			c.Media.ID, c.Token).Scan(&chunks)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return s.lostOrDeleted(ctx, "start chunks", c.Media.ID)
@@ -111,15 +111,15 @@ func (s *Store) ClaimChunk(ctx context.Context, mediaID string, index int, lease
 	cc := ChunkClaim{MediaID: mediaID}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var (
-			status       Status
+			working      bool
 			chunks       int
 			deleted      bool
 			mediaLeaseMs float64
 		)
 		// The media row first, as CompleteChunk and Delete lock it: one order, no deadlock.
-		err := tx.QueryRow(ctx, `SELECT status, chunks, deleted_at IS NOT NULL,
+		err := tx.QueryRow(ctx, `SELECT `+inFlight+`, chunks, deleted_at IS NOT NULL,
 				greatest(coalesce(extract(epoch FROM lease_until - now()) * 1000, 0), 0)::float8
-			FROM media WHERE id = $1 FOR UPDATE`, mediaID).Scan(&status, &chunks, &deleted, &mediaLeaseMs)
+			FROM media WHERE id = $1 FOR UPDATE`, mediaID).Scan(&working, &chunks, &deleted, &mediaLeaseMs)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			return ErrDone
@@ -127,7 +127,7 @@ func (s *Store) ClaimChunk(ctx context.Context, mediaID string, index int, lease
 			return err
 		case deleted:
 			return ErrDeleted
-		case status != StatusProcessing || chunks == 0:
+		case !working || chunks == 0:
 			return ErrDone
 		}
 		var (
@@ -180,13 +180,11 @@ func (s *Store) ClaimChunk(ctx context.Context, mediaID string, index int, lease
 
 // grantAssembly claims the media (whose row tx has locked) for its assembly.
 func grantAssembly(ctx context.Context, tx pgx.Tx, mediaID string, lease time.Duration) (*Claim, error) {
-	c := Claim{Token: uuid.NewString(), Action: ActionTranscode}
-	m, err := scanMedia(tx.QueryRow(ctx, `UPDATE media SET claim_token = $2, lease_until = now() + $3 * interval '1 millisecond', updated_at = now()
-		WHERE id = $1 RETURNING `+columns+`, attempts`, mediaID, c.Token, lease.Milliseconds()), &c.Attempt)
-	if err != nil {
+	c := Claim{Action: ActionTranscode}
+	if err := grant(ctx, tx, &c, mediaID, lease, ""); err != nil {
 		return nil, err
 	}
-	c.Media = m
+	c.Rederive = c.Media.Rederiving
 	return &c, nil
 }
 
@@ -258,25 +256,20 @@ func (s *Store) ChunkParts(ctx context.Context, mediaID string) ([]json.RawMessa
 
 // FailChunked makes a chunked media failed for good (a chunk that cannot be encoded, or
 // one that gave up), with a reason for its owner, and returns a claim of the media for
-// sending the failed event.
+// sending the failed event. A media being made again stays ready, with what it has: the
+// claim is then a Rederive one, which sends no event.
 func (s *Store) FailChunked(ctx context.Context, mediaID, reason string) (Claim, error) {
 	c := Claim{Token: uuid.NewString(), Action: ActionNotify}
-	m, err := scanMedia(s.pool.QueryRow(ctx, `UPDATE media SET status = 'failed', error = $3, is_transcoded = false, chunks = 0,
+	m, err := scanMedia(s.pool.QueryRow(ctx, `UPDATE media SET status = CASE WHEN rederiving THEN status ELSE 'failed' END,
+		error = CASE WHEN rederiving THEN error ELSE $3 END, is_transcoded = rederiving, chunks = 0,
 		claim_token = $2, lease_until = now() + interval '1 minute', updated_at = now()
-		WHERE id = $1 AND status = 'processing' AND chunks > 0 AND `+live+` RETURNING `+columns+`, attempts`, mediaID, c.Token, reason), &c.Attempt)
+		WHERE id = $1 AND `+inFlight+` AND chunks > 0 AND `+live+` RETURNING `+columns+`, attempts`, mediaID, c.Token, reason), &c.Attempt)
 	if errors.Is(err, ErrNotFound) {
 		return Claim{}, s.lostOrDeleted(ctx, "fail chunked media", mediaID)
 	}
 	if err != nil {
 		return Claim{}, fmt.Errorf("fail chunked media: %w", err)
 	}
-	c.Media = m
+	c.Media, c.Rederive = m, m.Rederiving
 	return c, nil
-}
-
-// ReleaseAssembly gives an assembly claim back after a transient error; the media stays
-// processing with its chunks done, and the next delivery of a chunk job assembles.
-func (s *Store) ReleaseAssembly(ctx context.Context, c Claim) error {
-	return s.conditional(ctx, "release assembly", `UPDATE media SET claim_token = NULL, lease_until = NULL, updated_at = now()
-		WHERE id = $1 AND claim_token = $2 AND status = 'processing'`, c.Media.ID, c.Token)
 }

@@ -74,6 +74,9 @@ type Claim struct {
 	Action  Action
 	Attempt int // how many transcode claims the row has had, this one included
 	Media   Media
+	// Rederive: the claim makes a ready media's derivatives again (see ClaimRederive); it
+	// publishes no event.
+	Rederive bool
 }
 
 // Claim claims the media for lease. A row that the upload API did not create (an original
@@ -127,16 +130,11 @@ func (s *Store) Claim(ctx context.Context, req ClaimRequest, lease time.Duration
 		default:
 			c.Action = ActionTranscode
 		}
-		c.Token = uuid.NewString()
-		q := `UPDATE media SET claim_token = $2, lease_until = now() + $3 * interval '1 millisecond', updated_at = now()`
-		args := []any{req.ID, c.Token, lease.Milliseconds()}
-		if c.Action == ActionTranscode {
-			q += `, status = 'processing', attempts = attempts + 1, error = '', uploaded_at = coalesce(uploaded_at, now()),
-				size_bytes = CASE WHEN $4 > 0 THEN $4 ELSE size_bytes END`
-			args = append(args, req.SizeBytes)
+		if c.Action != ActionTranscode {
+			return grant(ctx, tx, &c, req.ID, lease, "")
 		}
-		c.Media, err = scanMedia(tx.QueryRow(ctx, q+` WHERE id = $1 RETURNING `+columns+`, attempts`, args...), &c.Attempt)
-		return err
+		return grant(ctx, tx, &c, req.ID, lease, `, status = 'processing', attempts = attempts + 1, error = '',
+			uploaded_at = coalesce(uploaded_at, now()), size_bytes = CASE WHEN $4 > 0 THEN $4 ELSE size_bytes END`, req.SizeBytes)
 	})
 	if err != nil {
 		if errors.Is(err, ErrBusy) || errors.Is(err, ErrDone) || errors.Is(err, ErrOwnerMismatch) || errors.Is(err, ErrDeleted) {
@@ -145,6 +143,17 @@ func (s *Store) Claim(ctx context.Context, req ClaimRequest, lease time.Duration
 		return Claim{}, fmt.Errorf("claim media: %w", err)
 	}
 	return c, nil
+}
+
+// grant gives the row with id, which tx has locked, a new claim for lease: c's token, media
+// and attempts. set adds assignments, whose parameters (args) are numbered from $4.
+func grant(ctx context.Context, tx pgx.Tx, c *Claim, id string, lease time.Duration, set string, args ...any) error {
+	c.Token = uuid.NewString()
+	var err error
+	c.Media, err = scanMedia(tx.QueryRow(ctx, `UPDATE media SET claim_token = $2, lease_until = now() + $3 * interval '1 millisecond',
+		updated_at = now()`+set+` WHERE id = $1 RETURNING `+columns+`, attempts`,
+		append([]any{id, c.Token, lease.Milliseconds()}, args...)...), &c.Attempt)
+	return err
 }
 
 // Extend renews the claim's lease while its holder works.
@@ -163,6 +172,8 @@ type Result struct {
 	DASHKey    string
 	PosterKey  string
 	Thumbnails *Thumbnails // nil when none were made
+	// DerivativeCount is how many objects were published, which the reconciler counts.
+	DerivativeCount int
 }
 
 // MarkReady records the derivatives and makes the media ready (a public one enters the
@@ -172,11 +183,13 @@ func (s *Store) MarkReady(ctx context.Context, c Claim, r Result) (Media, error)
 	if r.Renditions == nil {
 		r.Renditions = []Rendition{}
 	}
+	// Made again, the media keeps its place in the feed.
 	return s.transition(ctx, "mark ready", `UPDATE media SET status = 'ready', error = '', is_transcoded = true, chunks = 0,
-		duration_s = $3, width = $4, height = $5, renditions = $6, hls_key = $7, poster_key = $8, thumbnails = $9, dash_key = $10, updated_at = now(),
-		published_at = CASE WHEN visibility = 'public' THEN now() ELSE published_at END
-		WHERE id = $1 AND claim_token = $2 AND status = 'processing' AND `+live+` RETURNING `+columns,
-		c.Media.ID, c.Token, r.DurationS, r.Width, r.Height, r.Renditions, r.HLSKey, r.PosterKey, r.Thumbnails, r.DASHKey)
+		duration_s = $3, width = $4, height = $5, renditions = $6, hls_key = $7, poster_key = $8, thumbnails = $9, dash_key = $10,
+		derivative_count = $11, checked_at = now(), updated_at = now(),
+		published_at = CASE WHEN visibility = 'public' AND NOT rederiving THEN now() ELSE published_at END
+		WHERE id = $1 AND claim_token = $2 AND `+inFlight+` AND `+live+` RETURNING `+columns,
+		c.Media.ID, c.Token, r.DurationS, r.Width, r.Height, r.Renditions, r.HLSKey, r.PosterKey, r.Thumbnails, r.DASHKey, r.DerivativeCount)
 }
 
 // MarkFailed makes the media failed for good, with a reason for its owner.
@@ -186,26 +199,28 @@ func (s *Store) MarkFailed(ctx context.Context, c Claim, reason string) (Media, 
 		c.Media.ID, c.Token, reason)
 }
 
-// MarkNotified records that the terminal status's event was sent and ends the claim.
+// MarkNotified records that the terminal status's event was sent and ends the claim (a
+// re-derivation's too, which sends none).
 func (s *Store) MarkNotified(ctx context.Context, c Claim) error {
-	return s.conditional(ctx, "mark notified", `UPDATE media SET notified_at = now(), claim_token = NULL, lease_until = NULL
-		WHERE id = $1 AND claim_token = $2 AND status IN ('ready', 'failed')`, c.Media.ID, c.Token)
+	return s.conditional(ctx, "mark notified", `UPDATE media SET notified_at = coalesce(notified_at, now()), claim_token = NULL,
+		lease_until = NULL, rederiving = false WHERE id = $1 AND claim_token = $2 AND status IN ('ready', 'failed')`, c.Media.ID, c.Token)
 }
 
 // Release gives a transcode claim back after a transient error, so that the next delivery
-// claims it at once; reason is kept in the error column meanwhile.
+// claims it at once; reason is kept in the error column meanwhile (a media made again stays
+// ready, without one).
 func (s *Store) Release(ctx context.Context, c Claim, reason string) error {
-	return s.conditional(ctx, "release claim", `UPDATE media SET status = 'uploaded', error = $3, claim_token = NULL,
-		lease_until = NULL, updated_at = now() WHERE id = $1 AND claim_token = $2 AND status = 'processing'`,
-		c.Media.ID, c.Token, reason)
+	return s.conditional(ctx, "release claim", `UPDATE media SET status = CASE WHEN rederiving THEN status ELSE 'uploaded' END,
+		error = CASE WHEN rederiving THEN error ELSE $3 END, claim_token = NULL, lease_until = NULL, updated_at = now()
+		WHERE id = $1 AND claim_token = $2 AND `+inFlight, c.Media.ID, c.Token, reason)
 }
 
 // Forward gives a transcode claim back for another transcoder (the worker fleet) to take:
 // as Release, without counting the attempt against the media.
 func (s *Store) Forward(ctx context.Context, c Claim) error {
-	return s.conditional(ctx, "forward claim", `UPDATE media SET status = 'uploaded', attempts = greatest(attempts - 1, 0),
-		claim_token = NULL, lease_until = NULL, updated_at = now() WHERE id = $1 AND claim_token = $2 AND status = 'processing'`,
-		c.Media.ID, c.Token)
+	return s.conditional(ctx, "forward claim", `UPDATE media SET status = CASE WHEN rederiving THEN status ELSE 'uploaded' END,
+		attempts = greatest(attempts - 1, 0), claim_token = NULL, lease_until = NULL, updated_at = now()
+		WHERE id = $1 AND claim_token = $2 AND `+inFlight, c.Media.ID, c.Token)
 }
 
 // transition runs a conditional UPDATE of the row args[0] names and returns it; no row is

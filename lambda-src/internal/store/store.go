@@ -107,6 +107,11 @@ type Media struct {
 	Region       string `json:"region,omitempty"`
 	CDNBaseURL   string `json:"cdn_base_url,omitempty"`
 	CDNKeyPairID string `json:"cdn_key_pair_id,omitempty"`
+
+	// Rederiving: its derivatives are being made again (it stays ready meanwhile).
+	Rederiving bool `json:"-"`
+	// DerivativeCount is how many objects its transcode published; 0 when not recorded.
+	DerivativeCount int `json:"-"`
 }
 
 var (
@@ -258,7 +263,8 @@ func (s *Store) Ping(ctx context.Context) error {
 const columns = `id::text, owner, title, filename, content_type, original_key, size_bytes, status,
 	error, duration_s, width, height, renditions, hls_key, poster_key, is_transcoded,
 	uploaded_at, created_at, updated_at, visibility, description, uploader_email, published_at,
-	likes, comments, region, cdn_base_url, cdn_key_pair_id, thumbnails, dash_key, chunks`
+	likes, comments, region, cdn_base_url, cdn_key_pair_id, thumbnails, dash_key, chunks,
+	rederiving, derivative_count`
 
 // live selects the rows that are not tombstones of deleted media.
 const live = `deleted_at IS NULL`
@@ -270,7 +276,8 @@ func scanMedia(row pgx.Row, extra ...any) (Media, error) {
 		&m.SizeBytes, &m.Status, &m.Error, &m.DurationS, &m.Width, &m.Height, &m.Renditions,
 		&m.HLSKey, &m.PosterKey, &m.IsTranscoded, &m.UploadedAt, &m.CreatedAt, &m.UpdatedAt,
 		&m.Visibility, &m.Description, &m.UploaderEmail, &m.PublishedAt, &m.Likes, &m.Comments,
-		&m.Region, &m.CDNBaseURL, &m.CDNKeyPairID, &m.Thumbnails, &m.DASHKey, &m.Chunks}, extra...)
+		&m.Region, &m.CDNBaseURL, &m.CDNKeyPairID, &m.Thumbnails, &m.DASHKey, &m.Chunks,
+		&m.Rederiving, &m.DerivativeCount}, extra...)
 	err := row.Scan(dest...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Media{}, ErrNotFound
