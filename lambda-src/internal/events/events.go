@@ -16,16 +16,19 @@ import (
 	"github.com/google/uuid"
 )
 
-// Upload is an original that S3 reported as created.
+// Upload is an object that S3 reported as created (an original), or as lost.
 type Upload struct {
 	Bucket    string
 	Key       string
 	SizeBytes int64
+	// Lost: S3 reports the object lost from Reduced Redundancy storage
+	// (s3:ReducedRedundancyLostObject) rather than created.
+	Lost bool
 }
 
 // ParseS3Notification reads an SQS message body carrying an S3 event notification. The
 // s3:TestEvent that S3 sends when notifications are configured yields no uploads and no
-// error; so does an event of another kind than ObjectCreated. Anything that is not an S3
+// error; so does an event of another kind than ObjectCreated and ReducedRedundancyLostObject. Anything that is not an S3
 // notification is an error: such a message can never be processed.
 func ParseS3Notification(body string) ([]Upload, error) {
 	// Only the fields used: the Lambda library's S3Event parses eventTime strictly, and
@@ -57,7 +60,8 @@ func ParseS3Notification(body string) ([]Upload, error) {
 	}
 	var uploads []Upload
 	for _, r := range ev.Records {
-		if r.EventSource != "aws:s3" || !strings.HasPrefix(r.EventName, "ObjectCreated:") {
+		lost := r.EventName == "ReducedRedundancyLostObject"
+		if r.EventSource != "aws:s3" || (!lost && !strings.HasPrefix(r.EventName, "ObjectCreated:")) {
 			continue
 		}
 		// Keys arrive form-encoded: "+" for a space, %XX for the rest.
@@ -65,7 +69,7 @@ func ParseS3Notification(body string) ([]Upload, error) {
 		if err != nil {
 			return nil, fmt.Errorf("S3 notification: key %q: %w", r.S3.Object.Key, err)
 		}
-		uploads = append(uploads, Upload{Bucket: r.S3.Bucket.Name, Key: key, SizeBytes: r.S3.Object.Size})
+		uploads = append(uploads, Upload{Bucket: r.S3.Bucket.Name, Key: key, SizeBytes: r.S3.Object.Size, Lost: lost})
 	}
 	return uploads, nil
 }

@@ -7,11 +7,13 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	tmtypes "github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"golang.org/x/sync/errgroup"
 
@@ -22,12 +24,18 @@ import (
 // temp dir, streamed by the transfer manager, never held in memory whole.
 type Transcoder struct {
 	Transfer          *transfermanager.Client
-	S3                objects.Client // removes derivatives
+	S3                S3API // removes and lists derivatives
 	OriginalsBucket   string
 	DerivativesBucket string
 	StorageClass      string // of every derivative
 	Options           Options
 	TempDir           string // parent of each job's work dir; os.TempDir() when empty
+}
+
+// S3API is the part of the S3 client that removes and lists objects.
+type S3API interface {
+	objects.Client
+	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
 }
 
 // Job is one original to transcode.
@@ -195,12 +203,43 @@ func (t *Transcoder) AssembleChunks(ctx context.Context, job Job, parts []Part) 
 		return Result{}, transient(fmt.Errorf("remove the thumbnail tiles: %w", err))
 	}
 	res := result(prefix, out)
-	for _, f := range chunkFiles {
-		if !strings.HasPrefix(f, thumbnailTiles+"/") {
-			res.Keys = append(res.Keys, prefix+f)
+	// The tiles were laid out on the sprite sheets and removed.
+	res.Keys = slices.DeleteFunc(res.Keys, func(k string) bool { return strings.HasPrefix(k, prefix+thumbnailTiles+"/") })
+	return res, nil
+}
+
+// Derivatives is what a check of a media's derivatives found: the objects under its prefix,
+// and those of the named keys that are missing.
+type Derivatives struct {
+	Count   int
+	Missing []string
+}
+
+// CheckDerivatives lists what the derivatives bucket holds of a media and which of named
+// (the keys its record names: playlists, manifest, poster, renditions, thumbnails) are
+// missing; the thumbnail tiles of a chunked transcode in flight are not counted.
+func (t *Transcoder) CheckDerivatives(ctx context.Context, mediaID string, named []string) (Derivatives, error) {
+	prefix := mediaID + "/"
+	found := map[string]bool{}
+	pages := s3.NewListObjectsV2Paginator(t.S3, &s3.ListObjectsV2Input{Bucket: &t.DerivativesBucket, Prefix: &prefix})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return Derivatives{}, transient(fmt.Errorf("list the derivatives of %s: %w", mediaID, err))
+		}
+		for _, o := range page.Contents {
+			if key := aws.ToString(o.Key); !strings.HasPrefix(key, prefix+thumbnailTiles+"/") {
+				found[key] = true
+			}
 		}
 	}
-	return res, nil
+	d := Derivatives{Count: len(found)}
+	for _, k := range named {
+		if k != "" && !found[k] {
+			d.Missing = append(d.Missing, k)
+		}
+	}
+	return d, nil
 }
 
 // result describes what out published under prefix.

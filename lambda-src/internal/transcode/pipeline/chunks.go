@@ -17,18 +17,17 @@ import (
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/transcode"
 )
 
-// Chunking is when and how long videos are transcoded in chunks: each chunk a job on
-// QueueURL (the transcode queue itself, so that chunks run with the function's concurrency),
-// the job that completes the last one assembling them.
+// Chunking is when and how long videos are transcoded in chunks: each chunk a job on the
+// processor's JobQueueURL (the transcode queue itself, so that chunks run with the function's
+// concurrency), the job that completes the last one assembling them.
 type Chunking struct {
-	QueueURL     string // none: every video in one pass
-	ChunkSeconds int    // about; rounded up to whole segments (see transcode.Plan.Spans)
-	AboveSeconds int    // videos up to this long are one pass
+	ChunkSeconds int // about, rounded up to whole segments (see transcode.Plan.Spans); 0: every video in one pass
+	AboveSeconds int // videos up to this long are one pass
 }
 
 // spans are the chunks of a plan: one span (a single pass) unless chunking applies.
 func (c Chunking) spans(plan transcode.Plan) []transcode.Span {
-	if c.QueueURL == "" || c.ChunkSeconds <= 0 || plan.Probe.DurationS <= float64(c.AboveSeconds) {
+	if c.ChunkSeconds <= 0 || plan.Probe.DurationS <= float64(c.AboveSeconds) {
 		return []transcode.Span{plan.Whole()}
 	}
 	return plan.Spans(c.ChunkSeconds)
@@ -79,16 +78,46 @@ type ChunkJob struct {
 	Index     int    `json:"index"`
 }
 
-type chunkMessage struct {
-	ChunkJob *ChunkJob `json:"chunk_job"`
+// jobMessage is a message of the transcode queue other than S3's: a job the transcoder
+// sent itself, or the reconciler's schedule.
+type jobMessage struct {
+	ChunkJob    *ChunkJob    `json:"chunk_job,omitempty"`
+	RederiveJob *RederiveJob `json:"rederive_job,omitempty"`
+	Reconcile   *Reconcile   `json:"reconcile,omitempty"`
 }
 
-func parseChunkJob(body string) (ChunkJob, bool) {
-	var m chunkMessage
-	if json.Unmarshal([]byte(body), &m) != nil || m.ChunkJob == nil {
-		return ChunkJob{}, false
+func parseJob(body string) (jobMessage, bool) {
+	var m jobMessage
+	if json.Unmarshal([]byte(body), &m) != nil || (m.ChunkJob == nil && m.RederiveJob == nil && m.Reconcile == nil) {
+		return jobMessage{}, false
 	}
-	return *m.ChunkJob, true
+	return m, true
+}
+
+// sendJobs sends jobs to the transcode queue, in SQS's batches of 10; ids name them in errors.
+func (p *Processor) sendJobs(ctx context.Context, log *slog.Logger, what string, ids []string, jobs []jobMessage) error {
+	if p.Queue == nil || p.JobQueueURL == "" {
+		return fmt.Errorf("%s: no queue to send them to", what)
+	}
+	for first := 0; first < len(jobs); first += 10 {
+		var entries []sqstypes.SendMessageBatchRequestEntry
+		for i := first; i < min(first+10, len(jobs)); i++ {
+			body, err := json.Marshal(jobs[i])
+			if err != nil {
+				return err
+			}
+			entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(ids[i]), MessageBody: aws.String(string(body))})
+		}
+		out, err := p.Queue.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: &p.JobQueueURL, Entries: entries})
+		if err == nil && len(out.Failed) > 0 {
+			err = fmt.Errorf("%d refused, first: %s", len(out.Failed), aws.ToString(out.Failed[0].Message))
+		}
+		if err != nil {
+			log.Error("send "+what, "error", err)
+			return retryAfter(fmt.Errorf("send %s: %w", what, err), backoff(p.RetryBackoff, 1))
+		}
+	}
+	return nil
 }
 
 // startChunks records the chunks of the media claim holds (which ends the claim) and sends
@@ -136,28 +165,13 @@ func (p *Processor) dispatch(ctx context.Context, log *slog.Logger, claim store.
 }
 
 func (p *Processor) sendChunkJobs(ctx context.Context, log *slog.Logger, owner string, job transcode.Job, spans []store.Span) error {
-	if p.Queue == nil || p.Chunking.QueueURL == "" {
-		return errors.New("chunk jobs: no queue to send them to")
+	ids := make([]string, len(spans))
+	jobs := make([]jobMessage, len(spans))
+	for i, s := range spans {
+		ids[i] = strconv.Itoa(s.Index)
+		jobs[i] = jobMessage{ChunkJob: &ChunkJob{MediaID: job.MediaID, Owner: owner, Key: job.Key, SizeBytes: job.SizeBytes, Index: s.Index}}
 	}
-	for first := 0; first < len(spans); first += 10 { // SQS's batch limit
-		var entries []sqstypes.SendMessageBatchRequestEntry
-		for _, s := range spans[first:min(first+10, len(spans))] {
-			body, err := json.Marshal(chunkMessage{ChunkJob: &ChunkJob{MediaID: job.MediaID, Owner: owner, Key: job.Key, SizeBytes: job.SizeBytes, Index: s.Index}})
-			if err != nil {
-				return err
-			}
-			entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(s.Index)), MessageBody: aws.String(string(body))})
-		}
-		out, err := p.Queue.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: &p.Chunking.QueueURL, Entries: entries})
-		if err == nil && len(out.Failed) > 0 {
-			err = fmt.Errorf("%d refused, first: %s", len(out.Failed), aws.ToString(out.Failed[0].Message))
-		}
-		if err != nil {
-			log.Error("send chunk jobs", "error", err)
-			return retryAfter(fmt.Errorf("send chunk jobs: %w", err), backoff(p.RetryBackoff, 1))
-		}
-	}
-	return nil
+	return p.sendJobs(ctx, log, "chunk jobs", ids, jobs)
 }
 
 // handleChunk encodes one chunk; the job that completes the last one assembles the media.
@@ -184,6 +198,9 @@ func (p *Processor) handleChunk(ctx context.Context, cj ChunkJob) error {
 		}
 		if err != nil {
 			return err
+		}
+		if claim.Rederive {
+			log.Error("the lost derivatives could not be made again; the media stays ready with what it has", "reason", reason)
 		}
 		return p.notify(cctx, log, claim, claim.Media)
 	}

@@ -27,7 +27,7 @@ import (
 func TestChunkedTranscodeAssemblesOnce(t *testing.T) {
 	st := newStack(t)
 	ctx := context.Background()
-	st.proc.Chunking = Chunking{QueueURL: st.uploadQueue, ChunkSeconds: 4, AboveSeconds: 5}
+	st.proc.JobQueueURL, st.proc.Chunking = st.uploadQueue, Chunking{ChunkSeconds: 4, AboveSeconds: 5}
 	st.proc.Transcoder.Options.SegmentSeconds, st.proc.Transcoder.Options.ThumbnailSeconds = 2, 2
 	id, upload := st.upload(t, "alice", "tenseconds.mp4")
 

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
+	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -51,9 +52,15 @@ type Config struct {
 	Preset          string           // X264_PRESET, default veryfast
 	ThumbnailS      int              // THUMBNAIL_INTERVAL_SECONDS (5): seconds between scrubbing thumbnails
 	MaxAttempts     int              // MAX_ATTEMPTS (5): transcode claims before the media fails for good
-	// CHUNK_QUEUE_ARN (the transcode queue; none: every video in one pass), CHUNK_SECONDS (20)
-	// and CHUNK_ABOVE_SECONDS (60): videos longer than that in chunks of about that long.
+	// JOB_QUEUE_ARN: the transcode queue, where the function sends jobs of its own (chunks,
+	// re-derivations); none: it sends none.
+	JobQueueURL string
+	// CHUNK_SECONDS (none: every video in one pass) and CHUNK_ABOVE_SECONDS (60): videos
+	// longer than that in chunks of about that long; needs JOB_QUEUE_ARN.
 	Chunking Chunking
+	// HOME_REGION: the catalogue's home; its reconciler also checks the media recorded before
+	// rows named their region. CDN_DISTRIBUTION_ID: where media made again are invalidated.
+	HomeRegion, DistributionID string
 	// WORKER_QUEUE_ARN (none: every job stays), WORKER_ABOVE_BYTES and
 	// WORKER_ONE_PASS_ABOVE_SECONDS: the jobs this function cannot hold go to the worker fleet.
 	Worker Routing
@@ -100,6 +107,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		DBSSLMode:         getenv("DB_SSLMODE"),
 		CDNBaseURL:        required("CDN_BASE_URL"),
 		QueueURL:          getenv("QUEUE_URL"),
+		HomeRegion:        getenv("HOME_REGION"),
+		DistributionID:    getenv("CDN_DISTRIBUTION_ID"),
 		EmailFrom:         getenv("NOTIFY_EMAIL_FROM"),
 		MediaLink:         getenv("MEDIA_LINK_TEMPLATE"),
 		WatermarkPath:     getenv("WATERMARK_PATH"),
@@ -112,14 +121,20 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			MaxBytes:     number("MAX_ORIGINAL_BYTES", 5<<30),
 		},
 	}
-	if arn := getenv("CHUNK_QUEUE_ARN"); arn != "" {
+	if arn := getenv("JOB_QUEUE_ARN"); arn != "" {
 		u, err := QueueURL(arn)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("CHUNK_QUEUE_ARN: %w", err))
+			errs = append(errs, fmt.Errorf("JOB_QUEUE_ARN: %w", err))
 		}
-		c.Chunking = Chunking{QueueURL: u, ChunkSeconds: int(number("CHUNK_SECONDS", 20)), AboveSeconds: int(number("CHUNK_ABOVE_SECONDS", 60))}
+		c.JobQueueURL = u
+	}
+	if getenv("CHUNK_SECONDS") != "" {
+		c.Chunking = Chunking{ChunkSeconds: int(number("CHUNK_SECONDS", 20)), AboveSeconds: int(number("CHUNK_ABOVE_SECONDS", 60))}
 		if c.Chunking.ChunkSeconds < 4 {
 			errs = append(errs, fmt.Errorf("CHUNK_SECONDS=%d: want at least one segment, 4 seconds", c.Chunking.ChunkSeconds))
+		}
+		if c.JobQueueURL == "" {
+			errs = append(errs, errors.New("CHUNK_SECONDS needs JOB_QUEUE_ARN, the queue of the chunks' jobs"))
 		}
 	}
 	if arn := getenv("WORKER_QUEUE_ARN"); arn != "" {
@@ -203,6 +218,10 @@ func New(ctx context.Context, c Config, awsCfg aws.Config, log *slog.Logger) (*P
 		return nil, err
 	}
 	s3c := S3Client(awsCfg)
+	var cdn *Invalidation
+	if c.DistributionID != "" {
+		cdn = &Invalidation{Client: cloudfront.NewFromConfig(awsCfg), DistributionID: c.DistributionID}
+	}
 	return &Processor{
 		Store: st,
 		Transcoder: &transcode.Transcoder{
@@ -222,8 +241,12 @@ func New(ctx context.Context, c Config, awsCfg aws.Config, log *slog.Logger) (*P
 		TopicARN:        c.TopicARN,
 		CDNBaseURL:      c.CDNBaseURL,
 		OriginalsBucket: c.OriginalsBucket,
+		JobQueueURL:     c.JobQueueURL,
 		Chunking:        c.Chunking,
 		Worker:          c.Worker,
+		Region:          c.Region,
+		HomeRegion:      c.HomeRegion,
+		CDN:             cdn,
 		Queue:           sqs.NewFromConfig(awsCfg),
 		MaxAttempts:     c.MaxAttempts,
 		Log:             log,

@@ -311,6 +311,9 @@ func TestParseS3Notification(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "us-east-1:ab cd", owner)
 	assert.Equal(t, id, mediaID)
+	lost, err := events.ParseS3Notification(strings.Replace(strings.ReplaceAll(testNotification, "BUCKET", "d"), "ObjectCreated:Put", "ReducedRedundancyLostObject", 1))
+	require.NoError(t, err)
+	assert.Equal(t, []events.Upload{{Bucket: "d", Key: "KEY", SizeBytes: 10, Lost: true}}, lost, "a lost object is reported as such")
 	for _, bad := range []string{"uploads/alice/not-a-uuid/original", "uploads//" + id + "/original", "uploads/a/b/" + id + "/original", "x/alice/" + id + "/original"} {
 		_, _, err := events.ParseOriginalKey(bad)
 		assert.Error(t, err, bad)

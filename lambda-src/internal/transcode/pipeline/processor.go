@@ -24,9 +24,13 @@ type Processor struct {
 	TopicARN        string
 	CDNBaseURL      string
 	OriginalsBucket string
+	JobQueueURL     string        // the transcode queue, for jobs of its own (chunks, re-derivations)
 	Chunking        Chunking      // long videos in chunks; the zero value transcodes every video in one pass
 	Worker          Routing       // jobs for the worker fleet; the zero value keeps every job
-	Queue           Enqueuer      // sends chunk jobs; required with Chunking
+	Queue           Enqueuer      // sends jobs; required with Chunking and for reconciling
+	Region          string        // whose media the reconciler checks
+	HomeRegion      string        // the catalogue's; "" or Region: this is the home region
+	CDN             *Invalidation // where media made again are invalidated; nil: nowhere
 	MaxAttempts     int           // transcode claims (of a media, of a chunk) before giving up; 0: no limit
 	Lease           time.Duration // of a claim, renewed while working; DefaultLease when 0
 	DeadlineMargin  time.Duration // stop this long before ctx's deadline; DefaultDeadlineMargin when 0
@@ -42,8 +46,17 @@ var ErrRetry = errors.New("retry later")
 // deleted: processed, a duplicate of processed work, or unprocessable for good (a poison
 // message is logged and dropped, never looped). An error wrapping ErrRetry means redeliver.
 func (p *Processor) Handle(ctx context.Context, body string) error {
-	if job, ok := parseChunkJob(body); ok {
-		if err := p.handleChunk(ctx, job); err != nil {
+	if job, ok := parseJob(body); ok {
+		var err error
+		switch {
+		case job.ChunkJob != nil:
+			err = p.handleChunk(ctx, *job.ChunkJob)
+		case job.RederiveJob != nil:
+			err = p.rederive(ctx, *job.RederiveJob, body)
+		default:
+			err = p.reconcile(ctx, *job.Reconcile)
+		}
+		if err != nil {
 			return fmt.Errorf("%w: %w", ErrRetry, err)
 		}
 		return nil
@@ -59,7 +72,12 @@ func (p *Processor) Handle(ctx context.Context, body string) error {
 		alone = body
 	}
 	for _, u := range uploads {
-		if err := p.handleUpload(ctx, u, alone); err != nil {
+		if u.Lost {
+			err = p.handleLost(ctx, u)
+		} else {
+			err = p.handleUpload(ctx, u, alone)
+		}
+		if err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -94,7 +112,6 @@ func (p *Processor) log() *slog.Logger {
 // handleUpload transcodes one upload. body is the message when it holds this upload alone,
 // which may then be sent on to the worker fleet; "" otherwise.
 func (p *Processor) handleUpload(ctx context.Context, u events.Upload, body string) error {
-	routable := body != "" && p.Worker.QueueURL != ""
 	log := p.log().With("bucket", u.Bucket, "key", u.Key)
 	if u.Bucket != p.OriginalsBucket {
 		log.Warn("ignoring an object of another bucket")
@@ -107,17 +124,30 @@ func (p *Processor) handleUpload(ctx context.Context, u events.Upload, body stri
 	}
 	log = log.With("media_id", id, "owner", owner)
 	job := transcode.Job{MediaID: id, Key: u.Key, SizeBytes: u.SizeBytes}
-	if routable && p.Worker.tooLarge(u.SizeBytes) {
-		log.Info("routing to the worker fleet: the original outgrows this function's storage", "size_bytes", u.SizeBytes, "above_bytes", p.Worker.AboveBytes)
+	return p.transcode(ctx, log, job, body, func(lease time.Duration) (store.Claim, error) {
+		return p.Store.Claim(ctx, store.ClaimRequest{ID: id, Owner: owner, OriginalKey: u.Key, SizeBytes: u.SizeBytes}, lease)
+	})
+}
+
+// transcode makes a media's derivatives under the claim that claim grants (of an upload,
+// or of a re-derivation): in one pass, in chunks, or on the worker fleet. body is the
+// message when it holds this job alone, which may then be sent on to the worker fleet.
+func (p *Processor) transcode(ctx context.Context, log *slog.Logger, job transcode.Job, body string, claim func(lease time.Duration) (store.Claim, error)) error {
+	routable := body != "" && p.Worker.QueueURL != ""
+	if routable && p.Worker.tooLarge(job.SizeBytes) {
+		log.Info("routing to the worker fleet: the original outgrows this function's storage", "size_bytes", job.SizeBytes, "above_bytes", p.Worker.AboveBytes)
 		return p.route(ctx, log, body)
 	}
 	lease := p.lease(ctx)
-	claim, err := p.Store.Claim(ctx, store.ClaimRequest{ID: id, Owner: owner, OriginalKey: u.Key, SizeBytes: u.SizeBytes}, lease)
+	c, err := claim(lease)
 	if err != nil {
 		return p.claimRefused(ctx, log, err, job)
 	}
-	log = log.With("attempt", claim.Attempt)
+	return p.transcodeClaimed(ctx, log.With("attempt", c.Attempt), c, job, body, lease)
+}
 
+func (p *Processor) transcodeClaimed(ctx context.Context, log *slog.Logger, claim store.Claim, job transcode.Job, body string, lease time.Duration) error {
+	routable := body != "" && p.Worker.QueueURL != ""
 	switch claim.Action {
 	case store.ActionNotify:
 		log.Info("sending the owed media event", "status", claim.Media.Status)
@@ -134,13 +164,13 @@ func (p *Processor) handleUpload(ctx context.Context, u events.Upload, body stri
 	}
 
 	started := time.Now()
-	log.Info("transcoding", "size_bytes", u.SizeBytes)
+	log.Info("transcoding", "size_bytes", job.SizeBytes, "rederive", claim.Rederive)
 	var (
 		res     transcode.Result
 		spans   []transcode.Span
 		tooLong bool
 	)
-	err = p.underLease(ctx, lease, p.renewMedia(claim), func(ctx context.Context) error {
+	err := p.underLease(ctx, lease, p.renewMedia(claim), func(ctx context.Context) error {
 		orig, err := p.Transcoder.Download(ctx, job)
 		if err != nil {
 			return err
@@ -197,6 +227,9 @@ func (p *Processor) claimRefused(ctx context.Context, log *slog.Logger, err erro
 	case errors.Is(err, store.ErrOwnerMismatch):
 		log.Error("dropping an upload whose key contradicts its record", "error", err)
 		return nil
+	case errors.Is(err, store.ErrNotReady), errors.Is(err, store.ErrNotFound):
+		log.Info("nothing to make again", "reason", err)
+		return nil
 	}
 	log.Error("claim failed", "error", err)
 	return err
@@ -231,7 +264,8 @@ func (p *Processor) publish(ctx context.Context, log *slog.Logger, claim store.C
 	for _, w := range res.Warnings {
 		log.Warn("published without a part", "warning", w)
 	}
-	r := store.Result{DurationS: res.DurationS, Width: res.Width, Height: res.Height, HLSKey: res.HLSKey, DASHKey: res.DASHKey, PosterKey: res.PosterKey}
+	r := store.Result{DurationS: res.DurationS, Width: res.Width, Height: res.Height, HLSKey: res.HLSKey, DASHKey: res.DASHKey,
+		PosterKey: res.PosterKey, DerivativeCount: len(res.Keys)}
 	if th := res.Thumbnails; th.TrackKey != "" {
 		r.Thumbnails = &store.Thumbnails{TrackKey: th.TrackKey, SpriteKeys: th.SpriteKeys, IntervalS: th.IntervalS, TileWidth: th.Width, TileHeight: th.Height}
 	}
@@ -249,7 +283,7 @@ func (p *Processor) publish(ctx context.Context, log *slog.Logger, claim store.C
 		log.Error("mark ready", "error", err)
 		return err
 	}
-	log.Info("media ready", "renditions", len(r.Renditions), "duration_s", r.DurationS, "elapsed_s", time.Since(started).Seconds())
+	log.Info("media ready", "renditions", len(r.Renditions), "duration_s", r.DurationS, "elapsed_s", time.Since(started).Seconds(), "rederive", claim.Rederive)
 	return p.notify(cctx, log, claim, media)
 }
 
@@ -314,10 +348,15 @@ func (p *Processor) renewMedia(c store.Claim) func(context.Context, time.Duratio
 	return func(ctx context.Context, lease time.Duration) error { return p.Store.Extend(ctx, c, lease) }
 }
 
-// fail marks the media failed and sends the failed event.
+// fail marks the media failed and sends the failed event. A media made again stays ready
+// with what it has.
 func (p *Processor) fail(ctx context.Context, log *slog.Logger, claim store.Claim, reason string) error {
 	cctx, cancel := cleanupContext(ctx)
 	defer cancel()
+	if claim.Rederive {
+		log.Error("the lost derivatives could not be made again; the media stays ready with what it has", "reason", reason)
+		return p.Store.EndRederive(cctx, claim)
+	}
 	media, err := p.Store.MarkFailed(cctx, claim, reason)
 	if errors.Is(err, store.ErrDeleted) {
 		log.Info("media was deleted meanwhile; no failed event")
@@ -336,6 +375,10 @@ func (p *Processor) fail(ctx context.Context, log *slog.Logger, claim store.Clai
 // repeats an email (rare) rather than losing one for good; an email SES refuses for good
 // (the address rejected) is logged and does not hold the event back.
 func (p *Processor) notify(ctx context.Context, log *slog.Logger, claim store.Claim, m store.Media) error {
+	if claim.Rederive { // its ready event went out once; the CDN forgets what it served meanwhile
+		p.invalidate(ctx, log, m.ID)
+		return p.Store.MarkNotified(ctx, claim)
+	}
 	retry := func(what string, err error) error {
 		log.Error(what, "error", err)
 		if xerr := p.Store.Extend(ctx, claim, 0); xerr != nil {
