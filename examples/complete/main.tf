@@ -15,6 +15,7 @@ module "region" {
     timeout             = var.transcoder_timeout
     maximum_concurrency = 5
     chunking            = var.chunking
+    reconcile           = var.reconcile
   }
   worker_fleet         = var.worker_fleet
   identity             = { allow_password_auth = true }

@@ -46,6 +46,16 @@ variable "chunking" {
   default = {}
 }
 
+variable "reconcile" {
+  description = "How often (a rate or cron expression) and over how many ready media per run the transcoder looks for lost derivatives and makes them again; enabled = false leaves that to S3's lost-object notifications."
+  type = object({
+    enabled  = optional(bool, true)
+    schedule = optional(string, "rate(1 hour)")
+    limit    = optional(number, 100)
+  })
+  default = {}
+}
+
 variable "multipart_threshold_bytes" {
   description = "Uploads larger than this many bytes go to S3 in parts (presigned UploadPart URLs and a completion call); 5 MiB at least (S3's smallest part)."
   type        = number

@@ -39,6 +39,18 @@ resource "aws_s3_bucket_notification" "originals" {
   }
 }
 
+# Derivatives can be made again from the originals: a lost one is reported to their maker.
+resource "aws_s3_bucket_notification" "derivatives" {
+  count = var.lost_derivatives_notification != null ? 1 : 0
+
+  bucket = module.derivatives.id
+  queue {
+    id        = "lost-derivatives"
+    queue_arn = var.lost_derivatives_notification.queue_arn
+    events    = ["s3:ReducedRedundancyLostObject"]
+  }
+}
+
 ################################################################################
 # Replication of the originals into another region (optional)
 ################################################################################

@@ -82,6 +82,19 @@ variable "transcode_notification" {
   }
 }
 
+variable "lost_derivatives_notification" {
+  description = "Send S3's reports of derivatives lost from Reduced Redundancy storage (s3:ReducedRedundancyLostObject) to this SQS queue, whose consumer makes them again. The queue's policy must let the derivatives bucket send. Null sends nothing."
+  type = object({
+    queue_arn = string
+  })
+  default = null
+
+  validation {
+    condition     = var.lost_derivatives_notification == null ? true : can(regex("^arn:aws[a-z-]*:sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,80}$", var.lost_derivatives_notification.queue_arn))
+    error_message = "lost_derivatives_notification.queue_arn must be an SQS queue ARN (arn:aws:sqs:<region>:<account>:<name>)."
+  }
+}
+
 variable "originals_lifecycle" {
   description = "Lifecycle of the originals bucket: days until noncurrent versions expire and until incomplete multipart uploads are aborted; 0 turns that rule off, null turns lifecycle management off."
   type = object({

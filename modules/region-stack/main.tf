@@ -12,9 +12,10 @@ locals {
   region    = data.aws_region.current.name
   # Built from the name rather than read from the module, so the queue's policy and the
   # bucket's notification do not wait on each other.
-  originals_bucket_arn = "arn:${local.partition}:s3:::${var.name}-originals"
-  upload_prefix        = "uploads/"
-  db_name              = "media"
+  originals_bucket_arn   = "arn:${local.partition}:s3:::${var.name}-originals"
+  derivatives_bucket_arn = "arn:${local.partition}:s3:::${var.name}-derivatives"
+  upload_prefix          = "uploads/"
+  db_name                = "media"
 
   # The catalogue: the home region's primary takes every write; a region with a home has a
   # read replica of it, where the API reads what may lag.
@@ -200,10 +201,12 @@ module "media_buckets" {
   derivatives_storage_class = var.derivatives_storage_class
   originals_upload_prefix   = local.upload_prefix
   transcode_notification    = { queue_arn = module.transcode_queue.queue_arn }
-  cdn_distribution_arns     = var.cdn == null ? [] : var.cdn.distribution_arns
-  cors_allowed_origins      = var.cors_allowed_origins
-  originals_replication     = var.originals_replication
-  force_destroy             = var.force_destroy
+  # Lost derivatives are made again by the transcoder (see transcoder.reconcile).
+  lost_derivatives_notification = { queue_arn = module.transcode_queue.queue_arn }
+  cdn_distribution_arns         = var.cdn == null ? [] : var.cdn.distribution_arns
+  cors_allowed_origins          = var.cors_allowed_origins
+  originals_replication         = var.originals_replication
+  force_destroy                 = var.force_destroy
 
   tags = var.tags
 }
@@ -213,7 +216,7 @@ module "transcode_queue" {
 
   name                       = "${var.name}-transcode"
   consumer_timeout_seconds   = var.transcoder.timeout
-  allowed_source_bucket_arns = [local.originals_bucket_arn]
+  allowed_source_bucket_arns = [local.originals_bucket_arn, local.derivatives_bucket_arn]
   restrict_dlq_sources       = var.restrict_dlq_sources
   alarm_actions              = var.alarm_actions
   ok_actions                 = var.alarm_actions
@@ -317,6 +320,11 @@ module "transcoder" {
   db_secret_arn             = local.db_secret_arn
   environment               = local.transcode_environment
   email_sender              = local.email_from == null ? null : { from_address = local.email_from, identity_arns = local.email_identity_arns }
+  reconcile = var.transcoder.reconcile.enabled ? {
+    schedule = var.transcoder.reconcile.schedule
+    limit    = var.transcoder.reconcile.limit
+  } : null
+  cdn_distribution_arns = var.cdn == null ? [] : var.cdn.distribution_arns
   worker_routing = var.worker_fleet == null ? null : {
     queue_arn              = module.worker_queue[0].queue_arn
     above_bytes            = var.worker_fleet.route_above_bytes
@@ -469,7 +477,10 @@ locals {
   # variables (buckets, storage class, topic, secret), wherever it runs.
   # The queue module's consumer timeout (at most Lambda's 900 s) of a worker's visibility.
   worker_consumer_seconds = var.worker_fleet == null ? 0 : max(1, min(900, floor(var.worker_fleet.visibility_seconds / 6)))
-  transcode_environment   = merge(var.transcoder.environment, local.cdn_environment, local.notification_environment, { for k, v in local.database_environment : k => v if k != "DB_SECRET_ARN" })
+  transcode_environment = merge(var.transcoder.environment, local.cdn_environment, local.notification_environment,
+    { for k, v in local.database_environment : k => v if k != "DB_SECRET_ARN" },
+    # Its reconciler checks the media of its region (and, at home, those recorded before regions).
+  { HOME_REGION = local.catalogue_environment.HOME_REGION })
 }
 
 module "worker_queue" {

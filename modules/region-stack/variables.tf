@@ -91,7 +91,7 @@ variable "upload_api" {
 }
 
 variable "transcoder" {
-  description = "The transcode function: the zip built from lambda-src/transcoder, its architecture, memory (MB), timeout (s, also sizing the queue's visibility timeout), /tmp size (MB), the ffmpeg layer, how many invocations the queue may drive at once, reserved concurrency (-1: none), extra environment, and chunking: videos longer than above_seconds transcoded in parallel chunks of about chunk_seconds (enabled = false: every video in one pass)."
+  description = "The transcode function: the zip built from lambda-src/transcoder, its architecture, memory (MB), timeout (s, also sizing the queue's visibility timeout), /tmp size (MB), the ffmpeg layer, how many invocations the queue may drive at once, reserved concurrency (-1: none), extra environment; chunking: videos longer than above_seconds transcoded in parallel chunks of about chunk_seconds (enabled = false: every video in one pass); and reconcile: on schedule (a rate or cron expression), up to limit ready media are checked for lost derivatives, which are made again as on the derivatives bucket's lost-object notification (enabled = false: only the notification makes them again)."
   type = object({
     zip_path                       = string
     architecture                   = optional(string, "x86_64")
@@ -106,6 +106,11 @@ variable "transcoder" {
       enabled       = optional(bool, true)
       chunk_seconds = optional(number, 20)
       above_seconds = optional(number, 60)
+    }), {})
+    reconcile = optional(object({
+      enabled  = optional(bool, true)
+      schedule = optional(string, "rate(1 hour)")
+      limit    = optional(number, 100)
     }), {})
   })
 

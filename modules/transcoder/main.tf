@@ -10,6 +10,8 @@ locals {
   partition      = data.aws_partition.current.partition
   log_group_name = "/aws/lambda/${var.name}"
   log_group_arn  = "arn:${local.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:${local.log_group_name}"
+  # Chunk jobs and re-derivation jobs go to the function's own queue.
+  sends_jobs = var.chunking != null || var.reconcile != null
   layers = var.ffmpeg_layer == null ? [] : [
     var.ffmpeg_layer.arn != null ? var.ffmpeg_layer.arn : aws_lambda_layer_version.ffmpeg[0].arn
   ]
@@ -19,8 +21,8 @@ locals {
     DERIVATIVES_STORAGE_CLASS = var.derivatives_storage_class
     TOPIC_ARN                 = var.topic_arn
     }, var.db_secret_arn == null ? {} : { DB_SECRET_ARN = var.db_secret_arn },
+    local.sends_jobs ? { JOB_QUEUE_ARN = var.queue.arn } : {},
     var.chunking == null ? {} : {
-      CHUNK_QUEUE_ARN     = var.queue.arn
       CHUNK_SECONDS       = tostring(var.chunking.chunk_seconds)
       CHUNK_ABOVE_SECONDS = tostring(var.chunking.above_seconds)
     },
@@ -124,6 +126,16 @@ data "aws_iam_policy_document" "job" {
     }
   }
 
+  # A media made again is invalidated, so that the errors its lost files got are not served.
+  dynamic "statement" {
+    for_each = length(var.cdn_distribution_arns) == 0 ? [] : [1]
+    content {
+      sid       = "InvalidateMediaMadeAgain"
+      actions   = ["cloudfront:CreateInvalidation"]
+      resources = var.cdn_distribution_arns
+    }
+  }
+
   dynamic "statement" {
     for_each = var.email_sender == null ? [] : [var.email_sender]
     content {
@@ -151,9 +163,9 @@ data "aws_iam_policy_document" "this" {
   }
 
   dynamic "statement" {
-    for_each = var.chunking == null ? [] : [1]
+    for_each = local.sends_jobs ? [1] : []
     content {
-      sid       = "SendChunkJobs"
+      sid       = "SendJobs"
       actions   = ["sqs:SendMessage"]
       resources = [var.queue.arn]
     }
@@ -275,4 +287,79 @@ resource "aws_lambda_event_source_mapping" "this" {
   }
 
   tags = var.tags
+}
+
+################################################################################
+# Reconciler of lost derivatives
+################################################################################
+
+data "aws_iam_policy_document" "scheduler_assume" {
+  count = var.reconcile == null ? 0 : 1
+
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["scheduler.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "reconcile_schedule" {
+  count = var.reconcile == null ? 0 : 1
+
+  name               = "${var.name}-reconcile"
+  assume_role_policy = data.aws_iam_policy_document.scheduler_assume[0].json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "reconcile_schedule" {
+  count = var.reconcile == null ? 0 : 1
+
+  statement {
+    sid       = "SendReconcileMessages"
+    actions   = ["sqs:SendMessage"]
+    resources = [var.queue.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "reconcile_schedule" {
+  count = var.reconcile == null ? 0 : 1
+
+  name   = "send-reconcile"
+  role   = aws_iam_role.reconcile_schedule[0].id
+  policy = data.aws_iam_policy_document.reconcile_schedule[0].json
+}
+
+# The message goes through the queue rather than invoking the function: a run that fails is
+# retried and ends in the dead-letter queue like every other job.
+resource "aws_scheduler_schedule" "reconcile" {
+  count = var.reconcile == null ? 0 : 1
+
+  name                = "${var.name}-reconcile"
+  description         = "Finds ready media with missing derivatives and makes them again."
+  schedule_expression = var.reconcile.schedule
+
+  flexible_time_window {
+    mode = "OFF"
+  }
+
+  target {
+    arn      = var.queue.arn
+    role_arn = aws_iam_role.reconcile_schedule[0].arn
+    input    = jsonencode({ reconcile = { limit = var.reconcile.limit } })
+
+    # A run missed for an hour is superseded by the next.
+    retry_policy {
+      maximum_event_age_in_seconds = 3600
+      maximum_retry_attempts       = 5
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.reconcile_schedule]
 }

@@ -47,3 +47,8 @@ output "job_policy_json" {
   description = "The permissions of a transcode job (originals, derivatives, media events, database secret, keys, email), for another runner of the same jobs: the worker fleet's instance role."
   value       = data.aws_iam_policy_document.job.json
 }
+
+output "reconcile_schedule_arn" {
+  description = "ARN of the reconciler's schedule (null without one)."
+  value       = one(aws_scheduler_schedule.reconcile[*].arn)
+}

@@ -102,6 +102,37 @@ variable "worker_routing" {
   }
 }
 
+variable "reconcile" {
+  description = "The reconciler of lost derivatives: an EventBridge Scheduler schedule (schedule, a rate() or cron() expression) sends the function's queue a message on which it checks up to limit ready media, least recently checked first, and makes again those missing derivatives (as it does on the derivatives bucket's s3:ReducedRedundancyLostObject notification). Null: no schedule."
+  type = object({
+    schedule = optional(string, "rate(1 hour)")
+    limit    = optional(number, 100)
+  })
+  default = {}
+
+  validation {
+    condition     = var.reconcile == null ? true : can(regex("^(rate\\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\\)|cron\\(.+\\))$", var.reconcile.schedule))
+    error_message = "reconcile.schedule must be an EventBridge Scheduler rate or cron expression, for example \"rate(1 hour)\" or \"cron(0 3 * * ? *)\"."
+  }
+
+  validation {
+    # One message checks them with one listing each, eight at a time, within one invocation.
+    condition     = var.reconcile == null ? true : (var.reconcile.limit >= 1 && var.reconcile.limit <= 1000 && floor(var.reconcile.limit) == var.reconcile.limit)
+    error_message = "reconcile.limit must be a whole number of media from 1 to 1000 per run."
+  }
+}
+
+variable "cdn_distribution_arns" {
+  description = "The distributions that serve the derivatives: the function may invalidate a media made again on them (the environment's CDN_DISTRIBUTION_ID names the one it does)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.cdn_distribution_arns : can(regex("^arn:aws[a-z-]*:cloudfront::[0-9]{12}:distribution/[A-Z0-9]+$", arn))])
+    error_message = "cdn_distribution_arns must be CloudFront distribution ARNs (arn:aws:cloudfront::<account>:distribution/<id>)."
+  }
+}
+
 variable "ephemeral_storage" {
   description = "Size of /tmp in MB (512 to 10240): the original and the renditions are staged there."
   type        = number

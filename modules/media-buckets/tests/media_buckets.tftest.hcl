@@ -40,7 +40,7 @@ run "defaults" {
     error_message = "nothing may read derivatives unless a distribution is given"
   }
   assert {
-    condition     = length(aws_s3_bucket_notification.originals) == 0
+    condition     = length(aws_s3_bucket_notification.originals) == 0 && length(aws_s3_bucket_notification.derivatives) == 0
     error_message = "no notification without a queue"
   }
   assert {
@@ -53,10 +53,11 @@ run "wired_to_queue_and_cdn" {
   command = plan
 
   variables {
-    transcode_notification    = { queue_arn = "arn:aws:sqs:us-east-1:111122223333:media-transcode" }
-    cdn_distribution_arns     = ["arn:aws:cloudfront::111122223333:distribution/E2ABCDEF123456"]
-    derivatives_storage_class = "STANDARD"
-    originals_upload_prefix   = "incoming/"
+    transcode_notification        = { queue_arn = "arn:aws:sqs:us-east-1:111122223333:media-transcode" }
+    lost_derivatives_notification = { queue_arn = "arn:aws:sqs:us-east-1:111122223333:media-transcode" }
+    cdn_distribution_arns         = ["arn:aws:cloudfront::111122223333:distribution/E2ABCDEF123456"]
+    derivatives_storage_class     = "STANDARD"
+    originals_upload_prefix       = "incoming/"
   }
 
   assert {
@@ -64,6 +65,11 @@ run "wired_to_queue_and_cdn" {
       one(aws_s3_bucket_notification.originals[0].queue).filter_prefix == "incoming/" &&
     one(aws_s3_bucket_notification.originals[0].queue).events == toset(["s3:ObjectCreated:*"]))
     error_message = "new originals under the upload prefix must notify the queue"
+  }
+  assert {
+    condition = (one(aws_s3_bucket_notification.derivatives[0].queue).queue_arn == "arn:aws:sqs:us-east-1:111122223333:media-transcode" &&
+    one(aws_s3_bucket_notification.derivatives[0].queue).events == toset(["s3:ReducedRedundancyLostObject"]))
+    error_message = "derivatives lost from reduced-redundancy storage must be reported to the queue that makes them again"
   }
   assert {
     condition = (data.aws_iam_policy_document.derivatives.statement[1].sid == "AllowCloudFrontOriginAccessControl" &&

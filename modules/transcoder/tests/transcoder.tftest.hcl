@@ -59,11 +59,11 @@ run "defaults" {
       DERIVATIVES_BUCKET        = "media-derivatives"
       DERIVATIVES_STORAGE_CLASS = "REDUCED_REDUNDANCY"
       TOPIC_ARN                 = "arn:aws:sns:us-east-1:111122223333:media-events"
-      CHUNK_QUEUE_ARN           = "arn:aws:sqs:us-east-1:111122223333:media-transcode"
+      JOB_QUEUE_ARN             = "arn:aws:sqs:us-east-1:111122223333:media-transcode"
       CHUNK_SECONDS             = "20"
       CHUNK_ABOVE_SECONDS       = "60"
     })
-    error_message = "the function learns its buckets, storage class, topic and chunking from the environment; long videos go in chunks on its own queue by default"
+    error_message = "the function learns its buckets, storage class, topic, chunking and its own queue from the environment; long videos go in chunks on its own queue by default"
   }
   assert {
     condition     = aws_lambda_event_source_mapping.this.function_response_types == toset(["ReportBatchItemFailures"]) && aws_lambda_event_source_mapping.this.batch_size == 1
@@ -76,7 +76,7 @@ run "defaults" {
   assert {
     condition = ([for s in data.aws_iam_policy_document.job.statement : s.sid] == [
       "ReadOriginals", "ListOriginalVersions", "WriteDerivativesInOneStorageClass", "RemoveDerivatives", "ReadDerivatives", "PublishMediaEvents",
-      ] && [for s in data.aws_iam_policy_document.this.statement : s.sid] == ["ConsumeQueue", "SendChunkJobs", "WriteLogs", "WriteTraces"]
+      ] && [for s in data.aws_iam_policy_document.this.statement : s.sid] == ["ConsumeQueue", "SendJobs", "WriteLogs", "WriteTraces"]
     && data.aws_iam_policy_document.this.source_policy_documents == tolist([data.aws_iam_policy_document.job.json]))
     error_message = "the role can do exactly the transcoder's job: the job's permissions, and the function's queue, logs and traces"
   }
@@ -137,7 +137,7 @@ run "database_vpc_layer_and_limits" {
   assert {
     condition = concat([for s in data.aws_iam_policy_document.job.statement : s.sid], [for s in data.aws_iam_policy_document.this.statement : s.sid]) == [
       "ReadOriginals", "ListOriginalVersions", "WriteDerivativesInOneStorageClass", "RemoveDerivatives", "ReadDerivatives", "PublishMediaEvents",
-      "ReadDatabaseSecret", "UseKeys", "ConsumeQueue", "SendChunkJobs", "WriteLogs", "WriteTraces", "ManageNetworkInterfaces",
+      "ReadDatabaseSecret", "UseKeys", "ConsumeQueue", "SendJobs", "WriteLogs", "WriteTraces", "ManageNetworkInterfaces",
     ]
     error_message = "the role gains the secret, the keys and ENI management, nothing more"
   }
@@ -386,9 +386,67 @@ run "one_pass_without_chunking" {
   }
 
   assert {
-    condition     = !contains(keys(aws_lambda_function.this.environment[0].variables), "CHUNK_QUEUE_ARN") && !contains([for s in data.aws_iam_policy_document.this.statement : s.sid], "SendChunkJobs")
-    error_message = "without chunking the function neither learns of chunks nor may send jobs"
+    condition     = !contains(keys(aws_lambda_function.this.environment[0].variables), "CHUNK_SECONDS") && contains([for s in data.aws_iam_policy_document.this.statement : s.sid], "SendJobs")
+    error_message = "without chunking the function learns of no chunks, and still sends the reconciler's re-derivation jobs"
   }
+}
+
+run "neither_chunks_nor_reconciler" {
+  command = plan
+
+  variables {
+    chunking  = null
+    reconcile = null
+  }
+
+  assert {
+    condition     = !contains(keys(aws_lambda_function.this.environment[0].variables), "JOB_QUEUE_ARN") && !contains([for s in data.aws_iam_policy_document.this.statement : s.sid], "SendJobs") && length(aws_scheduler_schedule.reconcile) == 0
+    error_message = "a function that sends no job of its own may send none, and has no schedule"
+  }
+}
+
+run "reconciler_on_a_schedule" {
+  command = plan
+
+  variables {
+    reconcile             = { schedule = "rate(15 minutes)", limit = 50 }
+    cdn_distribution_arns = ["arn:aws:cloudfront::111122223333:distribution/E2EXAMPLE1"]
+  }
+
+  assert {
+    condition = (aws_scheduler_schedule.reconcile[0].schedule_expression == "rate(15 minutes)" &&
+      one(aws_scheduler_schedule.reconcile[0].target).arn == "arn:aws:sqs:us-east-1:111122223333:media-transcode" &&
+    jsondecode(one(aws_scheduler_schedule.reconcile[0].target).input) == { reconcile = { limit = 50 } })
+    error_message = "the schedule sends the reconcile message, with its limit, to the function's queue"
+  }
+  assert {
+    condition = (one(data.aws_iam_policy_document.reconcile_schedule[0].statement).actions == toset(["sqs:SendMessage"]) &&
+    one(data.aws_iam_policy_document.reconcile_schedule[0].statement).resources == toset(["arn:aws:sqs:us-east-1:111122223333:media-transcode"]))
+    error_message = "the schedule's role may only send to the queue"
+  }
+  assert {
+    condition = anytrue([for s in data.aws_iam_policy_document.job.statement :
+    s.sid == "InvalidateMediaMadeAgain" && s.resources == toset(["arn:aws:cloudfront::111122223333:distribution/E2EXAMPLE1"])])
+    error_message = "a job may invalidate the media it made again on the distribution, for the worker fleet too"
+  }
+}
+
+run "rejects_a_schedule_that_is_no_expression" {
+  command = plan
+
+  variables {
+    reconcile = { schedule = "every hour" }
+  }
+  expect_failures = [var.reconcile]
+}
+
+run "rejects_a_reconcile_limit_out_of_range" {
+  command = plan
+
+  variables {
+    reconcile = { limit = 5000 }
+  }
+  expect_failures = [var.reconcile]
 }
 
 run "rejects_chunks_longer_than_half_the_timeout" {
