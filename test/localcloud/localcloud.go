@@ -53,6 +53,7 @@ import (
 	"github.com/mediastack/terraform-aws-mediastack/test/localcloud/rds"
 	"github.com/mediastack/terraform-aws-mediastack/test/localcloud/replication"
 	"github.com/mediastack/terraform-aws-mediastack/test/localcloud/roles"
+	"github.com/mediastack/terraform-aws-mediastack/test/localcloud/schedules"
 	"github.com/mediastack/terraform-aws-mediastack/test/target"
 )
 
@@ -173,6 +174,8 @@ type Cloud struct {
 	health   *r53dns.HealthChecker
 	// replication copies objects as S3 Replication does.
 	replication *replication.Replicator
+	// schedules runs EventBridge Scheduler's schedules.
+	schedules *schedules.Runner
 
 	mu       sync.Mutex
 	idToken  string
@@ -251,6 +254,15 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 			return nil, err
 		}
 	}
+	// After the functions, whose queues the schedules send to.
+	c.schedules = schedules.Start(schedules.Options{
+		Regions: regionConfigs,
+		Credentials: func(role string) aws.CredentialsProvider {
+			return roles.Credentials(cfg, role, "eventbridge-scheduler")
+		},
+		Include: opts.Include,
+		Logf:    opts.Logf,
+	})
 	regions := make([]r53dns.ClientRegion, len(opts.ClientRegions))
 	copy(regions, opts.ClientRegions)
 	// Route 53's checkers probe the load balancers by their names; certificates unverified.
@@ -568,6 +580,9 @@ func (c *Cloud) Fleet(region string) (*fleet.Fleet, bool) {
 // Databases are the servers of the account's DB instances.
 func (c *Cloud) Databases() *rds.Databases { return c.dbs }
 
+// Schedules returns the runner of the EventBridge Scheduler schedules.
+func (c *Cloud) Schedules() *schedules.Runner { return c.schedules }
+
 // Edges returns the distributions' edges.
 func (c *Cloud) Edges() []*edge.Edge { return slices.Clone(c.edges) }
 
@@ -622,6 +637,9 @@ func (c *Cloud) Stop() error {
 		}
 		if c.health != nil {
 			c.health.Stop()
+		}
+		if c.schedules != nil {
+			c.schedules.Stop()
 		}
 		for _, f := range c.fleets {
 			f.Stop()
