@@ -273,3 +273,24 @@ func (s *Store) FailChunked(ctx context.Context, mediaID, reason string) (Claim,
 	c.Media, c.Rederive = m, m.Rederiving
 	return c, nil
 }
+
+// RestartChunks forgets the chunks of the media c holds (for its assembly), which must all be
+// encoded again, and ends c: the media's next claim records them anew. A first transcode
+// goes back to uploaded; a re-derivation stays ready.
+func (s *Store) RestartChunks(ctx context.Context, c Claim) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE media SET chunks = 0, status = CASE WHEN rederiving THEN status ELSE 'uploaded' END,
+			claim_token = NULL, lease_until = NULL, updated_at = now()
+			WHERE id = $1 AND claim_token = $2 AND `+inFlight+` AND `+live, c.Media.ID, c.Token)
+		if err != nil {
+			return fmt.Errorf("restart chunks: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return s.lostOrDeleted(ctx, "restart chunks", c.Media.ID)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM media_chunks WHERE media_id = $1`, c.Media.ID); err != nil {
+			return fmt.Errorf("restart chunks: %w", err)
+		}
+		return nil
+	})
+}

@@ -83,19 +83,32 @@ func (s *Store) ClaimRederive(ctx context.Context, id string, lease time.Duratio
 	return c, nil
 }
 
-// EndRederive gives up making a media's derivatives again: it stays ready with what it has.
+// EndRederive gives up making a media's derivatives again: it stays ready with what it has,
+// and the reconciler leaves it for RetryGivenUpAfter rather than trying again every run.
 func (s *Store) EndRederive(ctx context.Context, c Claim) error {
 	return s.conditional(ctx, "end re-derivation", `UPDATE media SET rederiving = false, chunks = 0, claim_token = NULL,
-		lease_until = NULL, updated_at = now() WHERE id = $1 AND claim_token = $2 AND rederiving`, c.Media.ID, c.Token)
+		lease_until = NULL, checked_at = now() + $3 * interval '1 millisecond', updated_at = now()
+		WHERE id = $1 AND claim_token = $2 AND rederiving`, c.Media.ID, c.Token, RetryGivenUpAfter.Milliseconds())
 }
 
-// DueForCheck returns up to limit ready media of region, least recently checked first, that
-// no re-derivation is working on; regionless adds the media recorded before rows named
-// their region (the home region's).
+// RetryGivenUpAfter is how long the reconciler leaves a media whose re-derivation gave up.
+const RetryGivenUpAfter = 24 * time.Hour
+
+// AbandonedAfter is how long a re-derivation may go without a claim or a change (between its
+// chunks' jobs) before the reconciler takes it for abandoned: its jobs went to the
+// dead-letter queue, or were lost.
+const AbandonedAfter = 15 * time.Minute
+
+// DueForCheck returns up to limit ready media of region, least recently checked first:
+// those no re-derivation is working on, and those whose re-derivation was abandoned (see
+// AbandonedAfter); regionless adds the media recorded before rows named their region (the
+// home region's).
 func (s *Store) DueForCheck(ctx context.Context, region string, regionless bool, limit int) ([]Media, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+columns+` FROM media
-		WHERE status = 'ready' AND `+live+` AND NOT rederiving AND notified_at IS NOT NULL AND (region = $1 OR (region = '' AND $2))
-		ORDER BY checked_at NULLS FIRST, id LIMIT $3`, region, regionless, limit)
+		WHERE status = 'ready' AND `+live+` AND notified_at IS NOT NULL AND (region = $1 OR (region = '' AND $2))
+			AND (checked_at IS NULL OR checked_at <= now())
+			AND (NOT rederiving OR (coalesce(lease_until, '-infinity') < now() AND updated_at < now() - $4 * interval '1 millisecond'))
+		ORDER BY checked_at NULLS FIRST, id LIMIT $3`, region, regionless, limit, AbandonedAfter.Milliseconds())
 	if err != nil {
 		return nil, fmt.Errorf("media due for a check: %w", err)
 	}

@@ -123,10 +123,28 @@ func TestDueForCheckWalksTheReadyMedia(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, due, "another region checks its own")
 
-	_, err = s.ClaimRederive(ctx, b.ID, time.Minute)
+	c, err := s.ClaimRederive(ctx, b.ID, time.Minute)
 	require.NoError(t, err)
 	due, err = s.DueForCheck(ctx, "us-east-1", true, 10)
 	require.NoError(t, err)
 	require.Len(t, due, 1)
 	assert.Equal(t, a.ID, due[0].ID, "not the one being made again")
+
+	// Its jobs lost, the re-derivation is taken up again once abandoned.
+	require.NoError(t, s.Extend(ctx, c, 0))
+	_, err = s.pool.Exec(ctx, `UPDATE media SET updated_at = now() - interval '1 hour' WHERE id = $1`, b.ID)
+	require.NoError(t, err)
+	due, err = s.DueForCheck(ctx, "us-east-1", true, 10)
+	require.NoError(t, err)
+	require.Len(t, due, 2)
+	assert.True(t, due[0].Rederiving, "the abandoned one, checked longest ago")
+
+	// Given up, it waits a day.
+	c, err = s.ClaimRederive(ctx, b.ID, time.Minute)
+	require.NoError(t, err)
+	require.NoError(t, s.EndRederive(ctx, c))
+	due, err = s.DueForCheck(ctx, "us-east-1", true, 10)
+	require.NoError(t, err)
+	require.Len(t, due, 1)
+	assert.Equal(t, a.ID, due[0].ID)
 }

@@ -90,7 +90,7 @@ func joinTracks(plan Plan, parts []Part) ([]Track, error) {
 					continue
 				}
 				if joined.InitHash != "" && t.InitHash != joined.InitHash {
-					return nil, fmt.Errorf("chunk %d of %s has another init segment than chunk 0: encoded by another ffmpeg build", p.Span.Index, v)
+					return nil, fmt.Errorf("%w: chunk %d of %s has another init segment than chunk 0", ErrChunksDiffer, p.Span.Index, v)
 				}
 				joined.InitHash = t.InitHash
 				joined.Segments = append(joined.Segments, t.Segments...)

@@ -28,6 +28,10 @@ type TransientError struct{ Err error }
 func (e *TransientError) Error() string { return e.Err.Error() }
 func (e *TransientError) Unwrap() error { return e.Err }
 
+// ErrChunksDiffer: a media's chunks cannot be joined, because they were encoded by different
+// ffmpeg builds (a runner updated while they ran): they must all be encoded again.
+var ErrChunksDiffer = errors.New("the chunks were encoded by different ffmpeg builds")
+
 // ErrDeadline: the work was stopped to report before the invocation's deadline.
 var ErrDeadline = errors.New("stopped before the deadline")
 

@@ -151,8 +151,9 @@ func (t *Transcoder) EncodeChunk(ctx context.Context, job Job, orig *Original, s
 }
 
 // AssembleChunks joins the uploaded parts of a media's chunks: it downloads them, assembles
-// them as a single pass would (playlists, MP4s by stream copy, sprite sheets), uploads what
-// assembly made, the master playlist last, and removes the tiles.
+// them as a single pass would (playlists, MP4s by stream copy, sprite sheets) and uploads
+// what assembly made, the master playlist last. The tiles stay for an assembly that must be
+// done again; RemoveTiles removes them once the media is published.
 func (t *Transcoder) AssembleChunks(ctx context.Context, job Job, parts []Part) (Result, error) {
 	if len(parts) == 0 {
 		return Result{}, fmt.Errorf("assemble: no chunk was encoded")
@@ -171,6 +172,9 @@ func (t *Transcoder) AssembleChunks(ctx context.Context, job Job, parts []Part) 
 	for _, p := range parts {
 		chunkFiles = append(chunkFiles, p.Files()...)
 	}
+	// Every chunk writes the same init segments: each is fetched once.
+	slices.Sort(chunkFiles)
+	chunkFiles = slices.Compact(chunkFiles)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
 	for _, name := range chunkFiles {
@@ -199,13 +203,18 @@ func (t *Transcoder) AssembleChunks(ctx context.Context, job Job, parts []Part) 
 	if err := t.Upload(ctx, dir, prefix, made); err != nil {
 		return Result{}, err
 	}
-	if _, err := objects.Purge(ctx, t.S3, t.DerivativesBucket, prefix+thumbnailTiles+"/", nil); err != nil {
-		return Result{}, transient(fmt.Errorf("remove the thumbnail tiles: %w", err))
-	}
 	res := result(prefix, out)
-	// The tiles were laid out on the sprite sheets and removed.
+	// The tiles were laid out on the sprite sheets and go once the media is published.
 	res.Keys = slices.DeleteFunc(res.Keys, func(k string) bool { return strings.HasPrefix(k, prefix+thumbnailTiles+"/") })
 	return res, nil
+}
+
+// RemoveTiles removes the thumbnail tiles that a media's chunks uploaded for its assembly.
+func (t *Transcoder) RemoveTiles(ctx context.Context, mediaID string) error {
+	if _, err := objects.Purge(ctx, t.S3, t.DerivativesBucket, mediaID+"/"+thumbnailTiles+"/", nil); err != nil {
+		return fmt.Errorf("remove the thumbnail tiles: %w", err)
+	}
+	return nil
 }
 
 // Derivatives is what a check of a media's derivatives found: the objects under its prefix,

@@ -81,14 +81,21 @@ type ChunkJob struct {
 // jobMessage is a message of the transcode queue other than S3's: a job the transcoder
 // sent itself, or the reconciler's schedule.
 type jobMessage struct {
-	ChunkJob    *ChunkJob    `json:"chunk_job,omitempty"`
-	RederiveJob *RederiveJob `json:"rederive_job,omitempty"`
-	Reconcile   *Reconcile   `json:"reconcile,omitempty"`
+	ChunkJob     *ChunkJob     `json:"chunk_job,omitempty"`
+	TranscodeJob *TranscodeJob `json:"transcode_job,omitempty"`
+	RederiveJob  *RederiveJob  `json:"rederive_job,omitempty"`
+	Reconcile    *Reconcile    `json:"reconcile,omitempty"`
+}
+
+// TranscodeJob is an upload's job sent again by the transcoder: as S3's notification of it.
+type TranscodeJob struct {
+	Key       string `json:"key"` // of the original
+	SizeBytes int64  `json:"size_bytes"`
 }
 
 func parseJob(body string) (jobMessage, bool) {
 	var m jobMessage
-	if json.Unmarshal([]byte(body), &m) != nil || (m.ChunkJob == nil && m.RederiveJob == nil && m.Reconcile == nil) {
+	if json.Unmarshal([]byte(body), &m) != nil || (m.ChunkJob == nil && m.TranscodeJob == nil && m.RederiveJob == nil && m.Reconcile == nil) {
 		return jobMessage{}, false
 	}
 	return m, true
@@ -96,6 +103,9 @@ func parseJob(body string) (jobMessage, bool) {
 
 // sendJobs sends jobs to the transcode queue, in SQS's batches of 10; ids name them in errors.
 func (p *Processor) sendJobs(ctx context.Context, log *slog.Logger, what string, ids []string, jobs []jobMessage) error {
+	if len(jobs) == 0 {
+		return nil
+	}
 	if p.Queue == nil || p.JobQueueURL == "" {
 		return fmt.Errorf("%s: no queue to send them to", what)
 	}
@@ -200,7 +210,7 @@ func (p *Processor) handleChunk(ctx context.Context, cj ChunkJob) error {
 			return err
 		}
 		if claim.Rederive {
-			log.Error("the lost derivatives could not be made again; the media stays ready with what it has", "reason", reason)
+			return p.fail(cctx, log, claim, reason)
 		}
 		return p.notify(cctx, log, claim, claim.Media)
 	}
@@ -265,11 +275,38 @@ func (p *Processor) assemble(ctx context.Context, log *slog.Logger, claim store.
 		res, err = p.Transcoder.AssembleChunks(ctx, job, parts)
 		return err
 	})
+	if errors.Is(err, transcode.ErrChunksDiffer) {
+		return p.restartChunks(ctx, log, claim, job, err)
+	}
 	if err != nil {
 		return p.workFailed(ctx, log, err, started, job, claim.Attempt,
 			func(reason string) error { return p.fail(ctx, log, claim, reason) },
 			func(ctx context.Context, _ string) error { return p.Store.Extend(ctx, claim, 0) })
 	}
 	log.Info("chunks assembled", "elapsed_s", time.Since(started).Seconds())
-	return p.publish(ctx, log, claim, job, res, started)
+	if err := p.publish(ctx, log, claim, job, res, started); err != nil {
+		return err
+	}
+	if err := p.Transcoder.RemoveTiles(ctx, job.MediaID); err != nil {
+		log.Warn("the thumbnail tiles stay (they are not published)", "error", err)
+	}
+	return nil
+}
+
+// restartChunks has every chunk of a media encoded again, with one build: a runner was
+// updated while they ran, and they cannot be joined. The media's own job is sent again, as
+// its upload's or its re-derivation's, first: should forgetting the chunks then fail, that
+// job finds them and dispatches the last one, whose assembly comes back here.
+func (p *Processor) restartChunks(ctx context.Context, log *slog.Logger, claim store.Claim, job transcode.Job, cause error) error {
+	log.Warn("encoding every chunk again", "error", cause)
+	again := jobMessage{TranscodeJob: &TranscodeJob{Key: job.Key, SizeBytes: job.SizeBytes}}
+	if claim.Rederive {
+		again = jobMessage{RederiveJob: &RederiveJob{MediaID: job.MediaID, Reason: "its chunks were encoded by different ffmpeg builds"}}
+	}
+	cctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	if err := p.sendJobs(cctx, log, "the media's job", []string{"0"}, []jobMessage{again}); err != nil {
+		return err
+	}
+	return p.Store.RestartChunks(cctx, claim)
 }

@@ -3,10 +3,10 @@ package pipeline
 import (
 	"context"
 	"io"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -86,17 +86,7 @@ func TestChunkedTranscodeAssemblesOnce(t *testing.T) {
 
 	// Players' view: every segment named by both playlists, whole (the broken one was
 	// written again); and the MP4 has every frame.
-	streams.Check(t, func(u string) []byte {
-		t.Helper()
-		parsed, err := url.Parse(u)
-		require.NoError(t, err)
-		out, err := st.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: &st.cfg.DerivativesBucket, Key: aws.String(strings.TrimPrefix(parsed.Path, "/"))})
-		require.NoError(t, err, u)
-		defer out.Body.Close()
-		data, err := io.ReadAll(out.Body)
-		require.NoError(t, err)
-		return data
-	}, st.cfg.FFprobe, evs[0].HLSURL, evs[0].DASHURL)
+	streams.Check(t, st.derivative(t), st.cfg.FFprobe, evs[0].HLSURL, evs[0].DASHURL)
 	mp4 := filepath.Join(t.TempDir(), "360p.mp4")
 	obj, err := st.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: &st.cfg.DerivativesBucket, Key: aws.String(id + "/360p.mp4")})
 	require.NoError(t, err)
@@ -141,4 +131,55 @@ func TestRoutesWhatTheFunctionCannotHold(t *testing.T) {
 		})
 	}
 	assert.NotContains(t, st.logs.String(), `"attempt":2`, "the hand-over costs no attempt: the worker's is the first")
+}
+
+// TestChunksOfDifferentBuildsAreEncodedAgain encodes one chunk with other encoder settings,
+// as a runner updated mid-way would: its init segment differs, so the assembly cannot join
+// the chunks; every chunk is encoded again, and the media is ready once, whole.
+func TestChunksOfDifferentBuildsAreEncodedAgain(t *testing.T) {
+	st := newStack(t)
+	ctx := context.Background()
+	st.proc.JobQueueURL, st.proc.Chunking = st.uploadQueue, Chunking{ChunkSeconds: 4, AboveSeconds: 5}
+	st.proc.Transcoder.Options.SegmentSeconds, st.proc.Transcoder.Options.ThumbnailSeconds = 2, 2
+	id, upload := st.upload(t, "alice", "tenseconds.mp4")
+	require.NoError(t, st.proc.Handle(ctx, upload))
+	jobsOf := func(kind string) []string {
+		var jobs []string
+		for _, m := range st.receive(t, st.uploadQueue, 3*time.Second) {
+			if strings.Contains(m.body, `"`+kind+`"`) {
+				jobs = append(jobs, m.body)
+			}
+		}
+		slices.Sort(jobs) // chunks by index: their bodies differ only there
+		return jobs
+	}
+	jobs := jobsOf("chunk_job")
+	require.Len(t, jobs, 3)
+	preset := st.proc.Transcoder.Options.Preset
+	st.proc.Transcoder.Options.Preset = "ultrafast" // another build's encoder
+	require.NoError(t, st.proc.Handle(ctx, jobs[0]))
+	st.proc.Transcoder.Options.Preset = preset
+	for _, j := range jobs[1:] {
+		require.NoError(t, st.proc.Handle(ctx, j))
+	}
+	m, err := st.proc.Store.Get(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, store.StatusUploaded, m.Status, "not assembled: error %q", m.Error)
+	assert.Zero(t, m.Chunks, "the chunks are forgotten")
+	assert.Contains(t, st.logs.String(), "encoding every chunk again")
+
+	restart := jobsOf("transcode_job")
+	require.Len(t, restart, 1, "the upload's job is sent again")
+	require.NoError(t, st.proc.Handle(ctx, restart[0]))
+	again := jobsOf("chunk_job")
+	require.Len(t, again, 3, "every chunk is encoded again")
+	for _, j := range again {
+		require.NoError(t, st.proc.Handle(ctx, j))
+	}
+	m, err = st.proc.Store.Get(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, store.StatusReady, m.Status, "error: %s", m.Error)
+	evs := st.mediaEvents(t)
+	require.Len(t, evs, 1, "ready once")
+	streams.Check(t, st.derivative(t), st.cfg.FFprobe, evs[0].HLSURL, evs[0].DASHURL)
 }

@@ -51,6 +51,8 @@ func (p *Processor) Handle(ctx context.Context, body string) error {
 		switch {
 		case job.ChunkJob != nil:
 			err = p.handleChunk(ctx, *job.ChunkJob)
+		case job.TranscodeJob != nil:
+			err = p.handleUpload(ctx, events.Upload{Bucket: p.OriginalsBucket, Key: job.TranscodeJob.Key, SizeBytes: job.TranscodeJob.SizeBytes}, body)
 		case job.RederiveJob != nil:
 			err = p.rederive(ctx, *job.RederiveJob, body)
 		default:
@@ -133,8 +135,7 @@ func (p *Processor) handleUpload(ctx context.Context, u events.Upload, body stri
 // or of a re-derivation): in one pass, in chunks, or on the worker fleet. body is the
 // message when it holds this job alone, which may then be sent on to the worker fleet.
 func (p *Processor) transcode(ctx context.Context, log *slog.Logger, job transcode.Job, body string, claim func(lease time.Duration) (store.Claim, error)) error {
-	routable := body != "" && p.Worker.QueueURL != ""
-	if routable && p.Worker.tooLarge(job.SizeBytes) {
+	if body != "" && p.Worker.tooLarge(job.SizeBytes) {
 		log.Info("routing to the worker fleet: the original outgrows this function's storage", "size_bytes", job.SizeBytes, "above_bytes", p.Worker.AboveBytes)
 		return p.route(ctx, log, body)
 	}

@@ -144,18 +144,25 @@ func (p *Processor) reconcile(ctx context.Context, r Reconcile) error {
 	g.SetLimit(8)
 	for _, m := range media {
 		g.Go(func() error {
-			missing, err := p.missing(gctx, m)
-			if err != nil {
-				log.Warn("cannot check a media's derivatives", "media_id", m.ID, "error", err)
-				return nil
+			reason := "the reconciler found its re-derivation abandoned" // its jobs were lost
+			if !m.Rederiving {
+				missing, err := p.missing(gctx, m)
+				if err != nil {
+					log.Warn("cannot check a media's derivatives", "media_id", m.ID, "error", err)
+					return nil
+				}
+				reason = ""
+				if missing != "" {
+					reason = "the reconciler found missing: " + missing
+				}
 			}
 			mu.Lock()
 			defer mu.Unlock()
 			checked = append(checked, m.ID)
-			if missing != "" {
-				log.Warn("derivatives are missing; making them again", "media_id", m.ID, "missing", missing)
+			if reason != "" {
+				log.Warn("making a media's derivatives again", "media_id", m.ID, "reason", reason)
 				ids = append(ids, strconv.Itoa(len(ids)))
-				jobs = append(jobs, jobMessage{RederiveJob: &RederiveJob{MediaID: m.ID, Reason: "the reconciler found " + missing + " missing"}})
+				jobs = append(jobs, jobMessage{RederiveJob: &RederiveJob{MediaID: m.ID, Reason: reason}})
 			}
 			return nil
 		})

@@ -179,4 +179,6 @@ func TestLostDerivativesOfALongVideoAreMadeAgainInChunks(t *testing.T) {
 	assert.Zero(t, m.Chunks)
 	assert.ElementsMatch(t, published, st.derivativeKeys(t))
 	assert.Empty(t, st.mediaEvents(t), "no second ready event")
+	require.NoError(t, st.proc.Handle(ctx, `{"reconcile":{}}`))
+	assert.Empty(t, st.rederiveJobs(t), "a chunked media made again is whole")
 }

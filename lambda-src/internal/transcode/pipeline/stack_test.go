@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -260,6 +261,21 @@ func (st *stack) derivativeKeys(t testing.TB) []string {
 		}
 	}
 	return keys
+}
+
+// derivative fetches a CDN URL's file from the derivatives bucket, as the CDN would.
+func (st *stack) derivative(t *testing.T) func(u string) []byte {
+	return func(u string) []byte {
+		t.Helper()
+		parsed, err := url.Parse(u)
+		require.NoError(t, err)
+		out, err := st.s3.GetObject(context.Background(), &s3.GetObjectInput{Bucket: &st.cfg.DerivativesBucket, Key: aws.String(strings.TrimPrefix(parsed.Path, "/"))})
+		require.NoError(t, err, u)
+		defer out.Body.Close()
+		data, err := io.ReadAll(out.Body)
+		require.NoError(t, err)
+		return data
+	}
 }
 
 // testWriter sends the processor's JSON logs to the test log, and keeps them.
