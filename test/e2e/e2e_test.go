@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,6 +26,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -60,6 +62,7 @@ func TestUploadToCDN(t *testing.T) {
 		"killed transcoder is retried": runKilledTranscoder,
 		"long video in chunks":         runChunkedVideo,
 		"worker fleet from zero":       runWorkerFleet,
+		"lost derivatives made again":  runLostDerivatives,
 		"sharing":                      runSharing,
 	})
 }
@@ -77,6 +80,7 @@ func TestUploadToCDNEnforcingIAM(t *testing.T) {
 	runStack(t, deployStack(t, stackOptions{enforceIAM: true, signedCDN: true, transcoderTimeout: longTranscoderTimeout}), map[string]func(*testing.T, *stack){
 		"upload to CDN":               runUploadToCDN,
 		"a minute of 1080p, in parts": runLongVideo,
+		"lost derivatives made again": runLostDerivatives,
 		"sharing":                     runSharing,
 	})
 }
@@ -390,6 +394,101 @@ func runWorkerFleet(t *testing.T, s *stack) {
 	require.Len(t, m.Renditions, 1, "360p")
 	require.NotNil(t, m.DASHURL)
 	checkStreams(t, s, *m.HLSURL, *m.DASHURL, m.CookieHeader())
+}
+
+// runLostDerivatives loses derivatives of a ready media twice: S3 reports a reduced-redundancy
+// object lost (on the local cloud, which is S3's data plane there; on AWS only S3 loses
+// them), and files go without a report, which the reconciler finds on its schedule. Each time
+// the media is made again under the same URLs while it stays ready, its files are
+// invalidated on the CDN (which marks the re-derivation's end), and it is not announced again.
+func runLostDerivatives(t *testing.T, s *stack) {
+	ctx := context.Background()
+	client := s.signIn(t, "grace@example.com", "Grace-password-1!")
+	id := upload(t, client, makeVideo(t, 2))
+	e := s.events.wait(t, id, eventTimeout)
+	require.Equal(t, "ready", e.Status, "error: %s", e.Error)
+	before, err := client.Media(ctx, id)
+	require.NoError(t, err)
+	bucket := s.output(t, "derivatives_bucket_id")
+	s3c := s.tg.S3Client()
+	cf := cloudfront.NewFromConfig(s.tg.AWSConfig())
+	distribution := s.output(t, "cdn_distribution_id")
+	// The edge serves the media before the losses.
+	fetch(t, s, before.Renditions[0].URL)
+
+	// invalidations counts the invalidations of the media's files.
+	invalidations := func() int {
+		n := 0
+		pages := cloudfront.NewListInvalidationsPaginator(cf, &cloudfront.ListInvalidationsInput{DistributionId: &distribution})
+		for pages.HasMorePages() {
+			page, err := pages.NextPage(ctx)
+			require.NoError(t, err)
+			for _, sum := range page.InvalidationList.Items {
+				inv, err := cf.GetInvalidation(ctx, &cloudfront.GetInvalidationInput{DistributionId: &distribution, Id: sum.Id})
+				require.NoError(t, err)
+				if slices.Contains(inv.Invalidation.InvalidationBatch.Paths.Items, "/"+id+"/*") {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	// madeAgain waits for the re-derivation that restores keys to end, the media ready all along.
+	madeAgain := func(t *testing.T, keys []string, within time.Duration) {
+		t.Helper()
+		started, want := time.Now(), invalidations()+1
+		var status string
+		assert.Eventually(t, func() bool {
+			m, err := client.Media(ctx, id)
+			if err != nil || m.Status != "ready" {
+				status = fmt.Sprintf("%s (%v)", m.Status, err)
+			}
+			if invalidations() < want {
+				return false
+			}
+			for _, k := range keys {
+				if _, err := s3c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: &k}); err != nil {
+					return false
+				}
+			}
+			return true
+		}, within, time.Second, "%v are made again, and the media invalidated", keys)
+		assert.Empty(t, status, "the media stays ready while it is made again")
+		t.Logf("measured: %d lost derivatives made again in %s", len(keys), time.Since(started).Round(100*time.Millisecond))
+	}
+
+	t.Run("S3 reports a lost object", func(t *testing.T) {
+		if s.cloud == nil {
+			t.Skip("only S3 loses reduced-redundancy objects on AWS")
+		}
+		lost := id + "/stream/360p/seg_0.m4s"
+		require.NoError(t, s.cloud.LoseObject(ctx, s.tg.AWSConfig().Region, bucket, lost))
+		madeAgain(t, []string{lost}, eventTimeout)
+	})
+	t.Run("the reconciler finds files gone", func(t *testing.T) {
+		gone := []string{id + "/stream/audio/seg_0.m4s", id + "/360p.mp4", id + "/poster.jpg"}
+		for _, k := range gone {
+			_, err := s3c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &bucket, Key: &k})
+			require.NoError(t, err)
+		}
+		madeAgain(t, gone, reconcileEvery+eventTimeout)
+	})
+
+	after, err := client.Media(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, unsignedPath(t, *before.HLSURL), unsignedPath(t, *after.HLSURL), "the same URLs")
+	assert.Equal(t, unsignedPath(t, before.Renditions[0].URL), unsignedPath(t, after.Renditions[0].URL))
+	s.events.assertSettled(t, id, 1, "made again without a second ready event")
+	checkStreams(t, s, *after.HLSURL, *after.DASHURL, after.CookieHeader())
+	fetch(t, s, *after.PosterURL)
+}
+
+// unsignedPath is a URL's path, without the signature a signing CDN's URLs carry.
+func unsignedPath(t *testing.T, raw string) string {
+	t.Helper()
+	u, err := neturl.Parse(raw)
+	require.NoError(t, err)
+	return u.Path
 }
 
 // runLongVideo sends a minute of 1080p video with sound through the API's multipart path

@@ -72,6 +72,9 @@ const (
 	longTranscoderTimeout  = 10 * time.Minute
 )
 
+// reconcileEvery is how often the suite's deployments look for lost derivatives.
+const reconcileEvery = time.Minute
+
 // multipartThreshold is the upload API's in the suite: a long clip goes multipart.
 const multipartThreshold = 32 << 20
 
@@ -121,6 +124,7 @@ func deployStack(t *testing.T, opts stackOptions) *stack {
 		"multipart_threshold_bytes": multipartThreshold,
 		"notification_email_from":   notificationSender,
 		"allowed_countries":         []string{homeCountry},
+		"reconcile":                 map[string]any{"schedule": "rate(1 minute)"},
 	}
 	if opts.signedCDN {
 		vars["cdn_signing"] = signingKey(t, s.tg)
