@@ -186,9 +186,12 @@ func (r *Runner) invoke(ctx context.Context, cfg aws.Config, s *scheduler.GetSch
 	var err error
 	switch service, region := arnPart(target, 2), arnPart(target, 3); {
 	case service == "sqs":
-		c := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.Credentials, o.Region = role, region })
+		// The service addresses the queue by its ARN; the role only sends.
 		var url *sqs.GetQueueUrlOutput
-		if url, err = c.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(arnPart(target, 5)), QueueOwnerAWSAccountId: aws.String(arnPart(target, 4))}); err == nil {
+		url, err = sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.Region = region }).GetQueueUrl(ctx, &sqs.GetQueueUrlInput{
+			QueueName: aws.String(arnPart(target, 5)), QueueOwnerAWSAccountId: aws.String(arnPart(target, 4))})
+		if err == nil {
+			c := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.Credentials, o.Region = role, region })
 			_, err = c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: url.QueueUrl, MessageBody: aws.String(input)})
 		}
 	case service == "sns":

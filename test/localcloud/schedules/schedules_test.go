@@ -36,11 +36,12 @@ func TestPeriodOfARateExpression(t *testing.T) {
 }
 
 // EventBridge Scheduler as it documents itself: an enabled rate schedule without a start
-// date invokes its target at once and then every period, by the target's role, with the
-// target's input; a disabled one never does; a one-time schedule runs once at its time.
+// date invokes its target at once and then every period, by the target's role (which may
+// only send, IAM enforced), with the target's input; a disabled one never does; a one-time
+// schedule runs once at its time.
 func TestSchedulesInvokeTheirTargets(t *testing.T) {
 	ctx := context.Background()
-	ns := emulator.Shared(t).NamespaceT(t)
+	ns := emulator.StartT(t, emulator.Options{EnforceIAM: true}).NamespaceT(t)
 	cfg, err := ns.AWSConfig(ctx)
 	require.NoError(t, err)
 	sqsc := sqs.NewFromConfig(cfg)
@@ -51,6 +52,9 @@ func TestSchedulesInvokeTheirTargets(t *testing.T) {
 	queueARN := attrs.Attributes["QueueArn"]
 	role, err := iam.NewFromConfig(cfg).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(ns.ID + "-schedule"),
 		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"scheduler.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
+	require.NoError(t, err)
+	_, err = iam.NewFromConfig(cfg).PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: role.Role.RoleName, PolicyName: aws.String("send"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:SendMessage","Resource":"` + queueARN + `"}]}`)})
 	require.NoError(t, err)
 
 	sched := scheduler.NewFromConfig(cfg)
