@@ -61,7 +61,7 @@ down: ## Tear down what make up started
 	@go run ./test/cmd/localcloud down
 
 .PHONY: bench
-bench: ## Measure chunked against single-pass transcodes (BENCH_SOURCES=30,120); writes build/bench/transcode.json
+bench: ## Measure chunked against single-pass transcodes (BENCH_SOURCES=30,120,600 by default); writes build/bench/transcode.json
 	@MEDIASTACK_SKIP_TOOLS=1 scripts/setup
 	@BENCH_SOURCES=$(BENCH_SOURCES) go test ./lambda-src/internal/transcode -run '^$$' -bench ChunkedVsSinglePass -benchtime 1x -timeout 0
 

@@ -127,6 +127,23 @@ func TestIAMEnforcement(t *testing.T) {
 	_, err = s3.NewFromConfig(nobody, pathStyle).HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &bucket})
 	assert.NoError(t, err, "s3:ListBucket allows HeadBucket")
 
+	// SQS authorises a batch as the action on one message: sqs:SendMessage allows
+	// SendMessageBatch.
+	jobs, err := sqs.NewFromConfig(cfg).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(ns.ID + "-jobs")})
+	require.NoError(t, err)
+	jobsAttrs, err := sqs.NewFromConfig(cfg).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: jobs.QueueUrl,
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	require.NoError(t, err)
+	batch := &sqs.SendMessageBatchInput{QueueUrl: jobs.QueueUrl, Entries: []sqstypes.SendMessageBatchRequestEntry{{Id: aws.String("1"), MessageBody: aws.String("a")}}}
+	_, err = sqs.NewFromConfig(nobody).SendMessageBatch(ctx, batch)
+	assert.Error(t, err, "no statement lets the user send yet")
+	_, err = iamc.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(ns.ID + "-nobody"), PolicyName: aws.String("send"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:SendMessage","Resource":"` + jobsAttrs.Attributes["QueueArn"] + `"}]}`)})
+	require.NoError(t, err)
+	sent, err := sqs.NewFromConfig(nobody).SendMessageBatch(ctx, batch)
+	require.NoError(t, err, "sqs:SendMessage allows SendMessageBatch")
+	assert.Len(t, sent.Successful, 1)
+
 	// Conditions on what an S3 request carries apply to identity policies too. As on S3, a
 	// statement requiring the storage-class header refuses a multipart upload's parts, which
 	// carry none; one that checks the header only where it exists takes them.

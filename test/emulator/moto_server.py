@@ -28,7 +28,9 @@ IAM enforcement, requests are checked against the path and query as signed, and 
 against the resource their parameters name (a CloudFront distribution by its id, the SES
 identity an email is sent from).
 
-Under IAM enforcement, DeleteObjects is authorised for each object it names, as S3 does.
+Under IAM enforcement, DeleteObjects is authorised for each object it names, as S3 does, and
+SQS's batch actions as the action on one message (SendMessageBatch as sqs:SendMessage), as SQS
+does.
 
 moto creates CloudFront key groups but cannot delete them; DeleteKeyGroup is added so that a
 distribution requiring signed URLs can be destroyed.
@@ -279,6 +281,14 @@ def _request_conditions_hold(statement, context):
 
 _is_action_permitted = IAMPolicyStatement.is_action_permitted
 
+# SQS authorises a batch as the action on one message (IAM knows no sqs:SendMessageBatch);
+# moto asks for the batch action, which no policy grants.
+_SQS_BATCH_ACTIONS = {
+    "sqs:SendMessageBatch": "sqs:SendMessage",
+    "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
+}
+
 
 def _is_action_permitted_in_request(self, action, resource="*", principal=None, incoming_condition_values=None):
     """moto ignores the conditions of identity policies, so a role allowed to write only in
@@ -292,6 +302,7 @@ def _is_action_permitted_in_request(self, action, resource="*", principal=None, 
         in_s3 = False
     if in_s3 and not _request_conditions_hold(self._statement, _request_context()):
         return PermissionResult.NEUTRAL
+    action = _SQS_BATCH_ACTIONS.get(action, action)
     return _is_action_permitted(self, action, resource, principal, incoming_condition_values)
 
 
