@@ -101,8 +101,8 @@ func parseJob(body string) (jobMessage, bool) {
 	return m, true
 }
 
-// sendJobs sends jobs to the transcode queue, in SQS's batches of 10; ids name them in errors.
-func (p *Processor) sendJobs(ctx context.Context, log *slog.Logger, what string, ids []string, jobs []jobMessage) error {
+// sendJobs sends jobs to the transcode queue, in SQS's batches of 10.
+func (p *Processor) sendJobs(ctx context.Context, log *slog.Logger, what string, jobs []jobMessage) error {
 	if len(jobs) == 0 {
 		return nil
 	}
@@ -116,7 +116,7 @@ func (p *Processor) sendJobs(ctx context.Context, log *slog.Logger, what string,
 			if err != nil {
 				return err
 			}
-			entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(ids[i]), MessageBody: aws.String(string(body))})
+			entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(string(body))})
 		}
 		out, err := p.Queue.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: &p.JobQueueURL, Entries: entries})
 		if err == nil && len(out.Failed) > 0 {
@@ -175,13 +175,11 @@ func (p *Processor) dispatch(ctx context.Context, log *slog.Logger, claim store.
 }
 
 func (p *Processor) sendChunkJobs(ctx context.Context, log *slog.Logger, owner string, job transcode.Job, spans []store.Span) error {
-	ids := make([]string, len(spans))
 	jobs := make([]jobMessage, len(spans))
 	for i, s := range spans {
-		ids[i] = strconv.Itoa(s.Index)
 		jobs[i] = jobMessage{ChunkJob: &ChunkJob{MediaID: job.MediaID, Owner: owner, Key: job.Key, SizeBytes: job.SizeBytes, Index: s.Index}}
 	}
-	return p.sendJobs(ctx, log, "chunk jobs", ids, jobs)
+	return p.sendJobs(ctx, log, "chunk jobs", jobs)
 }
 
 // handleChunk encodes one chunk; the job that completes the last one assembles the media.
@@ -305,7 +303,7 @@ func (p *Processor) restartChunks(ctx context.Context, log *slog.Logger, claim s
 	}
 	cctx, cancel := cleanupContext(ctx)
 	defer cancel()
-	if err := p.sendJobs(cctx, log, "the media's job", []string{"0"}, []jobMessage{again}); err != nil {
+	if err := p.sendJobs(cctx, log, "the media's job", []jobMessage{again}); err != nil {
 		return err
 	}
 	return p.Store.RestartChunks(cctx, claim)

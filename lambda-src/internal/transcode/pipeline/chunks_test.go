@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,10 +24,8 @@ import (
 // killed after writing a broken segment (its lease then expires). The media is ready once,
 // with one event, and its streams and MP4 are whole.
 func TestChunkedTranscodeAssemblesOnce(t *testing.T) {
-	st := newStack(t)
+	st := chunkedStack(t)
 	ctx := context.Background()
-	st.proc.JobQueueURL, st.proc.Chunking = st.uploadQueue, Chunking{ChunkSeconds: 4, AboveSeconds: 5}
-	st.proc.Transcoder.Options.SegmentSeconds, st.proc.Transcoder.Options.ThumbnailSeconds = 2, 2
 	id, upload := st.upload(t, "alice", "tenseconds.mp4")
 
 	require.NoError(t, st.proc.Handle(ctx, upload), "the upload's job records the chunks and sends their jobs")
@@ -137,23 +134,11 @@ func TestRoutesWhatTheFunctionCannotHold(t *testing.T) {
 // as a runner updated mid-way would: its init segment differs, so the assembly cannot join
 // the chunks; every chunk is encoded again, and the media is ready once, whole.
 func TestChunksOfDifferentBuildsAreEncodedAgain(t *testing.T) {
-	st := newStack(t)
+	st := chunkedStack(t)
 	ctx := context.Background()
-	st.proc.JobQueueURL, st.proc.Chunking = st.uploadQueue, Chunking{ChunkSeconds: 4, AboveSeconds: 5}
-	st.proc.Transcoder.Options.SegmentSeconds, st.proc.Transcoder.Options.ThumbnailSeconds = 2, 2
 	id, upload := st.upload(t, "alice", "tenseconds.mp4")
 	require.NoError(t, st.proc.Handle(ctx, upload))
-	jobsOf := func(kind string) []string {
-		var jobs []string
-		for _, m := range st.receive(t, st.uploadQueue, 3*time.Second) {
-			if strings.Contains(m.body, `"`+kind+`"`) {
-				jobs = append(jobs, m.body)
-			}
-		}
-		slices.Sort(jobs) // chunks by index: their bodies differ only there
-		return jobs
-	}
-	jobs := jobsOf("chunk_job")
+	jobs := st.jobs(t, "chunk_job")
 	require.Len(t, jobs, 3)
 	preset := st.proc.Transcoder.Options.Preset
 	st.proc.Transcoder.Options.Preset = "ultrafast" // another build's encoder
@@ -168,10 +153,10 @@ func TestChunksOfDifferentBuildsAreEncodedAgain(t *testing.T) {
 	assert.Zero(t, m.Chunks, "the chunks are forgotten")
 	assert.Contains(t, st.logs.String(), "encoding every chunk again")
 
-	restart := jobsOf("transcode_job")
+	restart := st.jobs(t, "transcode_job")
 	require.Len(t, restart, 1, "the upload's job is sent again")
 	require.NoError(t, st.proc.Handle(ctx, restart[0]))
-	again := jobsOf("chunk_job")
+	again := st.jobs(t, "chunk_job")
 	require.Len(t, again, 3, "every chunk is encoded again")
 	for _, j := range again {
 		require.NoError(t, st.proc.Handle(ctx, j))

@@ -148,7 +148,6 @@ func (p *Processor) transcode(ctx context.Context, log *slog.Logger, job transco
 }
 
 func (p *Processor) transcodeClaimed(ctx context.Context, log *slog.Logger, claim store.Claim, job transcode.Job, body string, lease time.Duration) error {
-	routable := body != "" && p.Worker.QueueURL != ""
 	switch claim.Action {
 	case store.ActionNotify:
 		log.Info("sending the owed media event", "status", claim.Media.Status)
@@ -180,7 +179,7 @@ func (p *Processor) transcodeClaimed(ctx context.Context, log *slog.Logger, clai
 		if spans = p.Chunking.spans(orig.Plan); len(spans) > 1 {
 			return nil // the chunks' jobs encode it
 		}
-		if tooLong = routable && p.Worker.tooLong(orig.Plan.Probe.DurationS); tooLong {
+		if tooLong = body != "" && p.Worker.tooLong(orig.Plan.Probe.DurationS); tooLong {
 			return nil // the worker fleet encodes it
 		}
 		res, err = p.Transcoder.Encode(ctx, job, orig)

@@ -137,7 +137,6 @@ func (p *Processor) reconcile(ctx context.Context, r Reconcile) error {
 	var (
 		mu      sync.Mutex
 		checked []string
-		ids     []string
 		jobs    []jobMessage
 	)
 	g, gctx := errgroup.WithContext(ctx)
@@ -161,14 +160,13 @@ func (p *Processor) reconcile(ctx context.Context, r Reconcile) error {
 			checked = append(checked, m.ID)
 			if reason != "" {
 				log.Warn("making a media's derivatives again", "media_id", m.ID, "reason", reason)
-				ids = append(ids, strconv.Itoa(len(ids)))
 				jobs = append(jobs, jobMessage{RederiveJob: &RederiveJob{MediaID: m.ID, Reason: reason}})
 			}
 			return nil
 		})
 	}
 	_ = g.Wait() // failures to check are logged; those media stay due
-	if err := p.sendJobs(ctx, log, "re-derivation jobs", ids, jobs); err != nil {
+	if err := p.sendJobs(ctx, log, "re-derivation jobs", jobs); err != nil {
 		return err
 	}
 	if len(checked) > 0 {

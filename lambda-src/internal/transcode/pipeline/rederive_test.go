@@ -52,18 +52,6 @@ func (st *stack) deleteDerivatives(t *testing.T, keys ...string) {
 	}
 }
 
-// rederiveJobs takes the re-derivation jobs off the transcode queue.
-func (st *stack) rederiveJobs(t *testing.T) []string {
-	t.Helper()
-	var jobs []string
-	for _, m := range st.receive(t, st.uploadQueue, 3*time.Second) {
-		if strings.Contains(m.body, `"rederive_job"`) {
-			jobs = append(jobs, m.body)
-		}
-	}
-	return jobs
-}
-
 // TestLostDerivativesAreMadeAgain loses derivatives of a ready media, found once by the
 // reconciler and once by S3's lost-object notification: each time the media is made again
 // under the same keys while it stays ready, without a second ready event, and invalidated
@@ -92,7 +80,7 @@ func TestLostDerivativesAreMadeAgain(t *testing.T) {
 	// The reconciler finds a lost segment and poster of one media, and only of that one.
 	st.deleteDerivatives(t, id+"/stream/360p/seg_0.m4s", before.PosterKey)
 	require.NoError(t, st.proc.Handle(ctx, `{"reconcile":{}}`))
-	jobs := st.rederiveJobs(t)
+	jobs := st.jobs(t, "rederive_job")
 	require.Len(t, jobs, 1, "one job, for the media that lost derivatives")
 	assert.Contains(t, jobs[0], id)
 	assert.NotContains(t, jobs[0], other)
@@ -122,33 +110,25 @@ func TestLostDerivativesAreMadeAgain(t *testing.T) {
 
 	// Everything is whole: a pass sends no job.
 	require.NoError(t, st.proc.Handle(ctx, `{"reconcile":{"limit":10}}`))
-	assert.Empty(t, st.rederiveJobs(t))
+	assert.Empty(t, st.jobs(t, "rederive_job"))
 	assert.Contains(t, st.logs.String(), `"incomplete":0`)
 }
 
 // TestLostDerivativesOfALongVideoAreMadeAgainInChunks: a chunked media is made again in
 // chunks, ready all along, and assembled once.
 func TestLostDerivativesOfALongVideoAreMadeAgainInChunks(t *testing.T) {
-	st := newStack(t)
+	st := chunkedStack(t)
 	ctx := context.Background()
-	st.proc.JobQueueURL, st.proc.Chunking = st.uploadQueue, Chunking{ChunkSeconds: 4, AboveSeconds: 5}
-	st.proc.Transcoder.Options.SegmentSeconds, st.proc.Transcoder.Options.ThumbnailSeconds = 2, 2
 	id, upload := st.upload(t, "alice", "tenseconds.mp4")
 	runAll := func(first string) {
 		t.Helper()
 		jobs := []string{first}
 		for round := 0; len(jobs) > 0; round++ {
 			require.Less(t, round, 10, "the jobs settle")
-			var next []string
 			for _, j := range jobs {
 				require.NoError(t, st.proc.Handle(ctx, j))
 			}
-			for _, m := range st.receive(t, st.uploadQueue, 3*time.Second) {
-				if strings.Contains(m.body, `"chunk_job"`) {
-					next = append(next, m.body)
-				}
-			}
-			jobs = next
+			jobs = st.jobs(t, "chunk_job")
 		}
 	}
 	runAll(upload)
@@ -180,5 +160,5 @@ func TestLostDerivativesOfALongVideoAreMadeAgainInChunks(t *testing.T) {
 	assert.ElementsMatch(t, published, st.derivativeKeys(t))
 	assert.Empty(t, st.mediaEvents(t), "no second ready event")
 	require.NoError(t, st.proc.Handle(ctx, `{"reconcile":{}}`))
-	assert.Empty(t, st.rederiveJobs(t), "a chunked media made again is whole")
+	assert.Empty(t, st.jobs(t, "rederive_job"), "a chunked media made again is whole")
 }

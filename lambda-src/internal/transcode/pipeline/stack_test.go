@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -261,6 +262,30 @@ func (st *stack) derivativeKeys(t testing.TB) []string {
 		}
 	}
 	return keys
+}
+
+// chunkedStack is a stack that transcodes videos longer than 5 s in chunks of 4 s, with
+// 2-second segments and thumbnails.
+func chunkedStack(t *testing.T) *stack {
+	t.Helper()
+	st := newStack(t)
+	st.proc.JobQueueURL, st.proc.Chunking = st.uploadQueue, Chunking{ChunkSeconds: 4, AboveSeconds: 5}
+	st.proc.Transcoder.Options.SegmentSeconds, st.proc.Transcoder.Options.ThumbnailSeconds = 2, 2
+	return st
+}
+
+// jobs takes the transcode queue's messages off it and returns the jobs of a kind
+// ("chunk_job", "rederive_job", ...), sorted (chunks by index: their bodies differ only there).
+func (st *stack) jobs(t *testing.T, kind string) []string {
+	t.Helper()
+	var jobs []string
+	for _, m := range st.receive(t, st.uploadQueue, 3*time.Second) {
+		if strings.Contains(m.body, `"`+kind+`"`) {
+			jobs = append(jobs, m.body)
+		}
+	}
+	slices.Sort(jobs)
+	return jobs
 }
 
 // derivative fetches a CDN URL's file from the derivatives bucket, as the CDN would.
