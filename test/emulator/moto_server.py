@@ -33,7 +33,9 @@ SQS's batch actions as the action on one message (SendMessageBatch as sqs:SendMe
 does.
 
 moto creates CloudFront key groups but cannot delete them; DeleteKeyGroup is added so that a
-distribution requiring signed URLs can be destroyed.
+distribution requiring signed URLs can be destroyed. moto has no response headers policy API:
+its create, get, update, delete and list are added, kept per account, with CloudFront's ETag
+check on update and delete and its refusal to delete a policy a distribution uses.
 
 S3 stores a PUT's body as object data whatever its Content-Type; moto, through Flask, parsed a
 form-typed body (curl --data-binary and Python's urllib send one by default) as a form and
@@ -55,11 +57,14 @@ import json
 import re
 import sys
 import threading
+import uuid
 from email.utils import parseaddr
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from flask import Request as FlaskRequest, current_app
 from moto.cloudfront import responses as cloudfront_responses
+from moto.cloudfront import urls as cloudfront_urls
+from moto.cloudfront.exceptions import CloudFrontException
 from moto.core.responses import ActionAuthenticatorMixin, ActionResult, BaseResponse, EmptyResult
 from botocore.awsrequest import AWSRequest
 from moto.iam.access_control import IAMPolicyStatement, IAMRequestBase, PermissionResult
@@ -474,6 +479,107 @@ def _delete_key_group(self):
 
 if not hasattr(cloudfront_responses.CloudFrontResponse, "delete_key_group"):
     cloudfront_responses.CloudFrontResponse.delete_key_group = _delete_key_group
+
+class _ResponseHeadersPolicyError(CloudFrontException):
+    def __init__(self, code, message):
+        super().__init__(code, message)
+
+
+# Response headers policies by account: id -> {"config", "etag", "modified"}.
+_response_headers_policies = {}
+
+
+def _headers_policies(self):
+    return _response_headers_policies.setdefault(self.current_account, {})
+
+
+def _headers_policy_result(policy_id, policy, with_location=False):
+    result = {
+        "ResponseHeadersPolicy": {
+            "Id": policy_id,
+            "LastModifiedTime": policy["modified"],
+            "ResponseHeadersPolicyConfig": policy["config"],
+        },
+        "ETag": policy["etag"],
+    }
+    if with_location:
+        result["Location"] = f"https://cloudfront.amazonaws.com/2020-05-31/response-headers-policy/{policy_id}"
+    return ActionResult(result)
+
+
+def _headers_policy(self):
+    policy_id = self._get_param("Id")
+    policy = _headers_policies(self).get(policy_id)
+    if policy is None:
+        raise _ResponseHeadersPolicyError("NoSuchResponseHeadersPolicy", f"The response headers policy {policy_id} does not exist.")
+    return policy_id, policy
+
+
+def _check_if_match(self, policy):
+    if self.headers.get("If-Match") != policy["etag"]:
+        raise _ResponseHeadersPolicyError("PreconditionFailed", "The If-Match version is missing or not valid for the resource.")
+
+
+def _create_response_headers_policy(self):
+    config = self._get_param("ResponseHeadersPolicyConfig", {})
+    policies = _headers_policies(self)
+    if any(p["config"].get("Name") == config.get("Name") for p in policies.values()):
+        raise _ResponseHeadersPolicyError("ResponseHeadersPolicyAlreadyExists", f"A response headers policy named {config.get('Name')} already exists.")
+    policy_id = str(uuid.uuid4())
+    policies[policy_id] = {"config": config, "etag": _new_etag(), "modified": datetime.datetime.now(datetime.timezone.utc)}
+    return _headers_policy_result(policy_id, policies[policy_id], with_location=True)
+
+
+def _get_response_headers_policy(self):
+    return _headers_policy_result(*_headers_policy(self))
+
+
+def _get_response_headers_policy_config(self):
+    _, policy = _headers_policy(self)
+    return ActionResult({"ResponseHeadersPolicyConfig": policy["config"], "ETag": policy["etag"]})
+
+
+def _update_response_headers_policy(self):
+    policy_id, policy = _headers_policy(self)
+    _check_if_match(self, policy)
+    policy.update(config=self._get_param("ResponseHeadersPolicyConfig", {}), etag=_new_etag(), modified=datetime.datetime.now(datetime.timezone.utc))
+    return _headers_policy_result(policy_id, policy)
+
+
+def _delete_response_headers_policy(self):
+    policy_id, policy = _headers_policy(self)
+    _check_if_match(self, policy)
+    for d in self.backend.distributions.values():
+        c = d.distribution_config
+        behaviours = [c.DefaultCacheBehavior] + list(c.CacheBehaviors.get("Items", []))
+        if policy_id in [b.response_headers_policy_id for b in behaviours]:
+            raise _ResponseHeadersPolicyError("ResponseHeadersPolicyInUse", f"The response headers policy {policy_id} is attached to distribution {d.distribution_id}.")
+    del _headers_policies(self)[policy_id]
+    return EmptyResult()
+
+
+def _list_response_headers_policies(self):
+    items = [{"Type": "custom", "ResponseHeadersPolicy": {"Id": i, "LastModifiedTime": p["modified"], "ResponseHeadersPolicyConfig": p["config"]}}
+             for i, p in _headers_policies(self).items()]
+    return ActionResult({"ResponseHeadersPolicyList": {"MaxItems": 100, "Quantity": len(items), "Items": items or None}})
+
+
+def _new_etag():
+    return uuid.uuid4().hex[:14].upper()
+
+
+for _name, _handler in {
+    "create_response_headers_policy": _create_response_headers_policy,
+    "get_response_headers_policy": _get_response_headers_policy,
+    "get_response_headers_policy_config": _get_response_headers_policy_config,
+    "update_response_headers_policy": _update_response_headers_policy,
+    "delete_response_headers_policy": _delete_response_headers_policy,
+    "list_response_headers_policies": _list_response_headers_policies,
+}.items():
+    if not hasattr(cloudfront_responses.CloudFrontResponse, _name):
+        setattr(cloudfront_responses.CloudFrontResponse, _name, _handler)
+for _path in ("response-headers-policy$", "response-headers-policy/(?P<Id>[^/]+)$", "response-headers-policy/(?P<Id>[^/]+)/config$"):
+    cloudfront_urls.url_paths.setdefault("{0}/2020-05-31/" + _path, cloudfront_responses.CloudFrontResponse.dispatch)
 
 _want_form_data_parsed = FlaskRequest.want_form_data_parsed
 

@@ -49,7 +49,8 @@ type behaviour struct {
 	forwardHeaders    []string
 	forwardAllHeaders bool
 	viewerProtocol    cftypes.ViewerProtocolPolicy
-	trustedKeys       map[string]bool // public key ids; nil when signed URLs are not required
+	trustedKeys       map[string]bool  // public key ids; nil when signed URLs are not required
+	headers           *responseHeaders // the response headers policy; nil: none
 }
 
 type origin struct {
@@ -105,10 +106,19 @@ func loadDistribution(ctx context.Context, client *cloudfront.Client, id, defaul
 	}
 
 	groups := map[string]map[string]bool{} // key group id -> public key ids
+	policies := map[string]*responseHeaders{}
 	add := func(cb cftypes.CacheBehavior) error {
 		b, err := newBehaviour(cb)
 		if err != nil {
 			return err
+		}
+		if id := aws.ToString(cb.ResponseHeadersPolicyId); id != "" {
+			if policies[id] == nil {
+				if policies[id], err = loadResponseHeaders(ctx, client, id); err != nil {
+					return err
+				}
+			}
+			b.headers = policies[id]
 		}
 		if g := cb.TrustedKeyGroups; g != nil && (aws.ToBool(g.Enabled) || g.Enabled == nil && len(g.Items) > 0) {
 			b.trustedKeys = map[string]bool{}
@@ -272,6 +282,9 @@ func defaultAsBehavior(d *cftypes.DefaultCacheBehavior) cftypes.CacheBehavior {
 		MaxTTL:               d.MaxTTL,
 		TrustedKeyGroups:     d.TrustedKeyGroups,
 		Compress:             d.Compress,
+		// Policies by ID, as the module attaches them (cache and origin request policies are
+		// not used: the legacy settings above stand for them).
+		ResponseHeadersPolicyId: d.ResponseHeadersPolicyId,
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
+	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -293,4 +294,50 @@ func TestMemoryBound(t *testing.T) {
 	files, err = os.ReadDir(cacheDir)
 	require.NoError(t, err)
 	assert.Empty(t, files, "Stop removes the spilled objects")
+}
+
+func TestResponseHeadersPolicy(t *testing.T) {
+	const csp = "default-src 'none'; script-src 'self'"
+	f := newFixture(t, fixtureOptions{
+		objects: []object{
+			{key: "app/index.html", body: []byte("<!doctype html>"), cacheControl: "max-age=300"},
+			{key: "m1/poster.jpg", body: []byte("jpeg")},
+		},
+		responseHeaders: &cftypes.ResponseHeadersPolicyConfig{
+			Name: aws.String("app"),
+			SecurityHeadersConfig: &cftypes.ResponseHeadersPolicySecurityHeadersConfig{
+				ContentSecurityPolicy:   &cftypes.ResponseHeadersPolicyContentSecurityPolicy{ContentSecurityPolicy: aws.String(csp), Override: aws.Bool(true)},
+				ContentTypeOptions:      &cftypes.ResponseHeadersPolicyContentTypeOptions{Override: aws.Bool(true)},
+				FrameOptions:            &cftypes.ResponseHeadersPolicyFrameOptions{FrameOption: cftypes.FrameOptionsListDeny, Override: aws.Bool(true)},
+				StrictTransportSecurity: &cftypes.ResponseHeadersPolicyStrictTransportSecurity{AccessControlMaxAgeSec: aws.Int32(63072000), IncludeSubdomains: aws.Bool(true), Override: aws.Bool(true)},
+			},
+			CustomHeadersConfig: &cftypes.ResponseHeadersPolicyCustomHeadersConfig{Quantity: aws.Int32(2), Items: []cftypes.ResponseHeadersPolicyCustomHeader{
+				{Header: aws.String("Cache-Control"), Value: aws.String("max-age=60"), Override: aws.Bool(false)},
+				{Header: aws.String("X-Stack"), Value: aws.String("mediastack"), Override: aws.Bool(true)},
+			}},
+			RemoveHeadersConfig: &cftypes.ResponseHeadersPolicyRemoveHeadersConfig{Quantity: aws.Int32(1), Items: []cftypes.ResponseHeadersPolicyRemoveHeader{{Header: aws.String("Server")}}},
+		},
+	})
+	e := f.start(t, edge.Options{})
+
+	for _, xcache := range []string{"Miss from cloudfront", "Hit from cloudfront"} {
+		r := get(t, e, http.MethodGet, "/app/index.html")
+		require.Equal(t, http.StatusOK, r.status)
+		assert.Equal(t, xcache, r.header.Get("X-Cache"))
+		assert.Equal(t, csp, r.header.Get("Content-Security-Policy"), xcache)
+		assert.Equal(t, "nosniff", r.header.Get("X-Content-Type-Options"))
+		assert.Equal(t, "DENY", r.header.Get("X-Frame-Options"))
+		assert.Equal(t, "max-age=63072000; includeSubDomains", r.header.Get("Strict-Transport-Security"))
+		assert.Equal(t, "max-age=300", r.header.Get("Cache-Control"), "a header the policy does not override keeps the origin's value")
+		assert.Equal(t, "mediastack", r.header.Get("X-Stack"))
+		assert.Empty(t, r.header.Get("Server"), "removed by the policy")
+	}
+	missing := get(t, e, http.MethodGet, "/app/missing.js")
+	assert.Equal(t, csp, missing.header.Get("Content-Security-Policy"), "error answers carry the policy too")
+
+	poster := get(t, e, http.MethodGet, "/m1/poster.jpg")
+	require.Equal(t, http.StatusOK, poster.status)
+	assert.Equal(t, "SAMEORIGIN", poster.header.Get("X-Frame-Options"), "AWS's managed SecurityHeadersPolicy")
+	assert.Equal(t, "max-age=31536000", poster.header.Get("Strict-Transport-Security"))
+	assert.Empty(t, poster.header.Get("Content-Security-Policy"))
 }

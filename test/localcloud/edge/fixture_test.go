@@ -32,6 +32,10 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(emulator.RunMain(m)) }
 
+// managedSecurityHeadersPolicy is AWS's managed SecurityHeadersPolicy, which the emulator
+// does not hold.
+const managedSecurityHeadersPolicy = "67f7725c-6f97-4210-82d7-5512b31e9d03"
+
 // ttls are a behaviour's min, default and max TTL in seconds.
 type ttls struct{ min, def, max int64 }
 
@@ -67,6 +71,9 @@ type fixtureOptions struct {
 	signed    bool     // trust a key group on every behaviour, as signing_public_key_pem does
 	geo       []string // whitelist
 	objects   []object
+	// responseHeaders, when set, is created as a response headers policy and attached to the
+	// default behaviour; "*.jpg" then gets AWS's managed SecurityHeadersPolicy.
+	responseHeaders *cftypes.ResponseHeadersPolicyConfig
 }
 
 // fixture is a derivatives bucket behind a distribution configured as modules/cdn configures
@@ -190,6 +197,16 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 		ordered = append(ordered, behaviour(b.pattern, b.ttl))
 	}
 	def := behaviour("", defaultTTL)
+	if o.responseHeaders != nil {
+		p, err := f.cf.CreateResponseHeadersPolicy(ctx, &cloudfront.CreateResponseHeadersPolicyInput{ResponseHeadersPolicyConfig: o.responseHeaders})
+		require.NoError(t, err)
+		def.ResponseHeadersPolicyId = p.ResponseHeadersPolicy.Id
+		for i := range ordered {
+			if aws.ToString(ordered[i].PathPattern) == "*.jpg" {
+				ordered[i].ResponseHeadersPolicyId = aws.String(managedSecurityHeadersPolicy)
+			}
+		}
+	}
 	geo := &cftypes.GeoRestriction{RestrictionType: cftypes.GeoRestrictionTypeNone, Quantity: aws.Int32(0)}
 	if len(o.geo) > 0 {
 		geo = &cftypes.GeoRestriction{RestrictionType: cftypes.GeoRestrictionTypeWhitelist, Quantity: aws.Int32(int32(len(o.geo))), Items: o.geo}
@@ -209,6 +226,8 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 			DefaultTTL:           def.DefaultTTL,
 			MaxTTL:               def.MaxTTL,
 			ForwardedValues:      def.ForwardedValues,
+			// Response headers policy.
+			ResponseHeadersPolicyId: def.ResponseHeadersPolicyId,
 		},
 		CacheBehaviors: &cftypes.CacheBehaviors{Quantity: aws.Int32(int32(len(ordered))), Items: ordered},
 		Restrictions:   &cftypes.Restrictions{GeoRestriction: geo},
