@@ -36,7 +36,7 @@ module "primary" {
   database                  = var.database
   identity                  = var.identity
   derivatives_storage_class = var.derivatives_storage_class
-  cors_allowed_origins      = var.cors_allowed_origins
+  cors_allowed_origins      = concat(var.cors_allowed_origins, var.web_app == null ? [] : ["https://${module.cdn_primary.domain_name}"])
   notifications             = var.notifications
   allowed_countries         = var.allowed_countries
   media_event_subscriptions = lookup(var.media_event_subscriptions, local.primary, {})
@@ -118,6 +118,37 @@ module "cdn_primary" {
   price_class                        = var.cdn_price_class
   geo_allowed_countries              = var.allowed_countries
   api_origin                         = local.api_origins[local.primary]
+  web_app = var.web_app == null ? null : {
+    bucket_regional_domain_name = module.web_app[0].bucket_regional_domain_name
+    response_headers_policy_id  = module.web_app[0].response_headers_policy_id
+  }
+
+  tags = var.tags
+}
+
+# The platform's web app, on the home region's distribution under /app/: it signs users in at
+# the home pool and calls the home API on its own origin. Media of the second region plays from
+# that region's distribution, which its policy names.
+module "web_app" {
+  source = "./modules/web-app"
+  count  = var.web_app == null ? 0 : 1
+
+  name       = "${var.name_prefix}-${local.region_codes[local.primary]}"
+  source_dir = coalesce(var.web_app.source_dir, "${path.module}/build/web")
+  config = {
+    api_url             = coalesce(module.cdn_primary.api_base_url, module.primary.api_url)
+    user_pool_id        = module.primary.user_pool_id
+    user_pool_client_id = module.primary.user_pool_client_id
+    cdn_base_url        = "https://${module.cdn_primary.domain_name}"
+  }
+  region           = local.primary
+  cognito_endpoint = var.web_app.aws_endpoint
+  # Without an API origin on the distribution the app calls the API at its own (HTTPS) name.
+  api_origins       = local.api_origins[local.primary] == null ? [module.primary.api_url] : []
+  # Presigned uploads go to the bucket's regional virtual-hosted name, or the emulator.
+  upload_origins    = [coalesce(var.web_app.aws_endpoint, "https://${module.primary.originals_bucket_id}.s3.${local.primary}.amazonaws.com")]
+  media_origins     = [for cdn in module.cdn_secondary : "https://${cdn.domain_name}"]
+  distribution_arns = [module.cdn_primary.distribution_arn]
 
   tags = var.tags
 }

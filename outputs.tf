@@ -26,6 +26,11 @@ output "regions" {
   value       = { for i, r in local.region_outputs : r.region => merge(r, local.cdn_outputs[i]) }
 }
 
+output "web_app_url" {
+  description = "URL of the web app on the home region's distribution (null without web_app)."
+  value       = module.cdn_primary.web_app_url
+}
+
 output "api_fqdn" {
   description = "Name of the latency records that send clients to the closest region's API (null without var.dns)."
   value       = one(module.latency_dns[*].fqdn)

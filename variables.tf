@@ -97,6 +97,19 @@ variable "cors_allowed_origins" {
   default     = []
 }
 
+variable "web_app" {
+  description = <<-EOT
+    The platform's web app, served by the home region's distribution at /app/; null serves none.
+    - source_dir: the built app (default: the repository's build/web, which scripts/setup builds).
+    - aws_endpoint: an emulator's endpoint, which browsers reach Cognito and presigned uploads at instead of AWS's (e.g. https://127.0.0.1:4566); null on AWS.
+  EOT
+  type = object({
+    source_dir   = optional(string)
+    aws_endpoint = optional(string)
+  })
+  default = {}
+}
+
 variable "notifications" {
   description = "Email to uploaders when their media is ready or failed, in every region (the region-stack module's notifications: email_from, media_link, create_identity). Off by default."
   type = object({

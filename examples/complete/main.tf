@@ -23,6 +23,8 @@ module "region" {
   restrict_dlq_sources = var.restrict_dlq_sources
   notifications        = { email_from = var.notification_email_from }
   allowed_countries    = var.allowed_countries
+  # The web app uploads from its page on the distribution straight to the originals bucket.
+  cors_allowed_origins = var.web_app == null ? [] : ["https://${module.cdn.domain_name}"]
   cdn = {
     base_url          = "https://${module.cdn.domain_name}"
     distribution_arns = [module.cdn.distribution_arn]
@@ -48,6 +50,37 @@ module "cdn" {
   signing_public_key_pem             = try(var.cdn_signing.public_key_pem, null)
   api_origin                         = local.api_origin
   geo_allowed_countries              = var.allowed_countries
+  web_app = var.web_app == null ? null : {
+    bucket_regional_domain_name = module.web_app[0].bucket_regional_domain_name
+    response_headers_policy_id  = module.web_app[0].response_headers_policy_id
+  }
+
+  tags = local.tags
+}
+
+# The platform's web app on the distribution, under /app/. It calls the API on its own origin
+# (the distribution sends every /v1/* request to the API), so it needs an API origin: without a
+# certificate the load balancer's plain HTTP, with one the API's record (zone_name).
+module "web_app" {
+  source = "../../modules/web-app"
+  count  = var.web_app == null ? 0 : 1
+
+  name       = var.name_prefix
+  source_dir = coalesce(var.web_app.source_dir, "${path.module}/../../build/web")
+  config = {
+    api_url             = coalesce(module.cdn.api_base_url, module.region.api_url)
+    user_pool_id        = module.region.user_pool_id
+    user_pool_client_id = module.region.user_pool_client_id
+    cdn_base_url        = "https://${module.cdn.domain_name}"
+  }
+  region           = var.region
+  cognito_endpoint = var.web_app.aws_endpoint
+  # Without an API origin on the distribution the app calls the API at its own (HTTPS) name.
+  api_origins       = local.api_origin == null ? [module.region.api_url] : []
+  # Presigned uploads go to the bucket's regional virtual-hosted name, or the emulator.
+  upload_origins    = [coalesce(var.web_app.aws_endpoint, "https://${module.region.originals_bucket_id}.s3.${var.region}.amazonaws.com")]
+  distribution_arns = [module.cdn.distribution_arn]
+  force_destroy     = true
 
   tags = local.tags
 }

@@ -23,6 +23,11 @@ output "api_via_cdn_url" {
   value       = module.cdn.api_base_url
 }
 
+output "web_app_url" {
+  description = "URL of the web app (null without web_app)."
+  value       = module.cdn.web_app_url
+}
+
 output "cdn_distribution_id" {
   description = "Id of the CloudFront distribution."
   value       = module.cdn.distribution_id

@@ -106,3 +106,16 @@ variable "restrict_dlq_sources" {
   type        = bool
   default     = true
 }
+
+variable "web_app" {
+  description = <<-EOT
+    The platform's web app, served by the distribution at /app/; null serves none.
+    - source_dir: the built app (default: the repository's build/web, which scripts/setup builds).
+    - aws_endpoint: an emulator's endpoint, which browsers reach Cognito and presigned uploads at instead of AWS's (e.g. https://127.0.0.1:4566); null on AWS.
+  EOT
+  type = object({
+    source_dir   = optional(string)
+    aws_endpoint = optional(string)
+  })
+  default = {}
+}

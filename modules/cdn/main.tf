@@ -2,7 +2,8 @@
 # Access Control (the bucket stays private), viewers only ever get HTTPS, and each kind of media
 # object is cached as long as it can be: playlists briefly, immutable segments and renditions long.
 # Optionally the upload API is a second origin for its public reads (the feed, media views),
-# cached as long as the API's Cache-Control allows and never for a token holder.
+# cached as long as the API's Cache-Control allows and never for a token holder; and the web
+# app's bucket a third, under /app/, with its own response headers policy.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -23,8 +24,12 @@ locals {
   trusted_key_groups = local.signed ? [aws_cloudfront_key_group.this[0].id] : null
 
   api_origin_id = "upload-api"
-  # Before the media behaviours: "/v1/media/*" must not fall to "*.jpg" and the like.
-  api_paths = var.api_origin == null ? [] : ["/v1/feed", "/v1/media/*"]
+  # Before the media behaviours: "/v1/media/*" must not fall to "*.jpg" and the like. With the
+  # web app, the app calls the whole API on its own origin: every method of /v1/*.
+  api_paths   = var.api_origin == null ? [] : var.web_app == null ? ["/v1/feed", "/v1/media/*"] : ["/v1/*"]
+  api_methods = var.web_app == null ? ["GET", "HEAD", "OPTIONS"] : ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
+
+  web_app_origin_id = "web-app"
   # Part of the cache key, as every forwarded header is with the legacy settings: a request
   # with a token is its own object (the API marks those answers private, no-store, so they are
   # never kept), and CORS answers differ by Origin and by what a preflight asks.
@@ -94,6 +99,15 @@ resource "aws_cloudfront_distribution" "this" {
   }
 
   dynamic "origin" {
+    for_each = var.web_app == null ? [] : [var.web_app]
+    content {
+      origin_id                = local.web_app_origin_id
+      domain_name              = origin.value.bucket_regional_domain_name
+      origin_access_control_id = aws_cloudfront_origin_access_control.this.id
+    }
+  }
+
+  dynamic "origin" {
     for_each = var.api_origin == null ? [] : [var.api_origin]
     content {
       origin_id   = local.api_origin_id
@@ -133,14 +147,40 @@ resource "aws_cloudfront_distribution" "this" {
     }
   }
 
+  # The app's files, never behind signatures: the page must load before it holds cookies. Its
+  # index and config are revalidated on every view, its hashed assets kept (they say so).
+  dynamic "ordered_cache_behavior" {
+    for_each = var.web_app == null ? [] : [var.web_app]
+    content {
+      path_pattern               = "/app/*"
+      target_origin_id           = local.web_app_origin_id
+      viewer_protocol_policy     = "redirect-to-https"
+      allowed_methods            = ["GET", "HEAD"]
+      cached_methods             = ["GET", "HEAD"]
+      compress                   = true
+      response_headers_policy_id = ordered_cache_behavior.value.response_headers_policy_id
+      min_ttl                    = 0
+      default_ttl                = 300
+      max_ttl                    = 31536000
+
+      forwarded_values {
+        query_string = false
+        cookies {
+          forward = "none"
+        }
+      }
+    }
+  }
+
   dynamic "ordered_cache_behavior" {
     for_each = local.api_paths
     content {
       path_pattern           = ordered_cache_behavior.value
       target_origin_id       = local.api_origin_id
       viewer_protocol_policy = var.viewer_protocol_policy
-      # Reads and CORS preflights; writes go to the API's own address.
-      allowed_methods            = ["GET", "HEAD", "OPTIONS"]
+      # Reads and CORS preflights; writes only for the web app (else they go to the API's own
+      # address). Only GET and HEAD are ever cached.
+      allowed_methods            = local.api_methods
       cached_methods             = ["GET", "HEAD"]
       compress                   = true
       response_headers_policy_id = var.api_origin.response_headers_policy_id

@@ -14,8 +14,13 @@ output "domain_name" {
 }
 
 output "api_base_url" {
-  description = "Base URL of the upload API's cached public reads through the distribution (https://<domain>; GET <url>/v1/feed), or null without api_origin."
+  description = "Base URL of the upload API through the distribution (https://<domain>): its cached public reads (GET <url>/v1/feed), and with web_app every route. Null without api_origin."
   value       = var.api_origin == null ? null : "https://${aws_cloudfront_distribution.this.domain_name}"
+}
+
+output "web_app_url" {
+  description = "URL of the web app (https://<domain>/app/), or null without web_app."
+  value       = var.web_app == null ? null : "https://${aws_cloudfront_distribution.this.domain_name}/app/"
 }
 
 output "hosted_zone_id" {

@@ -211,6 +211,26 @@ variable "api_origin" {
   }
 }
 
+variable "web_app" {
+  description = <<-EOT
+    The platform's web app (modules/web-app), served under /app/ from its bucket through the origin access control, with its response headers policy (the app's Content-Security-Policy, HSTS, nosniff). It never requires signed URLs: the page loads before it holds the signed cookies it sets for media.
+    With api_origin as well, every /v1/* request, writes included, goes to the API through the edge (only GET and HEAD are ever cached, and only what the API marks public): the app calls the API on its own origin, over the edge's TLS, whether or not the load balancer has a certificate.
+    - bucket_regional_domain_name: the app bucket's regional domain name.
+    - response_headers_policy_id: the app's policy (modules/web-app's output).
+    Null (the default) serves no app.
+  EOT
+  type = object({
+    bucket_regional_domain_name = string
+    response_headers_policy_id  = string
+  })
+  default = null
+
+  validation {
+    condition     = var.web_app == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\\.s3(\\.[a-z0-9-]+)?\\.amazonaws\\.com(\\.cn)?$", try(var.web_app.bucket_regional_domain_name, "")))
+    error_message = "web_app.bucket_regional_domain_name must be an S3 bucket's regional domain name, such as media-web-app.s3.us-east-1.amazonaws.com."
+  }
+}
+
 variable "tags" {
   description = "Tags applied to every taggable resource (the distribution)."
   type        = map(string)

@@ -469,3 +469,50 @@ run "rejects_bad_response_headers_policy_id" {
   }
   expect_failures = [var.response_headers_policy_id]
 }
+
+run "web_app_has_its_own_behaviour_and_calls_the_api_on_its_origin" {
+  command = plan
+
+  variables {
+    api_origin             = { domain_name = "mediastack-api-123.us-east-1.elb.amazonaws.com", protocol = "http-only" }
+    signing_public_key_pem = "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfVLPHCozMxH2Mo\n4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u\n-----END PUBLIC KEY-----\n"
+    web_app = {
+      bucket_regional_domain_name = "media-web-app.s3.us-east-1.amazonaws.com"
+      response_headers_policy_id  = "0b4e5a9e-1111-4222-8333-444455556666"
+    }
+  }
+
+  assert {
+    condition     = [for b in aws_cloudfront_distribution.this.ordered_cache_behavior : b.path_pattern] == ["/app/*", "/v1/*", "*.m3u8", "*.mpd", "*.ts", "*.m4s", "*.mp4", "*.jpg"]
+    error_message = "the app and the whole API come before the media behaviours"
+  }
+  assert {
+    condition = (aws_cloudfront_distribution.this.ordered_cache_behavior[0].target_origin_id == "web-app" &&
+      aws_cloudfront_distribution.this.ordered_cache_behavior[0].response_headers_policy_id == "0b4e5a9e-1111-4222-8333-444455556666" &&
+      aws_cloudfront_distribution.this.ordered_cache_behavior[0].trusted_key_groups == null &&
+      aws_cloudfront_distribution.this.ordered_cache_behavior[2].trusted_key_groups != null &&
+    aws_cloudfront_distribution.this.ordered_cache_behavior[0].viewer_protocol_policy == "redirect-to-https")
+    error_message = "the app is served from its bucket with its headers policy, HTTPS only, never behind signatures"
+  }
+  assert {
+    condition = (toset(aws_cloudfront_distribution.this.ordered_cache_behavior[1].allowed_methods) == toset(["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]) &&
+    toset(aws_cloudfront_distribution.this.ordered_cache_behavior[1].cached_methods) == toset(["GET", "HEAD"]))
+    error_message = "with the app, every method of the API goes through the edge, and only reads are cached"
+  }
+  assert {
+    condition     = contains([for o in aws_cloudfront_distribution.this.origin : o.domain_name], "media-web-app.s3.us-east-1.amazonaws.com")
+    error_message = "the app's bucket is an origin"
+  }
+}
+
+run "web_app_bucket_must_be_a_bucket" {
+  command = plan
+
+  variables {
+    web_app = {
+      bucket_regional_domain_name = "https://media-web-app.s3.us-east-1.amazonaws.com/"
+      response_headers_policy_id  = "0b4e5a9e-1111-4222-8333-444455556666"
+    }
+  }
+  expect_failures = [var.web_app]
+}
