@@ -51,6 +51,7 @@ type behaviour struct {
 	viewerProtocol    cftypes.ViewerProtocolPolicy
 	trustedKeys       map[string]bool  // public key ids; nil when signed URLs are not required
 	headers           *responseHeaders // the response headers policy; nil: none
+	compress          bool             // gzip what CloudFront compresses
 }
 
 type origin struct {
@@ -298,6 +299,7 @@ func newBehaviour(cb cftypes.CacheBehavior) (behaviour, error) {
 		allowed:        map[string]bool{http.MethodGet: true, http.MethodHead: true},
 		cached:         map[string]bool{http.MethodGet: true, http.MethodHead: true},
 		viewerProtocol: cb.ViewerProtocolPolicy,
+		compress:       aws.ToBool(cb.Compress),
 	}
 	if b.maxTTL < b.minTTL {
 		return b, fmt.Errorf("behaviour %q: max TTL %v is below min TTL %v", b.pattern, b.maxTTL, b.minTTL)

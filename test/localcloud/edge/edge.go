@@ -419,6 +419,8 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	b := d.behaviourFor(path)
 	w = withResponseHeaders(w, b.headers)
+	w, flush := withCompression(w, r, b)
+	defer flush()
 	if !b.allowed[r.Method] {
 		e.errorPage(w, r, http.StatusForbidden, "This distribution is not configured to allow the HTTP request method that was used for this request. The distribution supports only cachable requests.")
 		return

@@ -1,9 +1,13 @@
 package edge_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -340,4 +344,38 @@ func TestResponseHeadersPolicy(t *testing.T) {
 	assert.Equal(t, "SAMEORIGIN", poster.header.Get("X-Frame-Options"), "AWS's managed SecurityHeadersPolicy")
 	assert.Equal(t, "max-age=31536000", poster.header.Get("Strict-Transport-Security"))
 	assert.Empty(t, poster.header.Get("Content-Security-Policy"))
+}
+
+func TestCompressesAsCloudFront(t *testing.T) {
+	playlist := []byte("#EXTM3U\n" + strings.Repeat("#EXTINF:4.0,\nseg.m4s\n", 200))
+	f := newFixture(t, fixtureOptions{objects: []object{
+		{key: "m1/stream/master.m3u8", body: playlist},
+		{key: "m1/stream/tiny.m3u8", body: []byte("#EXTM3U\n")},
+		{key: "m1/360p.mp4", body: bytes.Repeat([]byte{0}, 4000)},
+	}})
+	e := f.start(t, edge.Options{})
+
+	for _, xcache := range []string{"Miss from cloudfront", "Hit from cloudfront"} {
+		r := get(t, e, http.MethodGet, "/m1/stream/master.m3u8", "Accept-Encoding", "br, gzip;q=0.8")
+		require.Equal(t, http.StatusOK, r.status)
+		assert.Equal(t, xcache, r.xcache())
+		require.Equal(t, "gzip", r.header.Get("Content-Encoding"), xcache)
+		assert.Contains(t, r.header.Values("Vary"), "Accept-Encoding")
+		zr, err := gzip.NewReader(bytes.NewReader(r.body))
+		require.NoError(t, err)
+		plain, err := io.ReadAll(zr)
+		require.NoError(t, err)
+		assert.Equal(t, playlist, plain)
+		assert.Less(t, len(r.body), len(playlist)/4)
+	}
+	for name, r := range map[string]response{
+		"a viewer that does not accept gzip":  get(t, e, http.MethodGet, "/m1/stream/master.m3u8", "Accept-Encoding", "identity"),
+		"gzip refused by its weight":          get(t, e, http.MethodGet, "/m1/stream/master.m3u8", "Accept-Encoding", "gzip;q=0"),
+		"a range":                             get(t, e, http.MethodGet, "/m1/stream/master.m3u8", "Accept-Encoding", "gzip", "Range", "bytes=0-99"),
+		"under 1,000 bytes":                   get(t, e, http.MethodGet, "/m1/stream/tiny.m3u8", "Accept-Encoding", "gzip"),
+		"a type CloudFront does not compress": get(t, e, http.MethodGet, "/m1/360p.mp4", "Accept-Encoding", "gzip"),
+	} {
+		assert.Empty(t, r.header.Get("Content-Encoding"), name)
+		assert.NotEmpty(t, r.body, name)
+	}
 }
