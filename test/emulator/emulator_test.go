@@ -3,6 +3,7 @@ package emulator_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
@@ -526,4 +529,95 @@ func TestCrossRegionReadReplicasLiveInTheirRegion(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, got.DBInstances, 1)
 	assert.Contains(t, aws.ToString(got.DBInstances[0].Endpoint.Address), ".eu-west-1.", "an endpoint of its own region")
+}
+
+func TestResponseHeadersPolicies(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ns := emulator.Shared(t).NamespaceT(t)
+	cfg, err := ns.AWSConfig(ctx)
+	require.NoError(t, err)
+	cf := cloudfront.NewFromConfig(cfg)
+	config := &cftypes.ResponseHeadersPolicyConfig{
+		Name: aws.String(ns.ID + "-app"),
+		SecurityHeadersConfig: &cftypes.ResponseHeadersPolicySecurityHeadersConfig{
+			ContentSecurityPolicy: &cftypes.ResponseHeadersPolicyContentSecurityPolicy{ContentSecurityPolicy: aws.String("default-src 'none'"), Override: aws.Bool(true)},
+		},
+	}
+	created, err := cf.CreateResponseHeadersPolicy(ctx, &cloudfront.CreateResponseHeadersPolicyInput{ResponseHeadersPolicyConfig: config})
+	require.NoError(t, err)
+	id := created.ResponseHeadersPolicy.Id
+	_, err = cf.CreateResponseHeadersPolicy(ctx, &cloudfront.CreateResponseHeadersPolicyInput{ResponseHeadersPolicyConfig: config})
+	var exists *cftypes.ResponseHeadersPolicyAlreadyExists
+	assert.ErrorAs(t, err, &exists, "names are unique")
+
+	got, err := cf.GetResponseHeadersPolicy(ctx, &cloudfront.GetResponseHeadersPolicyInput{Id: id})
+	require.NoError(t, err)
+	assert.Equal(t, "default-src 'none'", aws.ToString(got.ResponseHeadersPolicy.ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy))
+
+	config.Comment = aws.String("changed")
+	_, err = cf.UpdateResponseHeadersPolicy(ctx, &cloudfront.UpdateResponseHeadersPolicyInput{Id: id, IfMatch: aws.String("stale"), ResponseHeadersPolicyConfig: config})
+	var stale *cftypes.PreconditionFailed
+	assert.ErrorAs(t, err, &stale, "an update needs the current ETag")
+	updated, err := cf.UpdateResponseHeadersPolicy(ctx, &cloudfront.UpdateResponseHeadersPolicyInput{Id: id, IfMatch: got.ETag, ResponseHeadersPolicyConfig: config})
+	require.NoError(t, err)
+	assert.Equal(t, "changed", aws.ToString(updated.ResponseHeadersPolicy.ResponseHeadersPolicyConfig.Comment))
+
+	_, err = cf.DeleteResponseHeadersPolicy(ctx, &cloudfront.DeleteResponseHeadersPolicyInput{Id: id, IfMatch: updated.ETag})
+	require.NoError(t, err)
+	_, err = cf.GetResponseHeadersPolicy(ctx, &cloudfront.GetResponseHeadersPolicyInput{Id: id})
+	var missing *cftypes.NoSuchResponseHeadersPolicy
+	assert.ErrorAs(t, err, &missing)
+}
+
+// TestSRPSignInTokenCarriesTheEmail: browsers sign in with SRP, and the ID token's email claim
+// is the user's address (the API emails it), whichever flow signed them in.
+func TestSRPSignInTokenCarriesTheEmail(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ns := emulator.Shared(t).NamespaceT(t)
+	cfg, err := ns.AWSConfig(ctx)
+	require.NoError(t, err)
+	c := cip.NewFromConfig(cfg)
+	pool, err := c.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String(ns.ID), UsernameAttributes: []ciptypes.UsernameAttributeType{ciptypes.UsernameAttributeTypeEmail}})
+	require.NoError(t, err)
+	client, err := c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: pool.UserPool.Id, ClientName: aws.String("app"),
+		ExplicitAuthFlows: []ciptypes.ExplicitAuthFlowsType{ciptypes.ExplicitAuthFlowsTypeAllowUserSrpAuth, ciptypes.ExplicitAuthFlowsTypeAllowRefreshTokenAuth}})
+	require.NoError(t, err)
+	clientID := client.UserPoolClient.ClientId
+	const email = "browser@example.com"
+	_, err = c.SignUp(ctx, &cip.SignUpInput{ClientId: clientID, Username: aws.String(email), Password: aws.String("Browser-password-1!"),
+		UserAttributes: []ciptypes.AttributeType{{Name: aws.String("email"), Value: aws.String(email)}}})
+	require.NoError(t, err)
+	_, err = c.ConfirmSignUp(ctx, &cip.ConfirmSignUpInput{ClientId: clientID, Username: aws.String(email), ConfirmationCode: aws.String("123456")})
+	require.NoError(t, err)
+
+	start, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: clientID, AuthFlow: ciptypes.AuthFlowTypeUserSrpAuth,
+		AuthParameters: map[string]string{"USERNAME": email, "SRP_A": "1a2b3c"}})
+	require.NoError(t, err)
+	require.Equal(t, ciptypes.ChallengeNameTypePasswordVerifier, start.ChallengeName)
+	p := start.ChallengeParameters
+	done, err := c.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{ClientId: clientID, ChallengeName: start.ChallengeName, Session: start.Session,
+		ChallengeResponses: map[string]string{"USERNAME": p["USER_ID_FOR_SRP"], "PASSWORD_CLAIM_SECRET_BLOCK": p["SECRET_BLOCK"],
+			"PASSWORD_CLAIM_SIGNATURE": "c2lnbmF0dXJl", "TIMESTAMP": "Wed Dec 2 02:00:00 UTC 2026"}})
+	require.NoError(t, err)
+	claims := jwtClaims(t, aws.ToString(done.AuthenticationResult.IdToken))
+	assert.Equal(t, email, claims["email"], "the user's address, not their sub")
+	assert.Equal(t, p["USER_ID_FOR_SRP"], claims["cognito:username"])
+
+	refreshed, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: clientID, AuthFlow: ciptypes.AuthFlowTypeRefreshTokenAuth,
+		AuthParameters: map[string]string{"REFRESH_TOKEN": aws.ToString(done.AuthenticationResult.RefreshToken)}})
+	require.NoError(t, err)
+	assert.Equal(t, email, jwtClaims(t, aws.ToString(refreshed.AuthenticationResult.IdToken))["email"], "after a refresh too")
+}
+
+func jwtClaims(t *testing.T, token string) map[string]any {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	require.Len(t, parts, 3)
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	require.NoError(t, err)
+	var claims map[string]any
+	require.NoError(t, json.Unmarshal(payload, &claims))
+	return claims
 }

@@ -43,6 +43,10 @@ answered 413 past werkzeug's form limit, or lost it. And moto announced a comple
 upload twice (ObjectCreated:Put, then ObjectCreated:CompleteMultipartUpload), where S3 sends
 the second alone: every large upload reached the transcoder twice.
 
+In a pool whose users sign in by email, the ID token's email claim is the user's email
+attribute, as Cognito's is, whichever way they signed in (moto wrote the sub there after an
+SRP sign-in).
+
 SES keeps what it sent to itself; so does moto, out of reach of any API. The messages are
 listed, as JSON, at /moto-api/mediastack/ses/sent-messages, for tests to read back.
 
@@ -65,6 +69,7 @@ from flask import Request as FlaskRequest, current_app
 from moto.cloudfront import responses as cloudfront_responses
 from moto.cloudfront import urls as cloudfront_urls
 from moto.cloudfront.exceptions import CloudFrontException
+from moto.cognitoidp import models as cognitoidp_models
 from moto.core.responses import ActionAuthenticatorMixin, ActionResult, BaseResponse, EmptyResult
 from botocore.awsrequest import AWSRequest
 from moto.iam.access_control import IAMPolicyStatement, IAMRequestBase, PermissionResult
@@ -580,6 +585,24 @@ for _name, _handler in {
         setattr(cloudfront_responses.CloudFrontResponse, _name, _handler)
 for _path in ("response-headers-policy$", "response-headers-policy/(?P<Id>[^/]+)$", "response-headers-policy/(?P<Id>[^/]+)/config$"):
     cloudfront_urls.url_paths.setdefault("{0}/2020-05-31/" + _path, cloudfront_responses.CloudFrontResponse.dispatch)
+
+_create_jwt = cognitoidp_models.CognitoIdpUserPool.create_jwt
+
+
+def _create_jwt_with_the_users_email(self, client_id, username, *args, **kwargs):
+    """In a pool whose users sign in by email, moto writes the name it was handed into the ID
+    token's email claim. An SRP sign-in hands it the user's internal name (USER_ID_FOR_SRP,
+    the sub), so browsers signed in with the library's default flow got their sub as their
+    email. Cognito puts the user's email attribute there: hand moto that."""
+    if "email" in self.extended_config.get("UsernameAttributes", []):
+        user = self._get_user(username)
+        email = next((a["Value"] for a in (user.attributes if user else []) if a["Name"] == "email"), None)
+        if email:
+            username = email
+    return _create_jwt(self, client_id, username, *args, **kwargs)
+
+
+cognitoidp_models.CognitoIdpUserPool.create_jwt = _create_jwt_with_the_users_email
 
 _want_form_data_parsed = FlaskRequest.want_form_data_parsed
 
