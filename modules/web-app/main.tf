@@ -49,10 +49,11 @@ module "bucket" {
   source = "../private-bucket"
 
   name = "${var.name}-web-app"
-  # The files are the build's output, made again from the repository at every deploy.
+  # The files are the build's output, put again from the repository by every deploy, one
+  # PutObject each: no old versions or multipart uploads to keep house of.
   versioning       = false
   policy_documents = [data.aws_iam_policy_document.read.json]
-  lifecycle_rules  = { noncurrent_version_expiration_days = 0, abort_incomplete_multipart_days = 1 }
+  lifecycle_rules  = null
   force_destroy    = var.force_destroy
   tags             = merge(var.tags, { "mediastack:role" = "web-app" })
 }
