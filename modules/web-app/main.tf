@@ -45,6 +45,7 @@ locals {
   ])
 }
 
+#tfsec:ignore:aws-s3-enable-versioning The app's files are the build's output, put again from the repository by every deploy: old versions would only add cost.
 module "bucket" {
   source = "../private-bucket"
 
