@@ -570,18 +570,34 @@ func TestResponseHeadersPolicies(t *testing.T) {
 	assert.ErrorAs(t, err, &missing)
 }
 
-// TestSRPSignInTokenCarriesTheEmail: browsers sign in with SRP, and the ID token's email claim
-// is the user's address (the API emails it), whichever flow signed them in.
-func TestSRPSignInTokenCarriesTheEmail(t *testing.T) {
+// TestBrowserSignsInWithSRP is a browser's sign-in under IAM enforcement: no AWS credentials,
+// a CORS preflight first, SRP, and an ID token whose email claim is the user's address (the
+// API emails it), whichever flow signed them in.
+func TestBrowserSignsInWithSRP(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	ns := emulator.Shared(t).NamespaceT(t)
-	cfg, err := ns.AWSConfig(ctx)
+	e := emulator.StartT(t, emulator.Options{EnforceIAM: true})
+	ns := e.NamespaceT(t)
+	admin, err := ns.AWSConfig(ctx)
 	require.NoError(t, err)
+	cfg := admin.Copy()
+	cfg.Credentials = aws.AnonymousCredentials{}
 	c := cip.NewFromConfig(cfg)
-	pool, err := c.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String(ns.ID), UsernameAttributes: []ciptypes.UsernameAttributeType{ciptypes.UsernameAttributeTypeEmail}})
+
+	preflight, err := http.NewRequest(http.MethodOptions, e.URL()+"/", nil)
 	require.NoError(t, err)
-	client, err := c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: pool.UserPool.Id, ClientName: aws.String("app"),
+	preflight.Header.Set("Origin", "https://d111111abcdef8.cloudfront.net")
+	preflight.Header.Set("Access-Control-Request-Method", "POST")
+	preflight.Header.Set("Access-Control-Request-Headers", "content-type,x-amz-target,x-amz-user-agent")
+	resp, err := admin.HTTPClient.Do(preflight)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "a preflight needs no credentials")
+	assert.Equal(t, "https://d111111abcdef8.cloudfront.net", resp.Header.Get("Access-Control-Allow-Origin"))
+
+	pool, err := cip.NewFromConfig(admin).CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String(ns.ID), UsernameAttributes: []ciptypes.UsernameAttributeType{ciptypes.UsernameAttributeTypeEmail}})
+	require.NoError(t, err)
+	client, err := cip.NewFromConfig(admin).CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: pool.UserPool.Id, ClientName: aws.String("app"),
 		ExplicitAuthFlows: []ciptypes.ExplicitAuthFlowsType{ciptypes.ExplicitAuthFlowsTypeAllowUserSrpAuth, ciptypes.ExplicitAuthFlowsTypeAllowRefreshTokenAuth}})
 	require.NoError(t, err)
 	clientID := client.UserPoolClient.ClientId

@@ -43,7 +43,9 @@ answered 413 past werkzeug's form limit, or lost it. And moto announced a comple
 upload twice (ObjectCreated:Put, then ObjectCreated:CompleteMultipartUpload), where S3 sends
 the second alone: every large upload reached the transcoder twice.
 
-In a pool whose users sign in by email, the ID token's email claim is the user's email
+Under IAM enforcement, CORS preflights and the user pool operations an app calls without
+credentials (SRP's RespondToAuthChallenge, GlobalSignOut and the like) are not authorised
+against IAM, as on AWS. In a pool whose users sign in by email, the ID token's email claim is the user's email
 attribute, as Cognito's is, whichever way they signed in (moto wrote the sub there after an
 SRP sign-in).
 
@@ -603,6 +605,31 @@ def _create_jwt_with_the_users_email(self, client_id, username, *args, **kwargs)
 
 
 cognitoidp_models.CognitoIdpUserPool.create_jwt = _create_jwt_with_the_users_email
+
+# Cognito's operations a user's app calls without AWS credentials (the user pool API's
+# "unauthenticated" and "token-authorized" operations), beyond the few moto lists: a browser
+# signs in with SRP (InitiateAuth, then RespondToAuthChallenge) and signs out with its token.
+ActionAuthenticatorMixin.PUBLIC_OPERATIONS = ActionAuthenticatorMixin.PUBLIC_OPERATIONS + [
+    "AWSCognitoIdentityProviderService." + op for op in (
+        "RespondToAuthChallenge", "ResendConfirmationCode", "ConfirmForgotPassword", "GlobalSignOut",
+        "RevokeToken", "ChangePassword", "UpdateUserAttributes", "DeleteUser", "VerifyUserAttribute",
+        "GetUserAttributeVerificationCode", "AssociateSoftwareToken", "VerifySoftwareToken", "SetUserMFAPreference",
+    )
+]
+
+_authenticate_and_authorize = ActionAuthenticatorMixin._authenticate_and_authorize_action
+
+
+def _authorize_unless_preflight(self, *args, **kwargs):
+    """A browser's CORS preflight carries no credentials, and AWS answers it without any (S3
+    by the bucket's CORS rules, Cognito for any origin): under IAM enforcement moto failed it
+    with a 500 for want of an Authorization header."""
+    if self.method == "OPTIONS" and "Access-Control-Request-Method" in self.headers and "Authorization" not in self.headers:
+        return None
+    return _authenticate_and_authorize(self, *args, **kwargs)
+
+
+ActionAuthenticatorMixin._authenticate_and_authorize_action = _authorize_unless_preflight
 
 _want_form_data_parsed = FlaskRequest.want_form_data_parsed
 
