@@ -144,7 +144,7 @@ module "web_app" {
   region           = local.primary
   cognito_endpoint = var.web_app.aws_endpoint
   # Without an API origin on the distribution the app calls the API at its own (HTTPS) name.
-  api_origins       = local.api_origins[local.primary] == null ? [module.primary.api_url] : []
+  api_origins = local.api_origins[local.primary] == null ? [module.primary.api_url] : []
   # Presigned uploads go to the bucket's regional virtual-hosted name, or the emulator.
   upload_origins    = [coalesce(var.web_app.aws_endpoint, "https://${module.primary.originals_bucket_id}.s3.${local.primary}.amazonaws.com")]
   media_origins     = [for cdn in module.cdn_secondary : "https://${cdn.domain_name}"]

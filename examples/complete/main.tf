@@ -76,7 +76,7 @@ module "web_app" {
   region           = var.region
   cognito_endpoint = var.web_app.aws_endpoint
   # Without an API origin on the distribution the app calls the API at its own (HTTPS) name.
-  api_origins       = local.api_origin == null ? [module.region.api_url] : []
+  api_origins = local.api_origin == null ? [module.region.api_url] : []
   # Presigned uploads go to the bucket's regional virtual-hosted name, or the emulator.
   upload_origins    = [coalesce(var.web_app.aws_endpoint, "https://${module.region.originals_bucket_id}.s3.${var.region}.amazonaws.com")]
   distribution_arns = [module.cdn.distribution_arn]
