@@ -52,6 +52,7 @@ func TestComplete(t *testing.T) {
 		"upload_api_zip_path": zip,
 		"transcoder_zip_path": zip,
 		"zone_name":           tg.RunID + ".media.example.com",
+		"web_app":             map[string]any{"source_dir": filepath.Join(root, "build", "web")},
 	})
 	ctx := context.Background()
 	cfg := tg.AWSConfig()
@@ -217,12 +218,13 @@ func TestComplete(t *testing.T) {
 		d := cloudFrontDistribution(ctx, t, cloudfront.NewFromConfig(cfg), output("cdn_distribution_id"))
 		assert.Equal(t, cdnBaseURL, "https://"+aws.ToString(d.DomainName))
 		dc := d.DistributionConfig
-		require.Len(t, dc.Origins.Items, 2, "the derivatives bucket and the upload API")
+		require.Len(t, dc.Origins.Items, 3, "the derivatives bucket, the web app's bucket and the upload API")
 		origins := map[string]cftypes.Origin{}
 		for _, o := range dc.Origins.Items {
 			origins[aws.ToString(o.Id)] = o
 		}
 		assert.True(t, strings.HasPrefix(aws.ToString(origins["derivatives"].DomainName), derivatives+".s3."), "media comes from this region's derivatives bucket")
+		assert.True(t, strings.HasPrefix(aws.ToString(origins["web-app"].DomainName), output("web_app_bucket_id")+".s3."), "the app comes from its bucket")
 		api := origins["upload-api"]
 		assert.Contains(t, output("api_url"), aws.ToString(api.DomainName), "public reads come from this region's load balancer")
 		require.NotNil(t, api.CustomOriginConfig)
@@ -237,8 +239,24 @@ func TestComplete(t *testing.T) {
 				assert.Contains(t, b.ForwardedValues.Headers.Items, "Authorization")
 			}
 		}
-		assert.Equal(t, []string{"/v1/feed", "/v1/media/*", "*.m3u8", "*.mpd", "*.ts", "*.m4s", "*.mp4", "*.jpg"}, patterns,
-			"the API's reads first, then playlists, segments, renditions and posters, each cached apart")
+		assert.Equal(t, []string{"/app/*", "/v1/*", "*.m3u8", "*.mpd", "*.ts", "*.m4s", "*.mp4", "*.jpg"}, patterns,
+			"the app and the API first, then playlists, segments, renditions and posters, each cached apart")
+		app := dc.CacheBehaviors.Items[0]
+		policy, err := cloudfront.NewFromConfig(cfg).GetResponseHeadersPolicy(ctx, &cloudfront.GetResponseHeadersPolicyInput{Id: app.ResponseHeadersPolicyId})
+		require.NoError(t, err, "the app's behaviour has its response headers policy")
+		csp := aws.ToString(policy.ResponseHeadersPolicy.ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy)
+		assert.Contains(t, csp, "https://"+originals+".s3.", "the app uploads to this region's originals bucket")
+
+		// The app's config.json names this stack.
+		obj, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(output("web_app_bucket_id")), Key: aws.String("app/config.json")})
+		require.NoError(t, err)
+		defer obj.Body.Close()
+		var appConfig map[string]any
+		require.NoError(t, json.NewDecoder(obj.Body).Decode(&appConfig))
+		assert.Equal(t, output("user_pool_id"), appConfig["user_pool_id"])
+		assert.Equal(t, output("user_pool_client_id"), appConfig["user_pool_client_id"])
+		assert.Equal(t, cdnBaseURL, appConfig["api_url"], "the app calls the API through the distribution")
+		assert.Equal(t, cdnBaseURL, appConfig["cdn_base_url"])
 
 		// moto drops the control's id from the origin, so the control is checked by its name.
 		oacs, err := cloudfront.NewFromConfig(cfg).ListOriginAccessControls(ctx, &cloudfront.ListOriginAccessControlsInput{})

@@ -29,11 +29,12 @@ var planFolders = map[string]func(root string) map[string]any{
 			"transcode_worker_zip_path": standInZip(root),
 			"allow_plain_http":          true,
 			"dns":                       map[string]any{"zone_name": "media.example.com"},
+			"web_app":                   map[string]any{"source_dir": filepath.Join(root, "build", "web")},
 		}
 	},
 	"examples/complete": func(root string) map[string]any {
 		return map[string]any{"upload_api_zip_path": standInZip(root), "transcoder_zip_path": standInZip(root), "zone_name": "media.example.com",
-			"worker_fleet": map[string]any{"zip_path": standInZip(root)}}
+			"worker_fleet": map[string]any{"zip_path": standInZip(root)}, "web_app": map[string]any{"source_dir": filepath.Join(root, "build", "web")}}
 	},
 	// A region of the stamped platform other than the home, with the home's outputs.
 	"examples/multi-region/region": func(root string) map[string]any {

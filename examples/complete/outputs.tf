@@ -28,6 +28,11 @@ output "web_app_url" {
   value       = module.cdn.web_app_url
 }
 
+output "web_app_bucket_id" {
+  description = "Bucket holding the web app (null without web_app)."
+  value       = one(module.web_app[*].bucket_id)
+}
+
 output "cdn_distribution_id" {
   description = "Id of the CloudFront distribution."
   value       = module.cdn.distribution_id

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
@@ -48,8 +49,8 @@ type Browser struct {
 // ends, whatever the outcome.
 func Start(t *testing.T, opts Options) *Browser {
 	t.Helper()
-	exe, err := exec.LookPath("chromium")
-	require.NoError(t, err, "the browser tests need Debian's chromium: scripts/setup installs it (apt-get install chromium)")
+	exe, err := executable()
+	require.NoError(t, err)
 	if opts.Width == 0 {
 		opts.Width, opts.Height = 1280, 800
 	}
@@ -105,6 +106,17 @@ func Start(t *testing.T, opts Options) *Browser {
 		}
 	}))
 	return b
+}
+
+// executable finds the browser: Debian's chromium, which setup installs, else Google Chrome
+// (CI runners whose chromium package is a snap have it).
+func executable() (string, error) {
+	for _, name := range []string{"chromium", "google-chrome"} {
+		if exe, err := exec.LookPath(name); err == nil {
+			return exe, nil
+		}
+	}
+	return "", fmt.Errorf("the browser tests need chromium: scripts/setup installs Debian's (apt-get install chromium) when run as root")
 }
 
 // Do runs the actions within timeout.
@@ -176,9 +188,22 @@ func (b *Browser) TransferredBytes() (total int64, byURL map[string]int64) {
 	return total, byURL
 }
 
+// ThrottleUploads caps what the page sends at bytesPerSecond in all, as a slow uplink would
+// (-1: no cap); downloads are not held back.
+func (b *Browser) ThrottleUploads(bytesPerSecond float64) error {
+	return b.Do(10*time.Second, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+			MatchedNetworkConditions: []*network.Conditions{{DownloadThroughput: -1, UploadThroughput: bytesPerSecond}},
+		})
+		return err
+	}))
+}
+
 // Context is the browser tab's context, for chromedp actions the helpers do not cover.
 func (b *Browser) Context() context.Context { return b.ctx }
 
 var notWord = regexp.MustCompile(`[^a-z0-9]+`)
 
-func slug(s string) string { return strings.Trim(notWord.ReplaceAllString(strings.ToLower(s), "-"), "-") }
+func slug(s string) string {
+	return strings.Trim(notWord.ReplaceAllString(strings.ToLower(s), "-"), "-")
+}

@@ -64,6 +64,7 @@ func TestUploadToCDN(t *testing.T) {
 		"worker fleet from zero":       runWorkerFleet,
 		"lost derivatives made again":  runLostDerivatives,
 		"sharing":                      runSharing,
+		"web app in a browser":         runWebApp,
 	})
 }
 
@@ -82,6 +83,7 @@ func TestUploadToCDNEnforcingIAM(t *testing.T) {
 		"a minute of 1080p, in parts": runLongVideo,
 		"lost derivatives made again": runLostDerivatives,
 		"sharing":                     runSharing,
+		"web app with signed cookies": runWebAppSigned,
 	})
 }
 

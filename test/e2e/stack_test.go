@@ -30,6 +30,7 @@ import (
 
 	"github.com/mediastack/terraform-aws-mediastack/test/emulator"
 	"github.com/mediastack/terraform-aws-mediastack/test/localcloud"
+	"github.com/mediastack/terraform-aws-mediastack/test/localdeploy"
 	"github.com/mediastack/terraform-aws-mediastack/test/mediaclient"
 	"github.com/mediastack/terraform-aws-mediastack/test/target"
 )
@@ -129,6 +130,16 @@ func deployStack(t *testing.T, opts stackOptions) *stack {
 	if opts.signedCDN {
 		vars["cdn_signing"] = signingKey(t, s.tg)
 	}
+	emulatorURL := ""
+	if emu != nil {
+		emulatorURL = emu.URL()
+	}
+	app, err := localdeploy.WebApp(root, emulatorURL)
+	require.NoError(t, err)
+	if emu == nil {
+		delete(app, "aws_endpoint") // AWS's own Cognito and S3
+	}
+	vars["web_app"] = app
 	if opts.transcoderTimeout < time.Minute {
 		// Chunks that fit in the short timeout; a chunkedClipSeconds video makes three.
 		vars["chunking"] = map[string]any{"chunk_seconds": chunkSeconds, "above_seconds": 2 * chunkSeconds}

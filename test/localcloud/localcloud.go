@@ -104,10 +104,12 @@ type Endpoints struct {
 	CDNBaseURL   string `json:"cdn_base_url"`
 	// APIViaCDNURL is where the API's public reads are cached at the edge (GET /v1/feed,
 	// /v1/media/{id}): the first distribution with the API as a custom origin.
-	APIViaCDNURL string            `json:"api_via_cdn_url,omitempty"`
-	HTTPProxy    string            `json:"http_proxy"`
-	Hosts        map[string]string `json:"hosts"` // AWS host name -> local host:port
-	DNSServer    string            `json:"dns_server"`
+	APIViaCDNURL string `json:"api_via_cdn_url,omitempty"`
+	// WebAppURL is the web app on the home region's distribution; open it through HTTPProxy.
+	WebAppURL string            `json:"web_app_url,omitempty"`
+	HTTPProxy string            `json:"http_proxy"`
+	Hosts     map[string]string `json:"hosts"` // AWS host name -> local host:port
+	DNSServer string            `json:"dns_server"`
 	// Regions are the regions served, the home one first, each with its API and CDN.
 	Regions []RegionEndpoints `json:"regions"`
 	// APIDNSName is the latency record's name, answered with each client's nearest healthy

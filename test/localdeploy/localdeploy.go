@@ -136,6 +136,9 @@ func Up(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.Endpoints = s.Cloud.Endpoints()
+	if out, ok := s.Outputs["web_app_url"]; ok {
+		_ = json.Unmarshal(out.Value, &s.Endpoints.WebAppURL) // null without the app
+	}
 	return s, nil
 }
 
@@ -152,7 +155,7 @@ func (s *Stack) applyRoot(ctx context.Context, root, work, region string) error 
 	if s.tf, err = s.Target.TfexecIn(dir, cliConfig); err != nil {
 		return err
 	}
-	if s.vars, err = stackVars(root, dir, s.Target, region); err != nil {
+	if s.vars, err = stackVars(root, dir, s.Target, region, s.Emulator.URL()); err != nil {
 		return err
 	}
 	if err := s.stage("terraform apply (the root stack)", func() error {
@@ -209,13 +212,19 @@ func artifacts(root string) map[string]string {
 
 // stackVars are the root stack's variables on the local target: the built artifacts, plain
 // HTTP at the load balancer (no certificate authority AWS trusts here), password sign-in
-// for the demo user, and latency records in a zone of the run's own.
-func stackVars(root, dir string, tg *target.Target, region string) ([]*tfexec.VarOption, error) {
+// for the demo user, latency records in a zone of the run's own, and the web app, which
+// browsers sign in to and upload through at the emulator's endpoint.
+func stackVars(root, dir string, tg *target.Target, region, emulatorURL string) ([]*tfexec.VarOption, error) {
+	app, err := WebApp(root, emulatorURL)
+	if err != nil {
+		return nil, err
+	}
 	extra := map[string]any{
 		"regions":          []string{region},
 		"allow_plain_http": true,
 		"identity":         map[string]any{"allow_password_auth": true},
 		"dns":              map[string]any{"zone_name": tg.RunID + ".media.example.com", "health_checks": false},
+		"web_app":          app,
 	}
 	for variable, path := range artifacts(root) {
 		if _, err := os.Stat(path); err != nil {
@@ -228,6 +237,17 @@ func stackVars(root, dir string, tg *target.Target, region string) ([]*tfexec.Va
 		return nil, err
 	}
 	return target.VarOptions(vars)
+}
+
+// WebApp is the web_app variable of the root stack and examples/complete on the local
+// target: the app as scripts/setup built it, and the emulator's endpoint, where browsers
+// reach Cognito and the presigned uploads.
+func WebApp(root, emulatorURL string) (map[string]any, error) {
+	dir := filepath.Join(root, "build", "web")
+	if _, err := os.Stat(filepath.Join(dir, "index.html")); err != nil {
+		return nil, fmt.Errorf("the web app is not built (%s has no index.html): run scripts/setup (or make setup) to build it", dir)
+	}
+	return map[string]any{"source_dir": dir, "aws_endpoint": emulatorURL}, nil
 }
 
 // WriteEndpoints writes the endpoints as JSON to path, for clients outside this process.

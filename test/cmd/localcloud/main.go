@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -21,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mediastack/terraform-aws-mediastack/test/localcloud"
 	"github.com/mediastack/terraform-aws-mediastack/test/localdeploy"
 	"github.com/mediastack/terraform-aws-mediastack/test/target"
 )
@@ -149,7 +151,13 @@ func up(dir string) error {
 		case <-time.After(time.Second):
 			if _, err := os.Stat(endpoints); err == nil {
 				data, _ := os.ReadFile(endpoints)
-				fmt.Printf("up. %s:\n%s\nStop it with: make down\n", endpoints, data)
+				fmt.Printf("up. %s:\n%s\n", endpoints, data)
+				var e localcloud.Endpoints
+				if json.Unmarshal(data, &e) == nil && e.WebAppURL != "" {
+					// The distribution's name is the local cloud's: browsers reach it through the proxy.
+					fmt.Printf("The web app: %s\nOpen it through the local proxy, e.g.:\n  chromium --proxy-server=%s --ignore-certificate-errors --user-data-dir=$(mktemp -d) %s\n", e.WebAppURL, e.HTTPProxy, e.WebAppURL)
+				}
+				fmt.Println("Stop it with: make down")
 				return nil
 			}
 		}
