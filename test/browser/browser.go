@@ -6,6 +6,7 @@ package browser
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
@@ -197,6 +199,26 @@ func (b *Browser) ThrottleUploads(bytesPerSecond float64) error {
 		})
 		return err
 	}))
+}
+
+// AsPhone shows the page as a phone of width x height CSS pixels would (mobile, touch) while
+// fn runs, then as the window again.
+func (b *Browser) AsPhone(width, height int64, fn func()) (err error) {
+	if err := b.Do(10*time.Second, chromedp.EmulateViewport(width, height, chromedp.EmulateMobile, chromedp.EmulateTouch)); err != nil {
+		return err
+	}
+	// Cleared rather than chromedp's EmulateReset, which left the page at the phone's width.
+	defer func() {
+		err = errors.Join(err, b.Do(10*time.Second, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			if _, err := cdp.Call(ctx, t, emulation.ClearDeviceMetricsOverride, cdp.Empty{}); err != nil {
+				return err
+			}
+			_, err := cdp.Call(ctx, t, emulation.SetTouchEmulationEnabled, emulation.SetTouchEmulationEnabledParams{Enabled: false})
+			return err
+		})))
+	}()
+	fn()
+	return nil
 }
 
 // Context is the browser tab's context, for chromedp actions the helpers do not cover.

@@ -17,7 +17,7 @@ import (
 )
 
 func TestBrowserKeepsErrorsBytesAndScreenshots(t *testing.T) {
-	page := `<!doctype html><title>t</title><p id="p">hello</p><script src="/app.js"></script><img src="/missing.png" alt="">`
+	page := `<!doctype html><meta name="viewport" content="width=device-width"><title>t</title><p id="p">hello</p><script src="/app.js"></script><img src="/missing.png" alt="">`
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/":
@@ -56,6 +56,16 @@ func TestBrowserKeepsErrorsBytesAndScreenshots(t *testing.T) {
 	png, err := os.ReadFile(path)
 	require.NoError(t, err)
 	assert.Equal(t, "\x89PNG", string(png[:4]))
+
+	var inside int
+	require.NoError(t, b.AsPhone(375, 812, func() {
+		inside, err = browser.Eval[int](b, `window.innerWidth`)
+		require.NoError(t, err)
+	}))
+	assert.Equal(t, 375, inside, "as a phone")
+	outside, err := browser.Eval[int](b, `window.innerWidth`)
+	require.NoError(t, err)
+	assert.Equal(t, 1280, outside, "and as the window again")
 
 	err = b.WaitFor("something that never happens", `false`, 300*time.Millisecond)
 	assert.ErrorContains(t, err, "something that never happens")

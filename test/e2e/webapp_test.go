@@ -131,13 +131,14 @@ func (a *webApp) accessible(t *testing.T, page string) {
 // needs no horizontal scrolling, then goes back to the desktop window.
 func (a *webApp) onAPhone(t *testing.T, page string) {
 	t.Helper()
-	require.NoError(t, a.Do(pageTimeout, chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile, chromedp.EmulateTouch)))
-	defer func() { require.NoError(t, a.Do(pageTimeout, chromedp.EmulateReset())) }()
-	require.NoError(t, a.WaitFor("the phone-sized layout", `window.innerWidth === 375`, pageTimeout))
-	wide, err := browser.Eval[int](a.Browser, `document.documentElement.scrollWidth`)
-	require.NoError(t, err)
-	assert.LessOrEqual(t, wide, 375, "the %s page fits a phone's width", page)
-	a.Screenshot(page + " on a phone")
+	require.NoError(t, a.AsPhone(375, 812, func() {
+		require.NoError(t, a.WaitFor("the phone-sized layout", `window.innerWidth === 375`, pageTimeout))
+		wide, err := browser.Eval[int](a.Browser, `document.documentElement.scrollWidth`)
+		require.NoError(t, err)
+		assert.LessOrEqual(t, wide, 375, "the %s page fits a phone's width", page)
+		a.Screenshot(page + " on a phone")
+	}))
+	require.NoError(t, a.WaitFor("the window's layout again", `window.innerWidth > 375`, pageTimeout))
 }
 
 // playing waits until the video plays: its time advances past at least one second, and the
@@ -291,6 +292,28 @@ func runWebApp(t *testing.T, s *stack) {
 		require.NoError(t, owner.WaitFor("the lowest quality", fmt.Sprintf(`document.getElementById("player").videoWidth === %d`, lowest.Width), playTimeout))
 		owner.advancing(t, "playback at the lowest quality")
 		owner.Screenshot("lowest quality")
+
+		// Pointing halfway along the scrub bar shows that moment's tile from the WebVTT track.
+		_, err = browser.Eval[bool](owner.Browser, `(() => { const s = document.getElementById("scrub"), r = s.getBoundingClientRect();
+			return s.dispatchEvent(new PointerEvent("pointermove", {clientX: r.left + r.width / 2, clientY: r.top + r.height / 2, bubbles: true})) })()`)
+		require.NoError(t, err)
+		require.NoError(t, owner.WaitFor("the scrubbing thumbnail", `(() => { const p = document.getElementById("scrub-preview");
+			return !p.hidden && [p, ...p.querySelectorAll("*")].some(e => getComputedStyle(e).backgroundImage.includes("sprite"))
+				&& performance.getEntriesByType("resource").some(e => /sprite[^/]*\.jpg/.test(e.name)) })()`, pageTimeout))
+		owner.Screenshot("scrubbing thumbnail")
+
+		// DASH, which chromium has no player for, through dash.js.
+		_, err = browser.Eval[bool](owner.Browser, `(() => { const f = document.getElementById("format");
+			f.value = "dash"; return f.dispatchEvent(new Event("change", {bubbles: true})) })()`)
+		require.NoError(t, err)
+		require.NoError(t, owner.WaitFor("dash.js", `window.mediastack && window.mediastack.engine === "dash.js"`, pageTimeout))
+		_, err = browser.Eval[bool](owner.Browser, `(() => { document.getElementById("player").currentTime = 0; return true })()`) // the clip is short
+		require.NoError(t, err)
+		owner.advancing(t, "DASH playback")
+		width, err = browser.Eval[int](owner.Browser, `document.getElementById("player").videoWidth`)
+		require.NoError(t, err)
+		assert.True(t, widths[width], "the DASH frame (%d wide) is one of the renditions %v", width, widths)
+		owner.Screenshot("dash")
 	})
 
 	t.Run("like and comment", func(t *testing.T) {
