@@ -60,6 +60,11 @@ up: ## Keep the stack running locally for manual use (REGIONS=us-east-1,eu-west-
 down: ## Tear down what make up started
 	@go run ./test/cmd/localcloud down
 
+.PHONY: load
+load: ## Deploy locally and drive the stack with virtual users (LOAD_FLAGS='-users 100 -duration 5m'); writes build/load/scorecard.json
+	@MEDIASTACK_SKIP_TOOLS=1 scripts/setup
+	@go run ./test/cmd/load $(LOAD_FLAGS)
+
 .PHONY: bench
 bench: ## Measure chunked against single-pass transcodes (BENCH_SOURCES=30,120,600 by default); writes build/bench/transcode.json
 	@MEDIASTACK_SKIP_TOOLS=1 scripts/setup

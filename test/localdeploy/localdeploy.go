@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -39,6 +40,8 @@ type Options struct {
 	// Cloud holds further local cloud options (OnBatch, ClientCountries); Up sets its
 	// Emulator, Namespace, Manifest, Regions, ClientRegions and Logf.
 	Cloud localcloud.Options
+	// Vars set more of the root stack's variables, over the local target's (one region).
+	Vars map[string]any
 }
 
 // ClientRegionPrefix is where the DNS clients of the i-th region are (from 0, the home):
@@ -57,6 +60,7 @@ type Stack struct {
 	Endpoints localcloud.Endpoints
 
 	tf         *tfexec.Terraform
+	moreVars   map[string]any // Options.Vars
 	vars       []*tfexec.VarOption
 	stamp      *stamp.Config // the states of a multi-region deployment; nil for the root stack
 	logf       func(format string, args ...any)
@@ -71,7 +75,7 @@ const Region = "us-east-1"
 // Up starts the emulator, applies the root stack, starts the local cloud and signs the demo
 // user in. On failure it tears down what it brought up. ctx bounds the bring-up only.
 func Up(ctx context.Context, opts Options) (_ *Stack, err error) {
-	s := &Stack{stage: opts.Stage, logf: opts.Logf}
+	s := &Stack{stage: opts.Stage, logf: opts.Logf, moreVars: opts.Vars}
 	if s.stage == nil {
 		s.stage = func(_ string, fn func() error) error { return fn() }
 	}
@@ -155,7 +159,7 @@ func (s *Stack) applyRoot(ctx context.Context, root, work, region string) error 
 	if s.tf, err = s.Target.TfexecIn(dir, cliConfig); err != nil {
 		return err
 	}
-	if s.vars, err = stackVars(root, dir, s.Target, region, s.Emulator.URL()); err != nil {
+	if s.vars, err = stackVars(root, dir, s.Target, region, s.Emulator.URL(), s.moreVars); err != nil {
 		return err
 	}
 	if err := s.stage("terraform apply (the root stack)", func() error {
@@ -214,7 +218,7 @@ func artifacts(root string) map[string]string {
 // HTTP at the load balancer (no certificate authority AWS trusts here), password sign-in
 // for the demo user, latency records in a zone of the run's own, and the web app, which
 // browsers sign in to and upload through at the emulator's endpoint.
-func stackVars(root, dir string, tg *target.Target, region, emulatorURL string) ([]*tfexec.VarOption, error) {
+func stackVars(root, dir string, tg *target.Target, region, emulatorURL string, more map[string]any) ([]*tfexec.VarOption, error) {
 	app, err := WebApp(root, emulatorURL)
 	if err != nil {
 		return nil, err
@@ -232,6 +236,7 @@ func stackVars(root, dir string, tg *target.Target, region, emulatorURL string) 
 		}
 		extra[variable] = path
 	}
+	maps.Copy(extra, more)
 	vars, err := tg.Vars(dir, extra)
 	if err != nil {
 		return nil, err

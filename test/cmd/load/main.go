@@ -1,0 +1,188 @@
+// Command load deploys the root stack on this machine (the emulator plus the local cloud),
+// drives it with virtual users (test/load) for a bounded time, prints progress and a
+// scorecard, writes the scorecard as JSON, and tears the stack down. It is what `make load`
+// runs. It exits non-zero when an acknowledged upload was lost or the stack answered 5xx.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mediastack/terraform-aws-mediastack/test/load"
+	"github.com/mediastack/terraform-aws-mediastack/test/localdeploy"
+	"github.com/mediastack/terraform-aws-mediastack/test/mediaclient"
+	"github.com/mediastack/terraform-aws-mediastack/test/procs"
+	"github.com/mediastack/terraform-aws-mediastack/test/target"
+)
+
+// multipartThreshold is the stack's for the run (S3's smallest part), so that the large clip
+// goes in parts without weighing on the machine as a file of the default 100 MiB would.
+const multipartThreshold = 5 << 20
+
+// uploadEvery is how often each user uploads: people watch far more than they upload.
+const uploadEvery = 15 * time.Second
+
+func main() {
+	users := flag.Int("users", 20, fmt.Sprintf("virtual users at once (1 to %d)", load.MaxUsers))
+	duration := flag.Duration("duration", time.Minute, fmt.Sprintf("how long the users act (at most %s)", load.MaxDuration))
+	drain := flag.Duration("drain", 3*time.Minute, "how long uploads in flight at the end are followed to ready or failed")
+	out := flag.String("out", "", "where the scorecard's JSON goes (default build/load/scorecard.json)")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *users, *duration, *drain, *out); err != nil {
+		fmt.Fprintf(os.Stderr, "load: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, users int, duration, drain time.Duration, out string) (err error) {
+	root, err := target.RepoRoot()
+	if err != nil {
+		return err
+	}
+	if out == "" {
+		out = filepath.Join(root, "build", "load", "scorecard.json")
+	}
+	// Refuse bad sizes before minutes of deployment.
+	if err := (load.Options{Users: users, Duration: duration, Clips: []string{"-"}, SignIn: func(context.Context, int) (*mediaclient.Client, error) { return nil, nil }}).Validate(); err != nil {
+		return err
+	}
+	work, removeWork, err := procs.MkdirTemp("mediastack-load-*")
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, removeWork()) }()
+	small, large := filepath.Join(work, "small.mp4"), filepath.Join(work, "large.mp4")
+	if err := stage("make the clips: 2 s of 480p, and 8 s of 720p past the multipart threshold", func() error {
+		if err := makeClip(ctx, small, "854x480", 2); err != nil {
+			return err
+		}
+		return makeClip(ctx, large, "1280x720", 8)
+	}); err != nil {
+		return err
+	}
+	if info, err := os.Stat(large); err != nil {
+		return err
+	} else if info.Size() <= multipartThreshold {
+		return fmt.Errorf("the large clip (%d bytes) must exceed the multipart threshold of %d bytes", info.Size(), multipartThreshold)
+	}
+
+	stack, err := localdeploy.Up(ctx, localdeploy.Options{
+		Stage: stage,
+		Vars:  map[string]any{"upload_api": map[string]any{"multipart_threshold_bytes": multipartThreshold}},
+	})
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, stack.Down(context.WithoutCancel(ctx))) }()
+	ep := stack.Endpoints
+	feedURL := ep.APIViaCDNURL
+	if feedURL == "" {
+		feedURL = ep.UploadAPIURL
+	}
+	fleet, _ := stack.Cloud.Fleet(localdeploy.Region)
+
+	fmt.Printf("==> %d users for %s (then up to %s for uploads in flight)\n", users, duration, drain)
+	began := time.Now()
+	// Small clips mostly; every fourth upload is the large one, in parts.
+	clips := []string{small, small, small, large}
+	score, err := load.Run(ctx, load.Options{
+		Users: users, Duration: duration, Drain: drain, Clips: clips, FeedURL: feedURL, UploadEvery: uploadEvery,
+		SignIn: func(ctx context.Context, i int) (*mediaclient.Client, error) {
+			email := fmt.Sprintf("load-%03d@example.com", i)
+			token, err := stack.Cloud.SignIn(ctx, email, "Load-password-1!")
+			return &mediaclient.Client{BaseURL: ep.UploadAPIURL, Token: token, API: stack.Cloud.HTTPClient(), Storage: stack.Target.HTTPClient()}, err
+		},
+		FleetSize: load.FleetSize(fleet, "upload-api"),
+		Progress: func(s load.Scorecard) {
+			fmt.Printf("    [%5.0fs] requests %d (5xx %d, no answer %d)  uploads %d: ready %d, failed %d  fleet %s\n",
+				time.Since(began).Seconds(), s.Requests.Total, s.Requests.Errors5xx, s.Requests.Failed,
+				s.Uploads.Attempted, s.Uploads.Ready, s.Uploads.Failed, lastFleet(s))
+		},
+	})
+	if err != nil {
+		return err
+	}
+	print(score)
+	if err := write(out, score); err != nil {
+		return err
+	}
+	fmt.Printf("scorecard: %s\n", out)
+	switch {
+	case score.Uploads.Lost > 0:
+		return fmt.Errorf("%d acknowledged uploads were lost: %s", score.Uploads.Lost, strings.Join(score.LostMedia, ", "))
+	case score.Requests.Errors5xx > 0:
+		return fmt.Errorf("the stack answered %d requests with 5xx", score.Requests.Errors5xx)
+	}
+	return nil
+}
+
+func lastFleet(s load.Scorecard) string {
+	if len(s.Fleet) == 0 {
+		return "-"
+	}
+	return strconv.Itoa(s.Fleet[len(s.Fleet)-1].Instances)
+}
+
+// print shows the scorecard as a table: the totals, then each route.
+func print(s load.Scorecard) {
+	fmt.Printf("\n%d users, %.0f s: %d requests, %d 5xx, %d without an answer\n", s.Users, s.DurationS, s.Requests.Total, s.Requests.Errors5xx, s.Requests.Failed)
+	fmt.Printf("uploads: %d acknowledged, %d ready, %d failed, %d lost (%d refused before S3)\n", s.Uploads.Attempted, s.Uploads.Ready, s.Uploads.Failed, s.Uploads.Lost, s.Uploads.Refused)
+	fmt.Printf("time to ready: p50 %.1f s, p99 %.1f s; CDN hit ratio %.2f of %d\n", s.TimeToReady.P50, s.TimeToReady.P99, s.CDN.HitRatio, s.CDN.Requests)
+	fmt.Printf("\n%-40s %7s %9s %9s %9s  %s\n", "route", "count", "p50 ms", "p95 ms", "p99 ms", "statuses")
+	names := make([]string, 0, len(s.Routes))
+	for name := range s.Routes {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		r := s.Routes[name]
+		fmt.Printf("%-40s %7d %9.1f %9.1f %9.1f  %v\n", name, r.Count, r.Latency.P50, r.Latency.P95, r.Latency.P99, r.ByStatus)
+	}
+}
+
+func write(path string, s load.Scorecard) error {
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(data, '\n'), 0o644)
+}
+
+func stage(name string, fn func() error) error {
+	fmt.Printf("==> %s\n", name)
+	began := time.Now()
+	if err := fn(); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	fmt.Printf("    done in %s\n", time.Since(began).Round(100*time.Millisecond))
+	return nil
+}
+
+func makeClip(ctx context.Context, path, size string, seconds int) error {
+	d := strconv.Itoa(seconds)
+	out, err := exec.CommandContext(ctx, "ffmpeg", "-hide_banner", "-loglevel", "error",
+		"-f", "lavfi", "-i", "testsrc2=size="+size+":rate=30:duration="+d, "-f", "lavfi", "-i", "sine=frequency=440:duration="+d,
+		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", "-y", path).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("ffmpeg: %w: %s", err, out)
+	}
+	return nil
+}
