@@ -44,6 +44,18 @@ type Options struct {
 	Vars map[string]any
 }
 
+// PrintStage is a Stage for commands: it prints the step's name, runs it, and prints how
+// long it took, or returns its error prefixed with its name.
+func PrintStage(name string, fn func() error) error {
+	fmt.Printf("==> %s\n", name)
+	began := time.Now()
+	if err := fn(); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	fmt.Printf("    done in %s\n", time.Since(began).Round(100*time.Millisecond))
+	return nil
+}
+
 // ClientRegionPrefix is where the DNS clients of the i-th region are (from 0, the home):
 // 127.0.<i+1>.0/24, so that a client presents itself as being in a region by the loopback
 // address it sends from.

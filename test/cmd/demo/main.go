@@ -39,17 +39,6 @@ func main() {
 
 var start = time.Now()
 
-// stage prints a stage's name, runs it, and prints how long it took.
-func stage(name string, fn func() error) error {
-	fmt.Printf("==> %s\n", name)
-	began := time.Now()
-	if err := fn(); err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	fmt.Printf("    done in %s\n", time.Since(began).Round(100*time.Millisecond))
-	return nil
-}
-
 // event prints a live event with the time since the demo started.
 func event(format string, args ...any) {
 	fmt.Printf("    [%6.1fs] %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
@@ -57,7 +46,7 @@ func event(format string, args ...any) {
 
 func run(ctx context.Context, keep bool) (err error) {
 	stack, err := localdeploy.Up(ctx, localdeploy.Options{
-		Stage: stage,
+		Stage: localdeploy.PrintStage,
 		Cloud: localcloud.Options{OnBatch: func(function string, b functions.Batch) {
 			outcome := fmt.Sprintf("%d deleted", b.Deleted)
 			if b.Err != nil {
@@ -81,20 +70,20 @@ func run(ctx context.Context, keep bool) (err error) {
 	}
 	defer func() { err = errors.Join(err, removeWork()) }()
 	clip := filepath.Join(work, "clip.mp4")
-	if err := stage("make a 3-second 720p test video with ffmpeg", func() error { return makeClip(ctx, clip) }); err != nil {
+	if err := localdeploy.PrintStage("make a 3-second 720p test video with ffmpeg", func() error { return makeClip(ctx, clip) }); err != nil {
 		return err
 	}
 
 	client := &mediaclient.Client{BaseURL: ep.UploadAPIURL, Token: ep.IDToken, API: stack.Cloud.HTTPClient(), Storage: stack.Target.HTTPClient()}
 	var up mediaclient.Upload
-	if err := stage("POST /v1/uploads as "+localcloud.DemoUser, func() error {
+	if err := localdeploy.PrintStage("POST /v1/uploads as "+localcloud.DemoUser, func() error {
 		up, err = client.CreateUpload(ctx, clip, "video/mp4", "Demo clip")
 		return err
 	}); err != nil {
 		return err
 	}
 	fmt.Printf("    media %s, presigned %s until %s\n", up.MediaID, up.Upload.Method, up.Upload.ExpiresAt.Format(time.RFC3339))
-	if err := stage("PUT the video to the presigned URL (originals bucket)", func() error {
+	if err := localdeploy.PrintStage("PUT the video to the presigned URL (originals bucket)", func() error {
 		return client.PutFile(ctx, up, clip)
 	}); err != nil {
 		return err
@@ -102,7 +91,7 @@ func run(ctx context.Context, keep bool) (err error) {
 	event("uploaded; S3 notifies the transcode queue")
 
 	var media mediaclient.Media
-	if err := stage("follow the media until it is ready", func() error {
+	if err := localdeploy.PrintStage("follow the media until it is ready", func() error {
 		followCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 		defer cancel()
 		media, err = client.Follow(followCtx, up.MediaID, 250*time.Millisecond, func(m mediaclient.Media) {
@@ -117,7 +106,7 @@ func run(ctx context.Context, keep bool) (err error) {
 	}
 	fmt.Printf("    %d renditions, %.1f s, poster %s\n", len(media.Renditions), deref(media.DurationS), deref(media.PosterURL))
 
-	if err := stage("fetch through the CDN (twice: a miss, then a hit)", func() error {
+	if err := localdeploy.PrintStage("fetch through the CDN (twice: a miss, then a hit)", func() error {
 		urls := []string{deref(media.HLSURL)}
 		for _, r := range media.Renditions {
 			urls = append(urls, r.URL)

@@ -67,7 +67,7 @@ func run(ctx context.Context, users int, duration, drain time.Duration, out stri
 	}
 	defer func() { err = errors.Join(err, removeWork()) }()
 	small, large := filepath.Join(work, "small.mp4"), filepath.Join(work, "large.mp4")
-	if err := stage("make the clips: 2 s of 480p, and 8 s of 720p past the multipart threshold", func() error {
+	if err := localdeploy.PrintStage("make the clips: 2 s of 480p, and 8 s of 720p past the multipart threshold", func() error {
 		if err := makeClip(ctx, small, "854x480", 2); err != nil {
 			return err
 		}
@@ -82,7 +82,7 @@ func run(ctx context.Context, users int, duration, drain time.Duration, out stri
 	}
 
 	stack, err := localdeploy.Up(ctx, localdeploy.Options{
-		Stage: stage,
+		Stage: localdeploy.PrintStage,
 		Vars:  map[string]any{"upload_api": map[string]any{"multipart_threshold_bytes": multipartThreshold}},
 	})
 	if err != nil {
@@ -164,16 +164,6 @@ func write(path string, s load.Scorecard) error {
 		return err
 	}
 	return os.WriteFile(path, append(data, '\n'), 0o644)
-}
-
-func stage(name string, fn func() error) error {
-	fmt.Printf("==> %s\n", name)
-	began := time.Now()
-	if err := fn(); err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	fmt.Printf("    done in %s\n", time.Since(began).Round(100*time.Millisecond))
-	return nil
 }
 
 func makeClip(ctx context.Context, path, size string, seconds int) error {
