@@ -29,8 +29,11 @@ type targetGroup struct {
 
 	mu      sync.Mutex
 	hc      healthCheck
+	delay   time.Duration      // deregistration_delay.timeout_seconds
 	targets map[string]*target // by instance id
 	next    atomic.Uint64      // round-robin position
+	// requests counts what the listeners forwarded to the group, its RequestCount metric.
+	requests atomic.Uint64
 }
 
 func (tg *targetGroup) healthCheck() healthCheck {
@@ -52,19 +55,51 @@ func (tg *targetGroup) register(ctx context.Context, inst *instance, logf func(s
 	go t.check(ctx, tg, logf)
 }
 
-// deregister stops routing to and checking the instance. Requests already under way finish;
-// the ALB's deregistration delay is not modelled.
-func (tg *targetGroup) deregister(id string) {
+// deregister takes the instance out of the rotation and stops checking it. With drain, it
+// then waits as an ALB does (AWS: "Elastic Load Balancing stops sending requests to targets
+// that are deregistering ... If a deregistering target has no in-flight requests and no
+// active connections, Elastic Load Balancing immediately completes the deregistration
+// process, without waiting for the deregistration delay to elapse"): until the requests in
+// flight on it have finished, for at most the group's deregistration delay, or until ctx
+// ends. The target is reported draining meanwhile.
+func (tg *targetGroup) deregister(ctx context.Context, id string, drain bool) {
 	tg.mu.Lock()
 	t, ok := tg.targets[id]
-	delete(tg.targets, id)
-	tg.mu.Unlock()
 	if ok {
-		t.cancel()
-		<-t.done
+		// Under the lock that pick takes: no request is sent to it after this.
+		t.draining = true
 	}
+	delay := tg.delay
+	tg.mu.Unlock()
+	if !ok {
+		return
+	}
+	t.cancel()
+	<-t.done
+	if drain {
+		deadline := time.NewTimer(delay)
+		defer deadline.Stop()
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+	wait:
+		for t.inFlight.Load() > 0 {
+			select {
+			case <-ctx.Done():
+				break wait
+			case <-deadline.C:
+				break wait
+			case <-tick.C:
+			}
+		}
+	}
+	tg.mu.Lock()
+	if tg.targets[id] == t {
+		delete(tg.targets, id)
+	}
+	tg.mu.Unlock()
 }
 
+// deregisterAll takes every target out at once, without draining.
 func (tg *targetGroup) deregisterAll() {
 	tg.mu.Lock()
 	ids := make([]string, 0, len(tg.targets))
@@ -73,47 +108,59 @@ func (tg *targetGroup) deregisterAll() {
 	}
 	tg.mu.Unlock()
 	for _, id := range ids {
-		tg.deregister(id)
+		tg.deregister(context.Background(), id, false)
 	}
 }
 
 // hasHealthy reports whether any registered target is healthy.
 func (tg *targetGroup) hasHealthy() bool {
-	tg.mu.Lock()
-	defer tg.mu.Unlock()
-	for _, t := range tg.targets {
-		if t.state() == elbtypes.TargetHealthStateEnumHealthy {
-			return true
-		}
-	}
-	return false
+	return tg.healthyTargets() > 0
 }
 
-// pick chooses the next target round-robin among the healthy ones. As on AWS, a group whose
-// registered targets are all unhealthy fails open and routes to all of them; with no targets,
-// or only ones still in their initial check, there is none.
-func (tg *targetGroup) pick() *target {
+// healthyTargets counts the healthy targets, the denominator of RequestCountPerTarget.
+func (tg *targetGroup) healthyTargets() int {
 	tg.mu.Lock()
-	var healthy, unhealthy []*target
+	defer tg.mu.Unlock()
+	n := 0
 	for _, t := range tg.targets {
-		switch t.state() {
+		if t.stateLocked() == elbtypes.TargetHealthStateEnumHealthy {
+			n++
+		}
+	}
+	return n
+}
+
+// pick chooses the next target round-robin among the healthy ones and counts a request in
+// flight on it, which the caller ends with done. As on AWS, a group whose registered
+// targets are all unhealthy fails open and routes to all of them; with no targets, or only
+// ones still in their initial check or draining, there is none.
+func (tg *targetGroup) pick() (t *target, done func()) {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	var healthy, unhealthy []*target
+	serving := 0
+	for _, t := range tg.targets {
+		switch t.stateLocked() {
 		case elbtypes.TargetHealthStateEnumHealthy:
 			healthy = append(healthy, t)
 		case elbtypes.TargetHealthStateEnumUnhealthy:
 			unhealthy = append(unhealthy, t)
 		}
+		if !t.draining {
+			serving++
+		}
 	}
-	all := len(tg.targets)
-	tg.mu.Unlock()
 	candidates := healthy
-	if len(healthy) == 0 && len(unhealthy) == all {
+	if len(healthy) == 0 && len(unhealthy) == serving {
 		candidates = unhealthy
 	}
 	if len(candidates) == 0 {
-		return nil
+		return nil, nil
 	}
 	slices.SortFunc(candidates, func(a, b *target) int { return strings.Compare(a.inst.id, b.inst.id) })
-	return candidates[(tg.next.Add(1)-1)%uint64(len(candidates))]
+	t = candidates[(tg.next.Add(1)-1)%uint64(len(candidates))]
+	t.inFlight.Add(1)
+	return t, func() { t.inFlight.Add(-1) }
 }
 
 // action is a listener's default action, decoded once per poll.
@@ -282,13 +329,16 @@ func (l *listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		tg := l.groups(a.pickGroup())
 		var t *target
+		var done func()
 		if tg != nil {
-			t = tg.pick()
+			tg.requests.Add(1)
+			t, done = tg.pick()
 		}
 		if t == nil {
 			http.Error(w, "503 Service Temporarily Unavailable", http.StatusServiceUnavailable)
 			return
 		}
+		defer done()
 		l.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), targetKey{}, t)))
 	}
 }

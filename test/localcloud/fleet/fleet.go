@@ -11,7 +11,12 @@
 //     process exits is terminated through the Auto Scaling API, which launches the
 //     replacement that the fleet then starts;
 //   - a group with a queue-backlog target tracking policy (a worker fleet) is scaled on its
-//     queue's backlog per instance, from zero (see scaler.go);
+//     queue's backlog per instance, from zero (see scaler.go); one with a policy on
+//     requests per target or average CPU (a service fleet) on what its load balancer and
+//     instances measure (see tracking.go);
+//   - a scale-in drains: the instance leaves the rotation at once, and stops when its
+//     requests in flight have finished or its target group's deregistration delay has
+//     passed, as Auto Scaling and the ALB do;
 //   - each ALB listener is an HTTP listener on loopback that forwards round-robin to the
 //     targets its target group's health check finds healthy, or answers a redirect or fixed
 //     response as the ALB would;
@@ -25,9 +30,9 @@
 // LISTEN_ADDR or PORT, as the upload API does.
 //
 // Not modelled: listener rules other than the default action, TLS on HTTPS listeners (they
-// are served as plain HTTP, with X-Forwarded-Proto https), sticky sessions, the
-// deregistration delay, slow start, and replacing instances that fail the ELB health check
-// (such a target only leaves the rotation, and returns when it passes again).
+// are served as plain HTTP, with X-Forwarded-Proto https), sticky sessions, slow start, and
+// replacing instances that fail the ELB health check (such a target only leaves the
+// rotation, and returns when it passes again).
 package fleet
 
 import (
@@ -37,6 +42,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -72,9 +78,13 @@ type Options struct {
 	ClientCountry func(*http.Request) string
 	// PollInterval is how often the APIs are read for changes; 1s when zero.
 	PollInterval time.Duration
-	// ScaleInAfter is how long a worker fleet's queue must be idle before its group scales
-	// in (see scaler.go); a minute when zero.
+	// ScaleInAfter is how long a worker fleet's queue must be idle, or a service fleet's
+	// metric below its target, before its group scales in (see scaler.go and tracking.go);
+	// a minute when zero.
 	ScaleInAfter time.Duration
+	// MetricPeriod is the length of a target tracking policy's datapoints (see
+	// tracking.go); 10s when zero.
+	MetricPeriod time.Duration
 	// Logf receives launches, exits and health changes; nil discards them.
 	Logf func(format string, args ...any)
 }
@@ -106,6 +116,9 @@ type Fleet struct {
 	lbs       map[string]elbtypes.LoadBalancer // by ARN
 	warned    map[string]bool                  // web ACL rules said to be left out
 	busySince map[string]time.Time             // by ASG name: when its policy's queue last had work
+	delays    map[string]delayReading          // by target group ARN
+	trackers  map[string]*tracker              // by ASG name: its target tracking policy's datapoints
+	draining  map[string]*instance             // by instance id: scaled in, not yet stopped
 }
 
 type group struct {
@@ -133,6 +146,9 @@ func Start(ctx context.Context, cfg aws.Config, opts Options) (*Fleet, error) {
 	if opts.ScaleInAfter <= 0 {
 		opts.ScaleInAfter = time.Minute
 	}
+	if opts.MetricPeriod <= 0 {
+		opts.MetricPeriod = 10 * time.Second
+	}
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
 	}
@@ -155,6 +171,9 @@ func Start(ctx context.Context, cfg aws.Config, opts Options) (*Fleet, error) {
 		sqs:       sqs.NewFromConfig(cfg),
 		warned:    map[string]bool{},
 		busySince: map[string]time.Time{},
+		delays:    map[string]delayReading{},
+		trackers:  map[string]*tracker{},
+		draining:  map[string]*instance{},
 		exited:    make(chan *instance, 64),
 		loopDone:  make(chan struct{}),
 		groups:    map[string]*group{},
@@ -203,7 +222,7 @@ func (f *Fleet) reconcile(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := f.scaleOnBacklog(ctx, groups); err != nil {
+	if err := f.scale(ctx, groups); err != nil {
 		f.opts.Logf("fleet: %v", err) // the groups keep their size meanwhile
 	}
 	lbs, listeners, err := f.describeListeners(ctx)
@@ -214,12 +233,16 @@ func (f *Fleet) reconcile(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	delays, err := f.describeDeregistrationDelays(ctx, tgs)
+	if err != nil {
+		return err
+	}
 	acls, err := f.describeWebACLs(ctx, lbs)
 	if err != nil {
 		return err
 	}
 	// Everything is read before anything changes, so that a failed read changes nothing.
-	f.syncTargetGroups(tgs)
+	f.syncTargetGroups(tgs, delays)
 	for _, g := range groups {
 		f.syncGroup(ctx, g)
 	}
@@ -306,9 +329,49 @@ func (f *Fleet) describeTargetGroups(ctx context.Context) ([]elbtypes.TargetGrou
 	return out, nil
 }
 
-// syncTargetGroups keeps every target group's health check current. A target group that
-// is gone deregisters its targets.
-func (f *Fleet) syncTargetGroups(described []elbtypes.TargetGroup) {
+// delaysReadEvery is how often a target group's deregistration delay is read again: it is
+// read at every reconcile of a new group, then seldom, as it seldom changes.
+const delaysReadEvery = 30 * time.Second
+
+type delayReading struct {
+	delay time.Duration
+	at    time.Time
+}
+
+// describeDeregistrationDelays reads each target group's deregistration_delay.timeout_seconds
+// (300 s, the ALB's default, when unset).
+func (f *Fleet) describeDeregistrationDelays(ctx context.Context, tgs []elbtypes.TargetGroup) (map[string]time.Duration, error) {
+	out := map[string]time.Duration{}
+	for _, tg := range tgs {
+		arn := aws.ToString(tg.TargetGroupArn)
+		f.mu.Lock()
+		r, ok := f.delays[arn]
+		f.mu.Unlock()
+		if !ok || time.Since(r.at) > delaysReadEvery {
+			attrs, err := f.elb.DescribeTargetGroupAttributes(ctx, &elb.DescribeTargetGroupAttributesInput{TargetGroupArn: &arn})
+			if err != nil {
+				return nil, fmt.Errorf("attributes of target group %s: %w", aws.ToString(tg.TargetGroupName), err)
+			}
+			r = delayReading{delay: 300 * time.Second, at: time.Now()}
+			for _, a := range attrs.Attributes {
+				if aws.ToString(a.Key) == "deregistration_delay.timeout_seconds" {
+					if n, err := strconv.Atoi(aws.ToString(a.Value)); err == nil && n >= 0 {
+						r.delay = time.Duration(n) * time.Second
+					}
+				}
+			}
+			f.mu.Lock()
+			f.delays[arn] = r
+			f.mu.Unlock()
+		}
+		out[arn] = r.delay
+	}
+	return out, nil
+}
+
+// syncTargetGroups keeps every target group's health check and deregistration delay
+// current. A target group that is gone deregisters its targets.
+func (f *Fleet) syncTargetGroups(described []elbtypes.TargetGroup, delays map[string]time.Duration) {
 	seen := map[string]bool{}
 	for _, d := range described {
 		arn := aws.ToString(d.TargetGroupArn)
@@ -327,6 +390,7 @@ func (f *Fleet) syncTargetGroups(described []elbtypes.TargetGroup) {
 		f.mu.Unlock()
 		tg.mu.Lock()
 		tg.hc = hc
+		tg.delay = delays[arn]
 		tg.mu.Unlock()
 	}
 	f.mu.Lock()
@@ -335,6 +399,7 @@ func (f *Fleet) syncTargetGroups(described []elbtypes.TargetGroup) {
 		if !seen[arn] {
 			gone = append(gone, tg)
 			delete(f.tgs, arn)
+			delete(f.delays, arn)
 		}
 	}
 	f.mu.Unlock()
@@ -375,8 +440,8 @@ func (f *Fleet) syncGroup(ctx context.Context, d astypes.AutoScalingGroup) {
 	f.mu.Unlock()
 
 	for _, inst := range stale {
-		f.opts.Logf("fleet: %s: scale in, stopping %s", name, inst.id)
-		f.retire(inst)
+		f.opts.Logf("fleet: %s: scale in, draining and stopping %s", name, inst.id)
+		f.retire(inst, true)
 	}
 	// Target group membership follows the group's list, which may change after launch.
 	for _, inst := range running {
@@ -477,15 +542,33 @@ func (f *Fleet) register(inst *instance, arns []string) {
 		tg.register(f.ctx, inst, f.opts.Logf)
 	}
 	for _, tg := range remove {
-		tg.deregister(inst.id)
+		f.wg.Go(func() { tg.deregister(f.ctx, inst.id, true) })
 	}
 }
 
-// retire takes an instance out of every target group and stops it in the background.
-func (f *Fleet) retire(inst *instance) {
-	f.register(inst, nil)
-	inst.revoke()
+// retire stops an instance in the background. With drain, as an Auto Scaling group does
+// for a scale-in (AWS: it "waits for the deregistration delay to complete before
+// terminating the instance"), it is first deregistered from its target groups and drained;
+// otherwise it leaves them at once.
+func (f *Fleet) retire(inst *instance, drain bool) {
+	f.mu.Lock()
+	tgs := slices.Collect(maps.Values(f.tgs))
+	if drain {
+		f.draining[inst.id] = inst
+	}
+	f.mu.Unlock()
 	f.wg.Go(func() {
+		defer func() {
+			f.mu.Lock()
+			delete(f.draining, inst.id)
+			f.mu.Unlock()
+		}()
+		var wg sync.WaitGroup
+		for _, tg := range tgs {
+			wg.Go(func() { tg.deregister(f.ctx, inst.id, drain) })
+		}
+		wg.Wait()
+		inst.revoke()
 		if err := errors.Join(inst.proc.Stop(), inst.removeDir()); err != nil {
 			f.opts.Logf("fleet: stop %s: %v", inst.id, err)
 		}
@@ -507,7 +590,7 @@ func (f *Fleet) replace(inst *instance) {
 		return // stopped on purpose
 	}
 	f.opts.Logf("fleet: %s: instance %s exited (%v); last output:\n%s", inst.group, inst.id, inst.proc.ExitErr(), inst.proc.Tail(20))
-	f.retire(inst)
+	f.retire(inst, false) // nothing left to drain
 	if strings.HasPrefix(inst.id, localPrefix) {
 		return
 	}
@@ -533,7 +616,7 @@ func (f *Fleet) dropGroups(described []astypes.AutoScalingGroup) {
 	}
 	f.mu.Unlock()
 	for _, inst := range stale {
-		f.retire(inst)
+		f.retire(inst, false)
 	}
 }
 
@@ -609,7 +692,7 @@ func (f *Fleet) Stop() {
 		tg.deregisterAll()
 	}
 	for _, inst := range instances {
-		f.retire(inst)
+		f.retire(inst, false)
 	}
 	f.wg.Wait()
 	if err := f.metadata.Close(); err != nil {
@@ -652,6 +735,9 @@ type Group struct {
 	Name            string
 	DesiredCapacity int
 	Instances       []Instance // sorted by ID
+	// Draining are the instances a scale-in removed that still finish their requests
+	// before they stop, sorted by ID; their Health is draining.
+	Draining []Instance
 	// LastError is why the last launch failed, nil once one succeeds.
 	LastError error
 }
@@ -675,24 +761,36 @@ func (f *Fleet) Groups() map[string]Group {
 	for name, g := range f.groups {
 		og := Group{Name: name, DesiredCapacity: g.desired, LastError: g.lastErr}
 		for _, inst := range g.instances {
-			i := Instance{ID: inst.id, Addr: inst.addr, PID: inst.proc.PID(), Dir: inst.dir, Log: inst.proc.LogPath(), Health: map[string]elbtypes.TargetHealthStateEnum{}}
-			for _, arn := range g.tgARNs {
-				state := elbtypes.TargetHealthStateEnumUnused
-				if tg := f.tgs[arn]; tg != nil {
-					tg.mu.Lock()
-					if t := tg.targets[inst.id]; t != nil {
-						state = t.state()
-					}
-					tg.mu.Unlock()
-				}
-				i.Health[arn] = state
-			}
-			og.Instances = append(og.Instances, i)
+			og.Instances = append(og.Instances, f.describeInstance(inst, g.tgARNs))
 		}
-		slices.SortFunc(og.Instances, func(a, b Instance) int { return strings.Compare(a.ID, b.ID) })
+		for _, inst := range f.draining {
+			if inst.group == name {
+				og.Draining = append(og.Draining, f.describeInstance(inst, g.tgARNs))
+			}
+		}
+		byID := func(a, b Instance) int { return strings.Compare(a.ID, b.ID) }
+		slices.SortFunc(og.Instances, byID)
+		slices.SortFunc(og.Draining, byID)
 		out[name] = og
 	}
 	return out
+}
+
+// describeInstance reports inst with its state in the target groups; f.mu is held.
+func (f *Fleet) describeInstance(inst *instance, tgARNs []string) Instance {
+	i := Instance{ID: inst.id, Addr: inst.addr, PID: inst.proc.PID(), Dir: inst.dir, Log: inst.proc.LogPath(), Health: map[string]elbtypes.TargetHealthStateEnum{}}
+	for _, arn := range tgARNs {
+		state := elbtypes.TargetHealthStateEnumUnused
+		if tg := f.tgs[arn]; tg != nil {
+			tg.mu.Lock()
+			if t := tg.targets[inst.id]; t != nil {
+				state = t.stateLocked()
+			}
+			tg.mu.Unlock()
+		}
+		i.Health[arn] = state
+	}
+	return i
 }
 
 // WaitHealthy waits until every served group runs its desired capacity and every instance

@@ -204,6 +204,8 @@ type stack struct {
 	role     string
 	dns      string
 	artifact string // bucket/key
+	lbARN    string
+	tgARN    string // the target group of port 80
 }
 
 const servicePort = 8080
@@ -212,7 +214,15 @@ const servicePort = 8080
 // trust policy also names the caller. moto's AssumeRole under IAM enforcement fails on a
 // trust policy with a Service principal only (a TypeError in its principal check), so the
 // enforcing test adds the caller to it; the fleet stands in for EC2 either way.
-type setup struct{ grantRead, trustCaller bool }
+type setup struct {
+	grantRead, trustCaller bool
+	// metricPeriod and scaleInAfter are the fleet's target tracking settings; zero: its
+	// defaults.
+	metricPeriod, scaleInAfter time.Duration
+}
+
+// drainFor is the target groups' deregistration delay, short to keep the tests short.
+const drainFor = 5 * time.Second
 
 func deploy(t *testing.T, e *emulator.Emulator, opts setup) *stack {
 	t.Helper()
@@ -318,9 +328,15 @@ func deploy(t *testing.T, e *emulator.Emulator, opts setup) *stack {
 			UnhealthyThresholdCount:    aws.Int32(2),
 		})
 		require.NoError(t, err)
+		_, err = elbc.ModifyTargetGroupAttributes(ctx, &elb.ModifyTargetGroupAttributesInput{
+			TargetGroupArn: tg.TargetGroups[0].TargetGroupArn,
+			Attributes:     []elbtypes.TargetGroupAttribute{{Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String(fmt.Sprint(drainFor.Seconds()))}},
+		})
+		require.NoError(t, err)
 		return tg.TargetGroups[0].TargetGroupArn
 	}
 	tgARN, emptyARN := targetGroup(ns.ID+"-tg"), targetGroup(ns.ID+"-empty")
+	s.tgARN, s.lbARN = aws.ToString(tgARN), aws.ToString(lbARN)
 	listeners := map[int32]elbtypes.Action{
 		80: {Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: tgARN},
 		81: {Type: elbtypes.ActionTypeEnumRedirect, RedirectConfig: &elbtypes.RedirectActionConfig{
@@ -351,6 +367,8 @@ func deploy(t *testing.T, e *emulator.Emulator, opts setup) *stack {
 			return []string{"FLEET_EXTRA=from-the-hook", "AWS_ENDPOINT_URL=" + ns.Endpoint, "AWS_CA_BUNDLE=" + ns.CABundle}
 		},
 		PollInterval: 200 * time.Millisecond,
+		MetricPeriod: opts.metricPeriod,
+		ScaleInAfter: opts.scaleInAfter,
 		Logf:         t.Logf,
 	})
 	require.NoError(t, err)
@@ -366,7 +384,7 @@ func (s *stack) stop(t *testing.T) {
 	lbs := s.fleet.LoadBalancers()
 	s.fleet.Stop()
 	for _, g := range groups {
-		for _, inst := range g.Instances {
+		for _, inst := range append(g.Instances, g.Draining...) {
 			assertGone(t, inst)
 		}
 	}

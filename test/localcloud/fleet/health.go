@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -148,12 +149,19 @@ type target struct {
 
 	mu     sync.Mutex
 	health healthState
+	// draining is set, under its target group's lock, once it is deregistered.
+	draining bool
+	inFlight atomic.Int64 // requests the listeners are proxying to it
 
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-func (t *target) state() elbtypes.TargetHealthStateEnum {
+// stateLocked is the target's state; its target group's lock is held.
+func (t *target) stateLocked() elbtypes.TargetHealthStateEnum {
+	if t.draining {
+		return elbtypes.TargetHealthStateEnumDraining
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.health.state

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -64,43 +65,89 @@ func backlogCapacity(p backlogPolicy, visible, inFlight, current, minSize, maxSi
 	return min(max(want, minSize), maxSize)
 }
 
-// scaleOnBacklog evaluates the queue-backlog policies of the groups and sets the desired
-// capacity of those whose target capacity changed, through the Auto Scaling API, which the
-// group then follows.
-func (f *Fleet) scaleOnBacklog(ctx context.Context, groups []astypes.AutoScalingGroup) error {
+// scale evaluates each group's target tracking policy (a queue's backlog, or a predefined
+// metric, see tracking.go) and sets the desired capacity of those whose target capacity
+// changed, through the Auto Scaling API, which the group then follows.
+func (f *Fleet) scale(ctx context.Context, groups []astypes.AutoScalingGroup) error {
+	var errs []error
 	for _, g := range groups {
 		name := aws.ToString(g.AutoScalingGroupName)
 		out, err := f.asg.DescribePolicies(ctx, &autoscaling.DescribePoliciesInput{AutoScalingGroupName: &name})
 		if err != nil {
 			return fmt.Errorf("describe policies of %s: %w", name, err)
 		}
-		policy, ok := backlogPolicyOf(out.ScalingPolicies)
-		if !ok {
-			continue
+		if policy, ok := backlogPolicyOf(out.ScalingPolicies); ok {
+			errs = append(errs, f.scaleOnBacklog(ctx, g, policy))
+		} else if policy, ok := trackingPolicyOf(out.ScalingPolicies); ok {
+			errs = append(errs, f.scaleOnMetric(ctx, g, policy))
 		}
-		visible, inFlight, err := f.queueDepth(ctx, policy.queueName)
-		if err != nil {
-			return fmt.Errorf("backlog of %s: %w", name, err)
-		}
-		f.mu.Lock()
-		if visible > 0 || inFlight > 0 {
-			f.busySince[name] = time.Now()
-		} else if _, ok := f.busySince[name]; !ok {
-			f.busySince[name] = time.Now()
-		}
-		idleFor := time.Since(f.busySince[name])
-		f.mu.Unlock()
-		current := int(aws.ToInt32(g.DesiredCapacity))
-		want := backlogCapacity(policy, visible, inFlight, current, int(aws.ToInt32(g.MinSize)), int(aws.ToInt32(g.MaxSize)), idleFor, f.opts.ScaleInAfter)
-		if want == current {
-			continue
-		}
-		if _, err := f.asg.SetDesiredCapacity(ctx, &autoscaling.SetDesiredCapacityInput{AutoScalingGroupName: &name, DesiredCapacity: aws.Int32(int32(want))}); err != nil {
-			return fmt.Errorf("scale %s: %w", name, err)
-		}
-		// The group follows at the next poll, with the instances Auto Scaling launched.
-		f.opts.Logf("fleet: %s: %d visible and %d in flight on %s, target %g per instance: desired %d -> %d", name, visible, inFlight, policy.queueName, policy.target, current, want)
 	}
+	return errors.Join(errs...)
+}
+
+// scaleOnBacklog sizes a group for its queue's backlog.
+func (f *Fleet) scaleOnBacklog(ctx context.Context, g astypes.AutoScalingGroup, policy backlogPolicy) error {
+	name := aws.ToString(g.AutoScalingGroupName)
+	visible, inFlight, err := f.queueDepth(ctx, policy.queueName)
+	if err != nil {
+		return fmt.Errorf("backlog of %s: %w", name, err)
+	}
+	f.mu.Lock()
+	if visible > 0 || inFlight > 0 {
+		f.busySince[name] = time.Now()
+	} else if _, ok := f.busySince[name]; !ok {
+		f.busySince[name] = time.Now()
+	}
+	idleFor := time.Since(f.busySince[name])
+	f.mu.Unlock()
+	current := int(aws.ToInt32(g.DesiredCapacity))
+	want := backlogCapacity(policy, visible, inFlight, current, int(aws.ToInt32(g.MinSize)), int(aws.ToInt32(g.MaxSize)), idleFor, f.opts.ScaleInAfter)
+	return f.setDesired(ctx, g, want, fmt.Sprintf("%d visible and %d in flight on %s, target %g per instance", visible, inFlight, policy.queueName, policy.target))
+}
+
+// scaleOnMetric adds the group's sample to its datapoints and sizes it for them.
+func (f *Fleet) scaleOnMetric(ctx context.Context, g astypes.AutoScalingGroup, policy trackingPolicy) error {
+	name := aws.ToString(g.AutoScalingGroupName)
+	s, inService, err := f.sampleGroup(name, policy, g.TargetGroupARNs)
+	if err != nil {
+		return fmt.Errorf("group %s: %w", name, err)
+	}
+	scaleInDatapoints := max(1, int(f.opts.ScaleInAfter/f.opts.MetricPeriod))
+	f.mu.Lock()
+	t := f.trackers[name]
+	if t == nil || t.policy != policy {
+		t = &tracker{policy: policy}
+		f.trackers[name] = t
+	}
+	t.observe(s, f.opts.MetricPeriod, max(scaleOutDatapoints, scaleInDatapoints))
+	current := int(aws.ToInt32(g.DesiredCapacity))
+	want := current
+	if inService == current { // no decision while launched instances warm up
+		want = t.capacity(current, inService, int(aws.ToInt32(g.MinSize)), int(aws.ToInt32(g.MaxSize)), scaleInDatapoints)
+	}
+	var why string
+	if n := len(t.datapoints); n > 0 {
+		why = fmt.Sprintf("%s %.1f (target %g) over the last %d datapoints", policy.metric, t.datapoints[n-1], policy.target, min(n, max(scaleOutDatapoints, scaleInDatapoints)))
+	}
+	if want != current {
+		t.datapoints = nil // the next decision waits for datapoints of the new size
+	}
+	f.mu.Unlock()
+	return f.setDesired(ctx, g, want, why)
+}
+
+// setDesired sets the group's desired capacity to want when it differs, saying why.
+func (f *Fleet) setDesired(ctx context.Context, g astypes.AutoScalingGroup, want int, why string) error {
+	name := aws.ToString(g.AutoScalingGroupName)
+	current := int(aws.ToInt32(g.DesiredCapacity))
+	if want == current {
+		return nil
+	}
+	if _, err := f.asg.SetDesiredCapacity(ctx, &autoscaling.SetDesiredCapacityInput{AutoScalingGroupName: &name, DesiredCapacity: aws.Int32(int32(want))}); err != nil {
+		return fmt.Errorf("scale %s: %w", name, err)
+	}
+	// The group follows at the next poll, with the instances Auto Scaling launched.
+	f.opts.Logf("fleet: %s: %s: desired %d -> %d", name, why, current, want)
 	return nil
 }
 
