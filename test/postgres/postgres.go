@@ -49,6 +49,8 @@ type Server struct {
 	password  string // of the superuser
 	bin       string // where the server's programs are
 	cred      *syscall.Credential
+	dataDir   string
+	mu        sync.Mutex // guards proc across restarts
 	proc      *procs.Process
 	removeDir func() error
 	stopOnce  sync.Once
@@ -259,7 +261,18 @@ func launch(ctx context.Context, bin string, cred *syscall.Credential, dir, data
 	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(bin, "postgres")
+	s := &Server{Host: "127.0.0.1", Port: port, SocketDir: dir, password: password, bin: bin, cred: cred, dataDir: dataDir}
+	if err := s.run(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// run starts the server process on s's port and data and waits until it accepts
+// connections.
+func (s *Server) run(ctx context.Context) error {
+	path := filepath.Join(s.bin, "postgres")
+	port, dir, dataDir, cred := s.Port, s.SocketDir, s.dataDir, s.cred
 	args := []string{
 		"-D", dataDir, "-p", strconv.Itoa(port), "-k", dir,
 		"-c", "listen_addresses=127.0.0.1",
@@ -277,21 +290,52 @@ func launch(ctx context.Context, bin string, cred *syscall.Credential, dir, data
 	}
 	p, err := procs.Start(procs.Spec{Name: "postgres", Path: path, Args: args, Dir: dir})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	s := &Server{Host: "127.0.0.1", Port: port, SocketDir: dir, password: password, bin: bin, cred: cred, proc: p}
+	s.mu.Lock()
+	s.proc = p
+	s.mu.Unlock()
 	waitCtx, cancel := context.WithTimeout(ctx, StartTimeout)
 	defer cancel()
 	if err := s.waitReady(waitCtx); err != nil {
 		p.Stop()
-		return nil, err
+		return err
 	}
-	return s, nil
+	return nil
+}
+
+// Restart stops the server as a reboot does (a fast shutdown: sessions are ended, clients
+// see their connections drop), keeps it down for downtime, and starts it again on the same
+// port and data, so that clients reconnect to the same endpoint. A standby streaming from it
+// reconnects by itself.
+func (s *Server) Restart(ctx context.Context, downtime time.Duration) error {
+	p := s.process()
+	_ = syscall.Kill(p.PID(), syscall.SIGINT)
+	select {
+	case <-p.Done():
+	case <-time.After(procs.StopTimeout):
+	}
+	if err := p.Stop(); err != nil {
+		return fmt.Errorf("stop postgres for the restart: %w", err)
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(downtime):
+	}
+	return s.run(ctx)
+}
+
+func (s *Server) process() *procs.Process {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.proc
 }
 
 // waitReady polls until the server accepts a connection, it exits, or ctx ends.
 func (s *Server) waitReady(ctx context.Context) error {
 	delay := 20 * time.Millisecond
+	p := s.process()
 	for {
 		conn, err := s.connect(ctx, superuser)
 		if err == nil {
@@ -299,10 +343,10 @@ func (s *Server) waitReady(ctx context.Context) error {
 			return nil
 		}
 		select {
-		case <-s.proc.Done():
-			return fmt.Errorf("postgres exited before accepting connections (%v); last output:\n%s", s.proc.ExitErr(), s.proc.Tail(20))
+		case <-p.Done():
+			return fmt.Errorf("postgres exited before accepting connections (%v); last output:\n%s", p.ExitErr(), p.Tail(20))
 		case <-ctx.Done():
-			return fmt.Errorf("postgres did not accept connections: %w (last error %v); last output:\n%s", ctx.Err(), err, s.proc.Tail(20))
+			return fmt.Errorf("postgres did not accept connections: %w (last error %v); last output:\n%s", ctx.Err(), err, p.Tail(20))
 		case <-time.After(delay):
 		}
 		delay = min(delay*2, 500*time.Millisecond)
@@ -364,24 +408,25 @@ func (s *Server) DatabaseT(t testing.TB) Database {
 }
 
 // PID is the server's process id.
-func (s *Server) PID() int { return s.proc.PID() }
+func (s *Server) PID() int { return s.process().PID() }
 
 // Dir is the temp dir that holds the cluster and its socket; removed by Stop.
 func (s *Server) Dir() string { return s.SocketDir }
 
 // Logs returns the server's last output lines, for failure reports.
-func (s *Server) Logs(lines int) string { return s.proc.Tail(lines) }
+func (s *Server) Logs(lines int) string { return s.process().Tail(lines) }
 
 // Stop shuts the server down and removes the cluster. SIGINT first: PostgreSQL's fast
 // shutdown ends open sessions, where the SIGTERM of procs would wait for them.
 func (s *Server) Stop() error {
 	s.stopOnce.Do(func() {
-		_ = syscall.Kill(s.proc.PID(), syscall.SIGINT)
+		p := s.process()
+		_ = syscall.Kill(p.PID(), syscall.SIGINT)
 		select {
-		case <-s.proc.Done():
+		case <-p.Done():
 		case <-time.After(procs.StopTimeout):
 		}
-		s.stopErr = errors.Join(s.proc.Stop(), s.removeDir())
+		s.stopErr = errors.Join(p.Stop(), s.removeDir())
 	})
 	return s.stopErr
 }

@@ -118,3 +118,35 @@ func TestStandbyStreamsFromThePrimary(t *testing.T) {
 	require.ErrorAs(t, err, &pgErr)
 	assert.Equal(t, "25006", pgErr.Code, "the standby refuses writes: read_only_sql_transaction")
 }
+
+// A restart drops the sessions, keeps the data and the port, and the store's kind of
+// client sees an error it can tell from a wrong query meanwhile.
+func TestRestartKeepsDataAndPort(t *testing.T) {
+	ctx := context.Background()
+	s := StartT(t)
+	db := s.DatabaseT(t)
+	conn, err := pgx.Connect(ctx, db.URL())
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, "CREATE TABLE media (id int PRIMARY KEY); INSERT INTO media VALUES (1)")
+	require.NoError(t, err)
+	port, pid := s.Port, s.PID()
+
+	restarted := make(chan error, 1)
+	go func() { restarted <- s.Restart(ctx, time.Second) }()
+	require.Eventually(t, func() bool {
+		_, err := pgx.Connect(ctx, db.URL())
+		return err != nil
+	}, 10*time.Second, 20*time.Millisecond, "the server is down meanwhile")
+	_, err = conn.Exec(ctx, "SELECT 1")
+	assert.Error(t, err, "the old session was ended")
+	require.NoError(t, <-restarted)
+
+	assert.Equal(t, port, s.Port)
+	assert.NotEqual(t, pid, s.PID(), "a new server process")
+	again, err := pgx.Connect(ctx, db.URL())
+	require.NoError(t, err)
+	defer again.Close(ctx)
+	var n int
+	require.NoError(t, again.QueryRow(ctx, "SELECT count(*) FROM media").Scan(&n))
+	assert.Equal(t, 1, n, "the data is kept")
+}

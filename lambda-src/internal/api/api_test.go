@@ -624,9 +624,10 @@ func TestReadyzFailsWhenTheDatabaseIsDown(t *testing.T) {
 	r = e.do(http.MethodGet, "/healthz", "", nil)
 	assert.Equal(t, http.StatusOK, r.Status, "the process is still up")
 	r = e.do(http.MethodGet, "/v1/media", "u", nil)
-	assert.Equal(t, http.StatusInternalServerError, r.Status)
+	assert.Equal(t, http.StatusServiceUnavailable, r.Status, "a database that is down is a 503 to retry, not a 500")
+	assert.Equal(t, "3", r.Header.Get("Retry-After"))
 	msg, _ := r.Error(t)
-	assert.Equal(t, "internal error: could not list the media", msg, "no internals leak to the caller")
+	assert.Equal(t, "could not list the media: the service is briefly unavailable, retry in a few seconds", msg, "no internals leak to the caller")
 }
 
 func TestRequestIDsAndLogs(t *testing.T) {

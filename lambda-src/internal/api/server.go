@@ -12,10 +12,14 @@ import (
 	"regexp"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/uuid"
 
@@ -439,7 +443,33 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 
 // ---- helpers
 
+// internalError answers a failure of the API's own dependencies: 503 with Retry-After when
+// one is unavailable for now (the database restarting, S3 still throttling after the SDK's
+// retries), which a client should retry; 500 otherwise. The details go to the log only.
 func (s *Server) internalError(w http.ResponseWriter, r *http.Request, what string, err error) {
+	if dependencyUnavailable(err) {
+		s.deps.Logger.WarnContext(r.Context(), what, "request_id", RequestID(r.Context()), "error", err, "unavailable", true)
+		w.Header().Set("Retry-After", strconv.Itoa(unavailableRetryAfter))
+		writeError(w, r, http.StatusServiceUnavailable, "could not %s: the service is briefly unavailable, retry in a few seconds", what)
+		return
+	}
 	s.deps.Logger.ErrorContext(r.Context(), what, "request_id", RequestID(r.Context()), "error", err)
 	writeError(w, r, http.StatusInternalServerError, "internal error: could not %s", what)
+}
+
+// unavailableRetryAfter is the Retry-After of a 503, in seconds: about a database restart's
+// or a throttling burst's length.
+const unavailableRetryAfter = 3
+
+// dependencyUnavailable reports whether err is the database's or an AWS service's "not now":
+// a connection refused or dropped, or a 503 (S3's SlowDown) or throttle left after retries.
+func dependencyUnavailable(err error) bool {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusServiceUnavailable {
+		return true
+	}
+	if retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) == aws.TrueTernary {
+		return true
+	}
+	return store.Unavailable(err)
 }

@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsrds "github.com/aws/aws-sdk-go-v2/service/rds"
@@ -265,6 +266,20 @@ func (d *Databases) PauseReplay(ctx context.Context, identifier string, paused b
 		return fmt.Errorf("rds: %s is not a served read replica", identifier)
 	}
 	return s.server.PauseReplay(ctx, paused)
+}
+
+// Reboot restarts the server of instance identifier as RebootDBInstance does on a
+// Single-AZ instance: the engine stops (sessions end, connections fail) and comes back on
+// the same endpoint with the same data, here after downtime. A read replica of it
+// reconnects and catches up by itself.
+func (d *Databases) Reboot(ctx context.Context, identifier string, downtime time.Duration) error {
+	d.mu.Lock()
+	s, ok := d.served[identifier]
+	d.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("rds: %s is not a served instance", identifier)
+	}
+	return s.server.Restart(ctx, downtime)
 }
 
 // Stop removes the endpoints from the resolver and stops every server, removing its data.

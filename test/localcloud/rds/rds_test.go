@@ -68,6 +68,15 @@ func TestStart(t *testing.T) {
 	assert.Equal(t, "admin", who)
 	assert.Equal(t, "media", db)
 
+	// A reboot ends the sessions; the endpoint serves again afterwards.
+	require.NoError(t, dbs.Reboot(ctx, id, 200*time.Millisecond))
+	assert.Error(t, conn.Ping(ctx), "the session ended with the reboot")
+	again, err := pgx.ConnectConfig(ctx, pc)
+	require.NoError(t, err, "the same endpoint after the reboot")
+	require.NoError(t, again.Ping(ctx))
+	again.Close(ctx)
+	assert.Error(t, dbs.Reboot(ctx, "no-such-db", 0))
+
 	local := inst.Database
 	require.NoError(t, dbs.Stop())
 	assert.False(t, resolver.Mapped(inst.Host), "the endpoint is unmapped")
