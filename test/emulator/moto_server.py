@@ -49,6 +49,11 @@ against IAM, as on AWS. In a pool whose users sign in by email, the ID token's e
 attribute, as Cognito's is, whichever way they signed in (moto wrote the sub there after an
 SRP sign-in).
 
+Faults, for the load and fault tests: POST {"s3_slow_down": {"share": 0.05, "seconds": 20}} to
+/moto-api/mediastack/faults and, for that long, that share of the S3 requests an SDK signs
+(with the Authorization header; not the service principal's) is answered 503 SlowDown, as S3
+answers a prefix over its request rate. GET reads the settings and how many were injected.
+
 SES keeps what it sent to itself; so does moto, out of reach of any API. The messages are
 listed, as JSON, at /moto-api/mediastack/ses/sent-messages, for tests to read back.
 
@@ -60,9 +65,11 @@ import fnmatch
 import html
 import io
 import json
+import random
 import re
 import sys
 import threading
+import time
 import uuid
 from email.utils import parseaddr
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
@@ -755,6 +762,58 @@ def _ses_sent_messages(request, full_url, headers):
 
 
 moto_api_urls.url_paths["{0}/moto-api/mediastack/ses/sent-messages"] = _ses_sent_messages
+
+_faults_lock = threading.Lock()
+_faults = {"s3_slow_down": {"share": 0.0, "until": 0.0, "injected": 0}}
+_SLOW_DOWN = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
+              b'<Message>Please reduce your request rate.</Message></Error>')
+
+
+def _faults_api(request, full_url, headers):
+    """GET: the faults' settings and counts; POST: set them (see the module comment)."""
+    with _faults_lock:
+        if request.method == "POST":
+            wanted = json.loads(request.get_data() or b"{}").get("s3_slow_down")
+            if wanted is not None:
+                share, seconds = float(wanted.get("share", 0)), float(wanted.get("seconds", 0))
+                if not 0 <= share <= 1 or seconds < 0:
+                    return 400, {"Content-Type": "application/json"}, json.dumps({"error": "s3_slow_down: share must be 0 to 1 and seconds at least 0"})
+                _faults["s3_slow_down"].update(share=share, until=time.time() + seconds)
+        slow = _faults["s3_slow_down"]
+        state = {"s3_slow_down": {"share": slow["share"], "remaining_s": max(0.0, slow["until"] - time.time()), "injected": slow["injected"]}}
+    return 200, {"Content-Type": "application/json"}, json.dumps(state)
+
+
+moto_api_urls.url_paths["{0}/moto-api/mediastack/faults"] = _faults_api
+
+
+def _slow_down_now(environ):
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    if "/s3/aws4_request" not in auth or any(key in auth for key in SERVICE_ACCESS_KEYS):
+        return False
+    with _faults_lock:
+        slow = _faults["s3_slow_down"]
+        if time.time() >= slow["until"] or random.random() >= slow["share"]:
+            return False
+        slow["injected"] += 1
+        return True
+
+
+_dispatch = DomainDispatcherApplication.__call__
+
+
+def _dispatch_with_faults(self, environ, start_response):
+    if _slow_down_now(environ):
+        try:  # the body is read, so that the connection can carry the next request
+            environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        except ValueError:
+            pass
+        start_response("503 Slow Down", [("Content-Type", "application/xml"), ("Content-Length", str(len(_SLOW_DOWN)))])
+        return [_SLOW_DOWN]
+    return _dispatch(self, environ, start_response)
+
+
+DomainDispatcherApplication.__call__ = _dispatch_with_faults
 
 if __name__ == "__main__":
     sys.exit(main())
