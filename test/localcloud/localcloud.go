@@ -579,6 +579,16 @@ func (c *Cloud) Fleet(region string) (*fleet.Fleet, bool) {
 	return f, ok
 }
 
+// DuplicateDeliveries makes every SQS event source mapping deliver each batch it receives
+// in the next d twice, to two invocations at once, as SQS's at-least-once delivery may (see
+// functions.Poller.DuplicateFor). It returns how many mappings it affects.
+func (c *Cloud) DuplicateDeliveries(d time.Duration) int {
+	for _, p := range c.pollers {
+		p.DuplicateFor(d)
+	}
+	return len(c.pollers)
+}
+
 // Databases are the servers of the account's DB instances.
 func (c *Cloud) Databases() *rds.Databases { return c.dbs }
 

@@ -184,6 +184,7 @@ type deployment struct {
 	queueURL string
 	queueARN string
 	dlqURL   string
+	poller   *Poller // the last one poll started
 }
 
 type deployOptions struct {
@@ -300,6 +301,7 @@ func (d *deployment) poll(t *testing.T) (*Function, *recorder, Mapping) {
 	require.Len(t, mappings, 1)
 	rec := &recorder{fn: fn}
 	p := StartPoller(mappings[0], sqs.NewFromConfig(spec.RoleConfig(d.cfg)), rec, PollerOptions{Logf: t.Logf, OnBatch: rec.onBatch})
+	d.poller = p
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -161,7 +162,19 @@ type Poller struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	stopOnce sync.Once
+	// duplicateUntil, while in the future, delivers every batch twice (see DuplicateFor).
+	duplicateUntil atomic.Int64 // unix nanoseconds
 }
+
+// DuplicateFor delivers every batch received in the next d twice, to two invocations at
+// once, as SQS's at-least-once delivery may hand one message to two consumers: the
+// function must act on each message once whatever its deliveries.
+func (p *Poller) DuplicateFor(d time.Duration) {
+	p.duplicateUntil.Store(time.Now().Add(d).UnixNano())
+}
+
+// QueueARN is the queue the poller consumes.
+func (p *Poller) QueueARN() string { return p.m.QueueARN }
 
 // StartPoller starts polling m's queue with client (which should act as the function's
 // execution role, see Spec.RoleConfig) and invoking fn. A disabled mapping gets a poller that
@@ -245,6 +258,9 @@ func (p *Poller) run(concurrency int) {
 		// What was received before an error is processed like any batch.
 		p.wg.Go(func() {
 			defer func() { <-slots }()
+			if time.Now().UnixNano() < p.duplicateUntil.Load() {
+				p.wg.Go(func() { p.process(batch) })
+			}
 			p.process(batch)
 		})
 	}

@@ -298,3 +298,36 @@ func TestPollerStop(t *testing.T) {
 	_, inFlight := d.counts(t, d.queueURL)
 	assert.Equal(t, 1, inFlight, "the message waits for its visibility timeout")
 }
+
+// TestSQSDuplicateDeliveries: while duplicating, a batch goes to two invocations at once, as
+// SQS's at-least-once delivery may do; both deletions succeed and the queue is empty after.
+func TestSQSDuplicateDeliveries(t *testing.T) {
+	t.Parallel()
+	d := deploy(t, deployOptions{Timeout: 1, VisibilityTimeout: 1, Mapping: &lambda.CreateEventSourceMappingInput{BatchSize: aws.Int32(10)}})
+	_, rec, _ := d.poll(t)
+	d.poller.DuplicateFor(time.Minute)
+	ids := d.send(t, "ok")
+	require.Eventually(t, func() bool {
+		_, batches, _ := rec.snapshot()
+		return len(batches) == 2
+	}, settle, 50*time.Millisecond, "the message is delivered twice")
+	_, batches, _ := rec.snapshot()
+	for _, b := range batches {
+		assert.Equal(t, ids, b.MessageIDs)
+		assert.NoError(t, b.Err)
+		assert.Equal(t, 1, b.Deleted, "each delivery deletes it, the second gracefully")
+	}
+	visible, inFlight := d.counts(t, d.queueURL)
+	assert.Equal(t, [2]int{0, 0}, [2]int{visible, inFlight}, "the queue is empty")
+
+	d.poller.DuplicateFor(0)
+	d.send(t, "ok")
+	require.Eventually(t, func() bool {
+		_, batches, _ := rec.snapshot()
+		return len(batches) == 3
+	}, settle, 50*time.Millisecond)
+	assert.Never(t, func() bool {
+		_, batches, _ := rec.snapshot()
+		return len(batches) > 3
+	}, time.Second, 50*time.Millisecond, "delivered once when the fault is over")
+}
