@@ -8,8 +8,8 @@
 //     through STS, and run with the service's environment, the role's credentials served
 //     the way SDKs refresh them (see package roles);
 //   - instances follow the group: they scale out and in with DesiredCapacity, and one whose
-//     process exits is terminated through the Auto Scaling API, which launches the
-//     replacement that the fleet then starts;
+//     process exits leaves the rotation at once and is terminated through the Auto Scaling
+//     API, which launches the replacement that the fleet then starts;
 //   - a group with a queue-backlog target tracking policy (a worker fleet) is scaled on its
 //     queue's backlog per instance, from zero (see scaler.go); one with a policy on
 //     requests per target or average CPU (a service fleet) on what its load balancer and
@@ -470,6 +470,10 @@ func (f *Fleet) syncGroup(ctx context.Context, d astypes.AutoScalingGroup) {
 		f.wg.Go(func() {
 			select {
 			case <-inst.proc.Done():
+				// Out of the rotation at once, so that only the requests in flight on it
+				// fail. On AWS the target stays in until its health check has failed
+				// UnhealthyThresholdCount times; the local fleet sees the exit itself.
+				f.unroute(inst)
 				select {
 				case f.exited <- inst:
 				case <-f.ctx.Done():
@@ -543,6 +547,16 @@ func (f *Fleet) register(inst *instance, arns []string) {
 	}
 	for _, tg := range remove {
 		f.wg.Go(func() { tg.deregister(f.ctx, inst.id, true) })
+	}
+}
+
+// unroute takes an instance out of every target group at once, without draining.
+func (f *Fleet) unroute(inst *instance) {
+	f.mu.Lock()
+	tgs := slices.Collect(maps.Values(f.tgs))
+	f.mu.Unlock()
+	for _, tg := range tgs {
+		tg.deregister(f.ctx, inst.id, false)
 	}
 }
 
