@@ -49,6 +49,14 @@ against IAM, as on AWS. In a pool whose users sign in by email, the ID token's e
 attribute, as Cognito's is, whichever way they signed in (moto wrote the sub there after an
 SRP sign-in).
 
+A presigned S3 request is checked as S3 checks it, with or without IAM enforcement: refused
+with 403 AccessDenied ("Request has expired") past X-Amz-Date plus X-Amz-Expires, and with 403
+SignatureDoesNotMatch when its signature does not cover what was sent, so that a body of
+another size or content type than the signed Content-Length and Content-Type is refused (moto
+checks neither without enforcement, and not the signature even with it). The secret is the one
+the emulator issued for the access key (an assumed role's, an IAM user's); a key it never
+issued is left unchecked, as moto leaves it.
+
 Faults, for the load and fault tests: POST {"s3_slow_down": {"share": 0.05, "seconds": 20}} to
 /moto-api/mediastack/faults and, for that long, that share of the S3 requests an SDK signs
 (with the Authorization header; not the service principal's) is answered 503 SlowDown, as S3
@@ -62,6 +70,8 @@ Run as: python3 moto_server.py -H 127.0.0.1 -p PORT -c CERT -k KEY
 
 import datetime
 import fnmatch
+import hashlib
+import hmac
 import html
 import io
 import json
@@ -799,10 +809,89 @@ def _slow_down_now(environ):
         return True
 
 
+def _secret_of(access_key_id):
+    """The secret the emulator issued for an access key: an assumed role's or a user's."""
+    from moto.iam.models import iam_backends
+    from moto.sts.models import sts_backends
+
+    for partitions in list(sts_backends.values()):
+        for backend in list(partitions.values()):
+            for role in list(backend.assumed_roles):
+                if role.access_key_id == access_key_id:
+                    return role.secret_access_key
+    for partitions in list(iam_backends.values()):
+        for backend in list(partitions.values()):
+            for user in list(backend.users.values()):
+                for key in user.access_keys:
+                    if key.access_key_id == access_key_id:
+                        return key.secret_access_key
+    return None
+
+
+def _s3_error(start_response, code, message):
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{}</Code><Message>{}</Message></Error>'
+            .format(code, html.escape(message))).encode()
+    start_response("403 Forbidden", [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _header_of(environ, name):
+    if name == "content-length":
+        return environ.get("CONTENT_LENGTH", "")
+    if name == "content-type":
+        return environ.get("CONTENT_TYPE", "")
+    return environ.get("HTTP_" + name.upper().replace("-", "_"), "")
+
+
+def _presigned_refusal(environ):
+    """Why S3 would refuse this presigned request, as (code, message); None if it would not
+    (or it is not a presigned S3 request). SigV4 query signing, S3's flavour: the path as sent,
+    the query without the signature, the signed headers, UNSIGNED-PAYLOAD."""
+    raw_query = environ.get("QUERY_STRING", "")
+    if "X-Amz-Signature=" not in raw_query or environ.get("REQUEST_METHOD") == "OPTIONS":
+        return None
+    query = parse_qsl(raw_query, keep_blank_values=True)
+    params = dict(query)
+    credential = params.get("X-Amz-Credential", "").split("/")
+    if len(credential) != 5 or credential[3] != "s3" or params.get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256":
+        return None
+    try:
+        signed_at = datetime.datetime.strptime(params.get("X-Amz-Date", ""), "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
+        expires = datetime.timedelta(seconds=int(params.get("X-Amz-Expires", "0")))
+    except ValueError:
+        return ("AuthorizationQueryParametersError", "X-Amz-Date and X-Amz-Expires must be a date and a number of seconds.")
+    if datetime.datetime.now(datetime.timezone.utc) > signed_at + expires:
+        return ("AccessDenied", "Request has expired")
+    secret = _secret_of(credential[0])
+    if secret is None:
+        return None
+    signed_headers = params.get("X-Amz-SignedHeaders", "host")
+    canonical_query = "&".join(sorted(
+        quote(k, safe="-_.~") + "=" + quote(v, safe="-_.~") for k, v in query if k != "X-Amz-Signature"))
+    path = (environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/")).split("?", 1)[0]
+    headers = "".join("{}:{}\n".format(h, " ".join(_header_of(environ, h).split())) for h in signed_headers.split(";"))
+    canonical = "\n".join([environ["REQUEST_METHOD"], path, canonical_query, headers, signed_headers, "UNSIGNED-PAYLOAD"])
+    scope = "/".join(credential[1:])
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", params["X-Amz-Date"], scope, hashlib.sha256(canonical.encode()).hexdigest()])
+    key = ("AWS4" + secret).encode()
+    for part in credential[1:]:
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    if not hmac.compare_digest(hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest(), params.get("X-Amz-Signature", "")):
+        return ("SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.")
+    return None
+
+
 _dispatch = DomainDispatcherApplication.__call__
 
 
 def _dispatch_with_faults(self, environ, start_response):
+    refusal = _presigned_refusal(environ)
+    if refusal is not None:
+        try:  # the body is read, so that the connection can carry the next request
+            environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        except ValueError:
+            pass
+        return _s3_error(start_response, *refusal)
     if _slow_down_now(environ):
         try:  # the body is read, so that the connection can carry the next request
             environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))

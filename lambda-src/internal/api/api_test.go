@@ -53,7 +53,14 @@ func TestPresignedPutLandsAtTheOwnersKey(t *testing.T) {
 	assert.NotEmpty(t, u.Query().Get("X-Amz-Signature"))
 	assert.Contains(t, u.Query().Get("X-Amz-SignedHeaders"), "content-length", "the size that passed the limits is signed")
 
-	resp := e.put(up.URL, up.Headers, video)
+	// S3 holds the URL to what was signed: another size or type is refused, and nothing lands.
+	resp := e.put(up.URL, up.Headers, append(video, "and more"...))
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "a body larger than the size that passed the limits")
+	otherType := map[string]string{"Content-Type": "text/html"}
+	resp = e.put(up.URL, otherType, video)
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "a body of another content type")
+
+	resp = e.put(up.URL, up.Headers, video)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	head := e.head(key)
 	assert.Equal(t, int64(len(video)), aws.ToInt64(head.ContentLength))
