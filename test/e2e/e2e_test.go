@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,9 +37,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mediastack/terraform-aws-mediastack/test/emulator"
+	"github.com/mediastack/terraform-aws-mediastack/test/load"
 	"github.com/mediastack/terraform-aws-mediastack/test/localcloud"
 	"github.com/mediastack/terraform-aws-mediastack/test/mediaclient"
 	"github.com/mediastack/terraform-aws-mediastack/test/streams"
+	"github.com/mediastack/terraform-aws-mediastack/test/target"
 )
 
 // Bounds of the asynchronous stages: a 2-second clip transcodes in seconds here.
@@ -65,6 +68,8 @@ func TestUploadToCDN(t *testing.T) {
 		"lost derivatives made again":  runLostDerivatives,
 		"sharing":                      runSharing,
 		"web app in a browser":         runWebApp,
+	}, map[string]func(*testing.T, *stack){
+		"under load and faults": runUnderLoadAndFaults,
 	})
 }
 
@@ -84,15 +89,28 @@ func TestUploadToCDNEnforcingIAM(t *testing.T) {
 		"lost derivatives made again": runLostDerivatives,
 		"sharing":                     runSharing,
 		"web app with signed cookies": runWebAppSigned,
-	})
+	}, nil)
 }
 
-// runStack runs the flows side by side on one deployment; the stack is torn down when
-// all are over.
-func runStack(t *testing.T, s *stack, flows map[string]func(*testing.T, *stack)) {
+// runStack runs the flows side by side on one deployment, then the afterwards flows, which
+// need the deployment to themselves (their faults would fail the others); the stack is torn
+// down when all are over.
+func runStack(t *testing.T, s *stack, flows, afterwards map[string]func(*testing.T, *stack)) {
+	// Counted as each starts: a flow that -run leaves out is not waited for. Parallel
+	// subtests resume only once this function has returned, after every Add.
+	var sideBySide sync.WaitGroup
 	for name, flow := range flows {
 		t.Run(name, func(t *testing.T) {
+			sideBySide.Add(1)
+			defer sideBySide.Done()
 			t.Parallel()
+			flow(t, s)
+		})
+	}
+	for name, flow := range afterwards {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sideBySide.Wait()
 			flow(t, s)
 		})
 	}
@@ -938,4 +956,72 @@ func checkStreams(t *testing.T, s *stack, hlsURL, dashURL, cookies string) {
 		require.Equal(t, http.StatusOK, resp.StatusCode, "%s: %s", u, body)
 		return body
 	}, "ffprobe", hlsURL, dashURL)
+}
+
+// Size of the run under load and faults: small enough for CI, with one fault of each kind.
+const (
+	loadUsers    = 8
+	loadDuration = time.Minute
+)
+
+// runUnderLoadAndFaults drives the deployment with virtual users once the other flows are
+// over, injecting one fault of each kind the local cloud has (an API instance killed, the
+// database rebooted, S3 throttling, duplicate SQS deliveries, a transcoder sandbox killed):
+// no acknowledged upload is lost, the stack answers no 5xx outside the faults' windows, and
+// every media that became ready was announced once. `make load` runs the same at any size.
+func runUnderLoadAndFaults(t *testing.T, s *stack) {
+	if s.cloud == nil {
+		t.Skip("the faults are the local cloud's; AWS offers no way to inject them")
+	}
+	ctx := context.Background()
+	local := load.LocalStack{Cloud: s.cloud, Emulator: s.emu, Region: s.tg.AWSConfig().Region, TranscoderFunction: s.output(t, "transcoder_function_name")}
+	faults, err := local.Faults(load.LocalFaultNames)
+	require.NoError(t, err)
+	f, ok := s.cloud.Fleet(local.Region)
+	require.True(t, ok, "the local cloud serves the fleet")
+	// Two instances at least, as an operator runs a fleet that must survive losing one.
+	_, err = autoscaling.NewFromConfig(s.tg.AWSConfig()).UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{
+		AutoScalingGroupName: aws.String(s.output(t, "upload_api_asg_name")), MinSize: aws.Int32(2), DesiredCapacity: aws.Int32(2),
+	})
+	require.NoError(t, err)
+	// Clips of the suite's short ones: the function's own, not the worker fleet's.
+	clips := []string{makeVideo(t, 2), makeVideo(t, 3)}
+	score, err := load.Run(ctx, load.Options{
+		Users: loadUsers, Duration: loadDuration, Clips: clips, UploadEvery: 15 * time.Second,
+		// A killed job comes back after the queue's visibility timeout.
+		Drain:   6*s.transcoderTimeout + 2*time.Minute,
+		FeedURL: s.output(t, "api_via_cdn_url"),
+		SignIn: func(ctx context.Context, i int) (*mediaclient.Client, error) {
+			return s.signIn(t, fmt.Sprintf("load-%02d@example.com", i), "Load-password-1!"), nil
+		},
+		FleetSize: load.FleetSize(f, "upload-api"),
+		Faults:    faults,
+	})
+	require.NoError(t, err)
+	writeScorecard(t, score)
+	for _, w := range score.Faults {
+		t.Logf("fault %s from %.0f s to %.0f s: %d 5xx", w.Name, w.StartS, w.EndS, w.Errors5xx)
+	}
+	t.Logf("%d requests, %d 5xx (%d outside faults); uploads %d: %d ready, %d failed, %d lost; time to ready p50 %.1f s, p99 %.1f s",
+		score.Requests.Total, score.Requests.Errors5xx, score.Requests.Errors5xxOutsideFaults, score.Uploads.Attempted,
+		score.Uploads.Ready, score.Uploads.Failed, score.Uploads.Lost, score.TimeToReady.P50, score.TimeToReady.P99)
+	assert.NoError(t, score.Verdict())
+	assert.Positive(t, score.Uploads.Ready)
+	assert.Len(t, score.Faults, len(load.LocalFaultNames), "one fault of each kind")
+	time.Sleep(5 * time.Second) // room for a duplicate announcement to show up
+	for _, id := range score.ReadyMedia {
+		assert.Len(t, s.events.of(id), 1, "media %s is announced once, whatever its deliveries", id)
+	}
+}
+
+// writeScorecard keeps the run's scorecard under build/load, as `make load` does.
+func writeScorecard(t *testing.T, score load.Scorecard) {
+	root, err := target.RepoRoot()
+	require.NoError(t, err)
+	data, err := json.MarshalIndent(score, "", "  ")
+	require.NoError(t, err)
+	path := filepath.Join(root, "build", "load", "e2e-scorecard.json")
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+	require.NoError(t, os.WriteFile(path, append(data, '\n'), 0o644))
+	t.Logf("scorecard: %s", path)
 }

@@ -49,7 +49,24 @@ type Options struct {
 	FleetSize func(ctx context.Context) (int, error)
 	// Progress, when set, is called every few seconds with the scorecard so far.
 	Progress func(Scorecard)
+	// Faults are injected one after another while users act, evenly spaced over Duration
+	// and at least FaultGrace apart; users act until the last one's grace is over.
+	Faults []Fault
 }
+
+// Fault is a failure injected during a run.
+type Fault struct {
+	Name string
+	// Inject starts the failure and returns once the stack is back to normal by the fault's
+	// own measure (an instance replaced, the database accepting connections again); the
+	// time between is the fault's window.
+	Inject func(ctx context.Context) error
+}
+
+// FaultGrace is how long after a fault's window its effects may still be seen: requests
+// sent during it may answer later, and a load balancer's health checks, a database pool's
+// reconnects and the SDK's backoff take their seconds.
+const FaultGrace = 10 * time.Second
 
 // Scorecard is what a run measured. Its JSON form is a contract other tools read:
 // uploads.{attempted,ready,failed,lost}, requests.{total,errors_5xx}, time_to_ready_s.{p50,p99}.
@@ -62,13 +79,33 @@ type Scorecard struct {
 	TimeToReady Percentiles           `json:"time_to_ready_s"`
 	CDN         CDNStats              `json:"cdn"`
 	Fleet       []FleetSample         `json:"fleet"`
+	// Faults are the injected failures, with their windows and the 5xx answered in each.
+	Faults []FaultWindow `json:"faults"`
 	// LostMedia names the uploads that never reached ready or failed.
 	LostMedia []string `json:"lost_media"`
+	// ReadyMedia names the uploads that became ready, for checks of what the stack did
+	// with each (its events, say).
+	ReadyMedia []string `json:"-"`
+}
+
+// FaultWindow is when a fault was on, from its injection to the stack's recovery, in
+// seconds from the run's start.
+type FaultWindow struct {
+	Name   string  `json:"name"`
+	StartS float64 `json:"start_s"`
+	EndS   float64 `json:"end_s"` // 0 while it lasts
+	// Errors5xx were answered within the window or FaultGrace after it.
+	Errors5xx int `json:"errors_5xx"`
+	// Error says why the fault could not be injected or the stack did not recover.
+	Error string `json:"error,omitempty"`
 }
 
 type Requests struct {
 	Total     int `json:"total"`
 	Errors5xx int `json:"errors_5xx"`
+	// Errors5xxOutsideFaults were answered outside every fault's window and grace: the
+	// stack's own, which a run must not have.
+	Errors5xxOutsideFaults int `json:"errors_5xx_outside_faults"`
 	// Failed are requests that got no answer at all (connection refused or reset, timeout).
 	Failed int `json:"failed"`
 }
@@ -130,7 +167,6 @@ func Run(ctx context.Context, o Options) (Scorecard, error) {
 		o.Drain = 3 * time.Minute
 	}
 	r := &run{opts: o, started: time.Now(), routes: map[string]*route{}, uploads: map[string]*upload{}}
-	r.deadline = r.started.Add(o.Duration + o.Drain)
 	clients := make([]*mediaclient.Client, o.Users)
 	for i := range clients {
 		c, err := o.SignIn(ctx, i)
@@ -142,7 +178,9 @@ func Run(ctx context.Context, o Options) (Scorecard, error) {
 	}
 	feed := &mediaclient.Client{BaseURL: o.FeedURL, API: clients[0].API, Storage: clients[0].Storage}
 
-	actCtx, stopActing := context.WithTimeout(ctx, o.Duration)
+	// Users act for the duration, and on until the last fault's grace is over, so that
+	// every fault happens under load.
+	actCtx, stopActing := context.WithCancel(ctx)
 	defer stopActing()
 	var wg sync.WaitGroup
 	for i, c := range clients {
@@ -150,6 +188,12 @@ func Run(ctx context.Context, o Options) (Scorecard, error) {
 	}
 	done := make(chan struct{})
 	go r.sample(ctx, done)
+	r.injectFaults(ctx)
+	select {
+	case <-ctx.Done():
+	case <-time.After(time.Until(r.started.Add(o.Duration))):
+	}
+	stopActing()
 	wg.Wait()
 	r.mu.Lock()
 	r.stopActing = time.Now()
@@ -167,7 +211,6 @@ func Run(ctx context.Context, o Options) (Scorecard, error) {
 type run struct {
 	opts      Options
 	started   time.Time
-	deadline  time.Time // of following uploads: the end of the drain
 	followers sync.WaitGroup
 
 	mu         sync.Mutex
@@ -180,6 +223,8 @@ type run struct {
 	fleet      []FleetSample
 	cdnReqs    int
 	cdnHits    int
+	faults     []FaultWindow
+	errors5xx  []time.Time // when each 5xx was answered
 }
 
 type route struct {
@@ -242,9 +287,16 @@ func (r *run) someReady(rng *rand.Rand) (string, bool) {
 	return r.ready[rng.IntN(len(r.ready))], true
 }
 
+// following reports whether uploads are still followed: until Drain after the users stop.
+func (r *run) following() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stopActing.IsZero() || time.Since(r.stopActing) < r.opts.Drain
+}
+
 // follow polls an acknowledged upload until it settles or the drain ends.
 func (r *run) follow(ctx context.Context, c *mediaclient.Client, id string) {
-	for time.Now().Before(r.deadline) && ctx.Err() == nil {
+	for r.following() && ctx.Err() == nil {
 		m, err := c.Media(ctx, id)
 		if err == nil && m.Terminal() {
 			r.mu.Lock()
@@ -299,6 +351,42 @@ func (r *run) refusedUpload(ctx context.Context, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.refused++
+}
+
+// injectFaults injects the faults one after another, the i-th of n at (i+1)/(n+1) of the
+// run's duration, or later: only once the previous one's window and grace are over, so that
+// each 5xx belongs to one fault. It returns after the last one's grace.
+func (r *run) injectFaults(ctx context.Context) {
+	n := len(r.opts.Faults)
+	var prevEnd time.Time
+	defer func() {
+		if !prevEnd.IsZero() {
+			_ = sleepUntil(ctx, prevEnd.Add(FaultGrace))
+		}
+	}()
+	for i, f := range r.opts.Faults {
+		at := r.started.Add(time.Duration(i+1) * r.opts.Duration / time.Duration(n+1))
+		if !prevEnd.IsZero() && prevEnd.Add(FaultGrace).After(at) {
+			at = prevEnd.Add(FaultGrace)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Until(at)):
+		}
+		r.mu.Lock()
+		r.faults = append(r.faults, FaultWindow{Name: f.Name, StartS: time.Since(r.started).Seconds()})
+		w := &r.faults[len(r.faults)-1]
+		r.mu.Unlock()
+		err := f.Inject(ctx)
+		prevEnd = time.Now()
+		r.mu.Lock()
+		w.EndS = prevEnd.Sub(r.started).Seconds()
+		if err != nil {
+			w.Error = err.Error()
+		}
+		r.mu.Unlock()
+	}
 }
 
 // sample records the fleet's size every second and reports progress every five.
@@ -363,6 +451,9 @@ func (r *run) record(name, status string, took time.Duration, viaCDN bool, resp 
 	}
 	rt.byStatus[status]++
 	rt.latencies = append(rt.latencies, float64(took.Microseconds())/1000)
+	if strings.HasPrefix(status, "5") {
+		r.errors5xx = append(r.errors5xx, time.Now())
+	}
 	if viaCDN && resp != nil {
 		r.cdnReqs++
 		if strings.HasPrefix(resp.Header.Get("X-Cache"), "Hit") {
@@ -422,7 +513,24 @@ func (r *run) scorecard() Scorecard {
 		end = time.Now()
 	}
 	s := Scorecard{Users: r.opts.Users, DurationS: end.Sub(r.started).Seconds(), Routes: map[string]RouteStats{},
-		Fleet: slices.Clone(r.fleet), LostMedia: []string{}}
+		Fleet: slices.Clone(r.fleet), Faults: slices.Clone(r.faults), LostMedia: []string{}}
+	if s.Faults == nil {
+		s.Faults = []FaultWindow{}
+	}
+	// A 5xx is the latest fault's whose window or grace holds it, else the stack's own.
+	for _, at := range r.errors5xx {
+		owner := -1
+		for i, f := range s.Faults {
+			if f.within(at.Sub(r.started).Seconds()) {
+				owner = i
+			}
+		}
+		if owner < 0 {
+			s.Requests.Errors5xxOutsideFaults++
+		} else {
+			s.Faults[owner].Errors5xx++
+		}
+	}
 	for name, rt := range r.routes {
 		stats := RouteStats{ByStatus: map[string]int{}, Latency: percentiles(rt.latencies)}
 		for status, n := range rt.byStatus {
@@ -455,6 +563,7 @@ func (r *run) scorecard() Scorecard {
 		}
 	}
 	slices.Sort(s.LostMedia)
+	s.ReadyMedia = slices.Clone(r.ready)
 	s.Uploads.Refused = r.refused
 	s.TimeToReady = percentiles(toReady)
 	s.CDN = CDNStats{Requests: r.cdnReqs, Hits: r.cdnHits}
@@ -462,6 +571,39 @@ func (r *run) scorecard() Scorecard {
 		s.CDN.HitRatio = float64(r.cdnHits) / float64(r.cdnReqs)
 	}
 	return s
+}
+
+// Verdict is nil when the run kept the platform's promise: no acknowledged upload lost, no
+// 5xx outside the injected faults' windows, every fault injected and recovered from.
+func (s Scorecard) Verdict() error {
+	var errs []error
+	if s.Uploads.Lost > 0 {
+		errs = append(errs, fmt.Errorf("%d acknowledged uploads were lost: %s", s.Uploads.Lost, strings.Join(s.LostMedia, ", ")))
+	}
+	if n := s.Requests.Errors5xxOutsideFaults; n > 0 {
+		errs = append(errs, fmt.Errorf("the stack answered %d requests with 5xx outside the faults' windows", n))
+	}
+	for _, f := range s.Faults {
+		if f.Error != "" {
+			errs = append(errs, fmt.Errorf("fault %s: %s", f.Name, f.Error))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func sleepUntil(ctx context.Context, t time.Time) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(time.Until(t)):
+		return nil
+	}
+}
+
+// within reports whether a moment (seconds from the start) falls in the window or its
+// grace; a window still open holds everything after its start.
+func (f FaultWindow) within(at float64) bool {
+	return at >= f.StartS && (f.EndS == 0 || at <= f.EndS+FaultGrace.Seconds())
 }
 
 // percentiles by the nearest-rank method.

@@ -28,12 +28,15 @@ type fakeStack struct {
 	uploads int
 	polls   map[string]int
 	feed503 atomic.Bool
+	down    atomic.Bool // a fault: every API call answers 503
 }
 
 func (f *fakeStack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	switch {
+	case f.down.Load() && strings.HasPrefix(r.URL.Path, "/v1/"):
+		http.Error(w, "down", http.StatusServiceUnavailable)
 	case r.Method == http.MethodPost && r.URL.Path == "/v1/uploads":
 		f.uploads++
 		id := fmt.Sprintf("00000000-0000-4000-8000-%012d", f.uploads)
@@ -82,8 +85,23 @@ func TestRunCountsEveryUploadAndRequest(t *testing.T) {
 		FeedURL:   srv.URL,
 		FleetSize: func(context.Context) (int, error) { return 2, nil },
 		Progress:  func(Scorecard) { progress.Add(1) },
+		Faults: []Fault{{Name: "api-down", Inject: func(ctx context.Context) error {
+			fake.down.Store(true)
+			defer fake.down.Store(false)
+			time.Sleep(300 * time.Millisecond)
+			return nil
+		}}},
 	})
 	require.NoError(t, err)
+
+	require.Len(t, score.Faults, 1)
+	fault := score.Faults[0]
+	assert.Equal(t, "api-down", fault.Name)
+	assert.InDelta(t, 1, fault.StartS, 0.5, "the one fault is at half the duration")
+	assert.InDelta(t, fault.StartS+0.3, fault.EndS, 0.2, "its window is the injection's")
+	assert.Positive(t, fault.Errors5xx, "the 503s of the fault's window are the fault's")
+	assert.Empty(t, fault.Error)
+	assert.Equal(t, 1, score.Requests.Errors5xxOutsideFaults, "the feed's one 503, before the fault, is the stack's")
 
 	require.Positive(t, score.Uploads.Attempted)
 	assert.Equal(t, score.Uploads.Attempted, score.Uploads.Ready+score.Uploads.Failed+score.Uploads.Lost, "every acknowledged upload is accounted for")
@@ -95,8 +113,7 @@ func TestRunCountsEveryUploadAndRequest(t *testing.T) {
 	}
 	assert.Equal(t, never, score.Uploads.Lost, "the uploads that never settle are lost")
 	assert.Len(t, score.LostMedia, score.Uploads.Lost)
-	assert.Equal(t, 1, score.Requests.Errors5xx, "the feed's one 503")
-	assert.Equal(t, 1, score.Routes["GET /v1/feed"].ByStatus["503"])
+	assert.Equal(t, 1+fault.Errors5xx, score.Requests.Errors5xx, "the feed's one 503, and the fault's")
 	assert.Positive(t, score.Routes["PUT s3 (presigned)"].Count)
 	assert.Positive(t, score.Routes["GET /v1/media/{id}"].Count, "ids are folded into the route")
 	assert.Positive(t, score.Routes["PUT /v1/media/{id}/like"].Count, "users like")

@@ -2,10 +2,17 @@ package load
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
+	"syscall"
+	"time"
 
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
+	"github.com/mediastack/terraform-aws-mediastack/test/emulator"
+	"github.com/mediastack/terraform-aws-mediastack/test/localcloud"
 	"github.com/mediastack/terraform-aws-mediastack/test/localcloud/fleet"
 )
 
@@ -22,15 +29,190 @@ func FleetSize(f *fleet.Fleet, group string) func(context.Context) (int, error) 
 				continue
 			}
 			for _, inst := range g.Instances {
-				healthy := len(inst.Health) > 0
-				for _, state := range inst.Health {
-					healthy = healthy && state == elbtypes.TargetHealthStateEnumHealthy
-				}
-				if healthy {
+				if allHealthy([]fleet.Instance{inst}) {
 					n++
 				}
 			}
 		}
 		return n, nil
+	}
+}
+
+// LocalStack is what the local faults act on: the local cloud of a deployment, its
+// emulator, the region of its API fleet and database, and its transcoder function.
+type LocalStack struct {
+	Cloud              *localcloud.Cloud
+	Emulator           *emulator.Emulator
+	Region             string
+	TranscoderFunction string
+}
+
+// Local faults, by the names `make load -faults` takes.
+const (
+	FaultKillAPI       = "kill-api"       // an upload API instance killed
+	FaultRestartDB     = "restart-db"     // the primary database rebooted
+	FaultS3SlowDown    = "s3-slowdown"    // S3 answering 503 SlowDown to a share of requests
+	FaultSQSDuplicates = "sqs-duplicates" // SQS delivering every message twice
+	FaultKillSandbox   = "kill-sandbox"   // a transcoder sandbox killed mid-job
+)
+
+// LocalFaultNames are every local fault, in the order a run injects them: the killed
+// sandbox first, while the first uploads are being transcoded and with time for SQS to
+// redeliver its job.
+var LocalFaultNames = []string{FaultKillSandbox, FaultKillAPI, FaultRestartDB, FaultS3SlowDown, FaultSQSDuplicates}
+
+// How long the timed faults last, and the bound on waiting for a recovery.
+const (
+	dbDowntime      = 5 * time.Second
+	s3SlowDownShare = 0.05
+	timedFaultFor   = 10 * time.Second
+	recoveryBound   = 2 * time.Minute
+)
+
+// Faults returns the named faults, or an error naming the unknown ones.
+func (s LocalStack) Faults(names []string) ([]Fault, error) {
+	byName := map[string]func(context.Context) error{
+		FaultKillAPI:       s.killAPIInstance,
+		FaultRestartDB:     s.restartDatabase,
+		FaultS3SlowDown:    s.slowDownS3,
+		FaultSQSDuplicates: s.duplicateDeliveries,
+		FaultKillSandbox:   s.killTranscoderSandbox,
+	}
+	var faults []Fault
+	for _, name := range names {
+		inject, ok := byName[name]
+		if !ok {
+			return nil, fmt.Errorf("unknown fault %q: the faults are %s", name, strings.Join(LocalFaultNames, ", "))
+		}
+		faults = append(faults, Fault{Name: name, Inject: inject})
+	}
+	return faults, nil
+}
+
+// killAPIInstance kills one upload API instance's process, as a crashed host would end it,
+// once another is in service, and waits until its group runs its desired capacity again,
+// healthy, without it.
+func (s LocalStack) killAPIInstance(ctx context.Context) error {
+	f, ok := s.Cloud.Fleet(s.Region)
+	if !ok {
+		return fmt.Errorf("no fleet in %s", s.Region)
+	}
+	ctx, cancel := context.WithTimeout(ctx, recoveryBound)
+	defer cancel()
+	// Another instance must take the traffic: killing a group's only one is an outage.
+	var name string
+	var g fleet.Group
+	for {
+		var ok bool
+		if name, g, ok = apiGroup(f); ok && len(g.Instances) >= 2 && allHealthy(g.Instances) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("an upload API instance is killed only beside another one in service; the group runs %d (raise its minimum to 2): %w", len(g.Instances), ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	victim := g.Instances[0]
+	if err := syscall.Kill(victim.PID, syscall.SIGKILL); err != nil {
+		return fmt.Errorf("kill %s: %w", victim.ID, err)
+	}
+	for {
+		g := f.Groups()[name]
+		replaced := len(g.Instances) == g.DesiredCapacity && !slices.ContainsFunc(g.Instances, func(i fleet.Instance) bool { return i.ID == victim.ID })
+		if replaced && allHealthy(g.Instances) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s was not replaced by a healthy instance: %w", victim.ID, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func apiGroup(f *fleet.Fleet) (string, fleet.Group, bool) {
+	for name, g := range f.Groups() {
+		if strings.Contains(name, "upload-api") {
+			return name, g, true
+		}
+	}
+	return "", fleet.Group{}, false
+}
+
+func allHealthy(instances []fleet.Instance) bool {
+	for _, inst := range instances {
+		if len(inst.Health) == 0 {
+			return false
+		}
+		for _, state := range inst.Health {
+			if state != elbtypes.TargetHealthStateEnumHealthy {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// restartDatabase reboots the region's primary database.
+func (s LocalStack) restartDatabase(ctx context.Context) error {
+	for _, inst := range s.Cloud.Databases().Instances() {
+		if inst.Region == s.Region && inst.Source == "" {
+			return s.Cloud.Databases().Reboot(ctx, inst.Identifier, dbDowntime)
+		}
+	}
+	return fmt.Errorf("no primary database in %s", s.Region)
+}
+
+// slowDownS3 has S3 throttle a share of the SDKs' requests for a while.
+func (s LocalStack) slowDownS3(ctx context.Context) error {
+	if err := s.Emulator.SlowDownS3(ctx, s3SlowDownShare, timedFaultFor); err != nil {
+		return err
+	}
+	return sleep(ctx, timedFaultFor)
+}
+
+// duplicateDeliveries has SQS deliver every message twice for a while.
+func (s LocalStack) duplicateDeliveries(ctx context.Context) error {
+	if s.Cloud.DuplicateDeliveries(timedFaultFor) == 0 {
+		return errors.New("no SQS event source mapping to duplicate")
+	}
+	return sleep(ctx, timedFaultFor)
+}
+
+// killTranscoderSandbox kills the first transcoder sandbox found working on a job; SQS
+// redelivers the job after the queue's visibility timeout.
+func (s LocalStack) killTranscoderSandbox(ctx context.Context) error {
+	fn, ok := s.Cloud.Function(s.TranscoderFunction)
+	if !ok {
+		return fmt.Errorf("no function %s", s.TranscoderFunction)
+	}
+	ctx, cancel := context.WithTimeout(ctx, recoveryBound)
+	defer cancel()
+	for {
+		killed := false
+		if fn.KillInvocations(func([]byte) bool {
+			if killed {
+				return false
+			}
+			killed = true
+			return true
+		}) > 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("no transcoder sandbox was working on a job: %w", ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
 	}
 }

@@ -158,6 +158,28 @@ func Up(ctx context.Context, opts Options) (_ *Stack, err error) {
 	return s, nil
 }
 
+// RegionOutput is one field of a region's entry in the root stack's regions output (e.g.
+// transcoder_function_name).
+func (s *Stack) RegionOutput(region, field string) (string, error) {
+	out, ok := s.Outputs["regions"]
+	if !ok {
+		return "", errors.New("the stack has no regions output")
+	}
+	var regions map[string]map[string]any
+	if err := json.Unmarshal(out.Value, &regions); err != nil {
+		return "", fmt.Errorf("regions output: %w", err)
+	}
+	r, ok := regions[region]
+	if !ok {
+		return "", fmt.Errorf("the regions output has no %s", region)
+	}
+	v, ok := r[field].(string)
+	if !ok {
+		return "", fmt.Errorf("the regions output of %s has no %s", region, field)
+	}
+	return v, nil
+}
+
 // applyRoot applies the root stack for one region.
 func (s *Stack) applyRoot(ctx context.Context, root, work, region string) error {
 	cliConfig, err := target.CLIConfigFile(root)

@@ -1,7 +1,9 @@
 // Command load deploys the root stack on this machine (the emulator plus the local cloud),
 // drives it with virtual users (test/load) for a bounded time, prints progress and a
 // scorecard, writes the scorecard as JSON, and tears the stack down. It is what `make load`
-// runs. It exits non-zero when an acknowledged upload was lost or the stack answered 5xx.
+// runs. With -faults, failures are injected while the users act (see load.LocalStack). It
+// exits non-zero when an acknowledged upload was lost, the stack answered 5xx outside the
+// faults' windows, or a fault could not be injected or recovered from.
 package main
 
 import (
@@ -39,17 +41,36 @@ func main() {
 	duration := flag.Duration("duration", time.Minute, fmt.Sprintf("how long the users act (at most %s)", load.MaxDuration))
 	drain := flag.Duration("drain", 3*time.Minute, "how long uploads in flight at the end are followed to ready or failed")
 	out := flag.String("out", "", "where the scorecard's JSON goes (default build/load/scorecard.json)")
+	faults := flag.String("faults", "", fmt.Sprintf("faults to inject, comma-separated, in turn: %s, or all", strings.Join(load.LocalFaultNames, ", ")))
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *users, *duration, *drain, *out); err != nil {
+	if err := run(ctx, *users, *duration, *drain, *out, faultNames(*faults)); err != nil {
 		fmt.Fprintf(os.Stderr, "load: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, users int, duration, drain time.Duration, out string) (err error) {
+// faultNames reads the -faults flag.
+func faultNames(flag string) []string {
+	if flag == "all" {
+		return load.LocalFaultNames
+	}
+	var names []string
+	for name := range strings.SplitSeq(flag, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// killedJobTimeout is the transcoder's timeout when a sandbox is to be killed: SQS
+// redelivers the job after six times it, which the drain must cover.
+const killedJobTimeout = 30 * time.Second
+
+func run(ctx context.Context, users int, duration, drain time.Duration, out string, faults []string) (err error) {
 	root, err := target.RepoRoot()
 	if err != nil {
 		return err
@@ -60,6 +81,16 @@ func run(ctx context.Context, users int, duration, drain time.Duration, out stri
 	// Refuse bad sizes before minutes of deployment.
 	if err := (load.Options{Users: users, Duration: duration, Clips: []string{"-"}, SignIn: func(context.Context, int) (*mediaclient.Client, error) { return nil, nil }}).Validate(); err != nil {
 		return err
+	}
+	if _, err := (load.LocalStack{}).Faults(faults); err != nil {
+		return err
+	}
+	vars := map[string]any{"upload_api": map[string]any{"multipart_threshold_bytes": multipartThreshold}}
+	if slices.Contains(faults, load.FaultKillSandbox) {
+		// A killed job comes back after the queue's visibility timeout: a short one, with
+		// chunks that fit in it, so that the drain sees the retry.
+		vars["transcoder"] = map[string]any{"timeout": int(killedJobTimeout.Seconds()), "chunking": map[string]any{"chunk_seconds": 4, "above_seconds": 8}}
+		drain = max(drain, 6*killedJobTimeout+time.Minute)
 	}
 	work, removeWork, err := procs.MkdirTemp("mediastack-load-*")
 	if err != nil {
@@ -83,7 +114,7 @@ func run(ctx context.Context, users int, duration, drain time.Duration, out stri
 
 	stack, err := localdeploy.Up(ctx, localdeploy.Options{
 		Stage: localdeploy.PrintStage,
-		Vars:  map[string]any{"upload_api": map[string]any{"multipart_threshold_bytes": multipartThreshold}},
+		Vars:  vars,
 	})
 	if err != nil {
 		return err
@@ -95,8 +126,20 @@ func run(ctx context.Context, users int, duration, drain time.Duration, out stri
 		feedURL = ep.UploadAPIURL
 	}
 	fleet, _ := stack.Cloud.Fleet(localdeploy.Region)
+	transcoder, err := stack.RegionOutput(localdeploy.Region, "transcoder_function_name")
+	if err != nil {
+		return err
+	}
+	local := load.LocalStack{Cloud: stack.Cloud, Emulator: stack.Emulator, Region: localdeploy.Region, TranscoderFunction: transcoder}
+	injected, err := local.Faults(faults)
+	if err != nil {
+		return err
+	}
 
 	fmt.Printf("==> %d users for %s (then up to %s for uploads in flight)\n", users, duration, drain)
+	if len(faults) > 0 {
+		fmt.Printf("    faults, in turn: %s\n", strings.Join(faults, ", "))
+	}
 	began := time.Now()
 	// Small clips mostly; every fourth upload is the large one, in parts.
 	clips := []string{small, small, small, large}
@@ -108,6 +151,7 @@ func run(ctx context.Context, users int, duration, drain time.Duration, out stri
 			return &mediaclient.Client{BaseURL: ep.UploadAPIURL, Token: token, API: stack.Cloud.HTTPClient(), Storage: stack.Target.HTTPClient()}, err
 		},
 		FleetSize: load.FleetSize(fleet, "upload-api"),
+		Faults:    injected,
 		Progress: func(s load.Scorecard) {
 			fmt.Printf("    [%5.0fs] requests %d (5xx %d, no answer %d)  uploads %d: ready %d, failed %d  fleet %s\n",
 				time.Since(began).Seconds(), s.Requests.Total, s.Requests.Errors5xx, s.Requests.Failed,
@@ -122,13 +166,7 @@ func run(ctx context.Context, users int, duration, drain time.Duration, out stri
 		return err
 	}
 	fmt.Printf("scorecard: %s\n", out)
-	switch {
-	case score.Uploads.Lost > 0:
-		return fmt.Errorf("%d acknowledged uploads were lost: %s", score.Uploads.Lost, strings.Join(score.LostMedia, ", "))
-	case score.Requests.Errors5xx > 0:
-		return fmt.Errorf("the stack answered %d requests with 5xx", score.Requests.Errors5xx)
-	}
-	return nil
+	return score.Verdict()
 }
 
 func lastFleet(s load.Scorecard) string {
@@ -138,11 +176,33 @@ func lastFleet(s load.Scorecard) string {
 	return strconv.Itoa(s.Fleet[len(s.Fleet)-1].Instances)
 }
 
+// fleetOverTime shows each change of the fleet's size: "2 (0 s), 4 (41 s), 2 (150 s)".
+func fleetOverTime(samples []load.FleetSample) string {
+	var parts []string
+	for i, f := range samples {
+		if i == 0 || f.Instances != samples[i-1].Instances {
+			parts = append(parts, fmt.Sprintf("%d (%.0f s)", f.Instances, f.AtS))
+		}
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, ", ")
+}
+
 // print shows the scorecard as a table: the totals, then each route.
 func print(s load.Scorecard) {
 	fmt.Printf("\n%d users, %.0f s: %d requests, %d 5xx, %d without an answer\n", s.Users, s.DurationS, s.Requests.Total, s.Requests.Errors5xx, s.Requests.Failed)
 	fmt.Printf("uploads: %d acknowledged, %d ready, %d failed, %d lost (%d refused before S3)\n", s.Uploads.Attempted, s.Uploads.Ready, s.Uploads.Failed, s.Uploads.Lost, s.Uploads.Refused)
 	fmt.Printf("time to ready: p50 %.1f s, p99 %.1f s; CDN hit ratio %.2f of %d\n", s.TimeToReady.P50, s.TimeToReady.P99, s.CDN.HitRatio, s.CDN.Requests)
+	fmt.Printf("5xx outside the faults' windows: %d; fleet size %s\n", s.Requests.Errors5xxOutsideFaults, fleetOverTime(s.Fleet))
+	for _, f := range s.Faults {
+		status := "recovered"
+		if f.Error != "" {
+			status = f.Error
+		}
+		fmt.Printf("fault %-15s %5.0f s to %5.0f s: %d 5xx; %s\n", f.Name, f.StartS, f.EndS, f.Errors5xx, status)
+	}
 	fmt.Printf("\n%-40s %7s %9s %9s %9s  %s\n", "route", "count", "p50 ms", "p95 ms", "p99 ms", "statuses")
 	names := make([]string, 0, len(s.Routes))
 	for name := range s.Routes {
