@@ -152,9 +152,11 @@ policy-test: ## Unit tests of the rego policies: each one rejects a plan that vi
 	@$(call tool,conftest) verify --no-color --policy policies
 
 .PHONY: go-lint
-go-lint: ## go vet
+go-lint: ## go vet, then golangci-lint (.golangci.yml: staticcheck, errcheck, gosec, bodyclose and the rest)
 	@echo "== go vet"
 	@go vet ./...
+	@echo "== golangci-lint"
+	@$(call tool,golangci-lint) run ./...
 
 .PHONY: actionlint
 actionlint: ## Lint the GitHub Actions workflows

@@ -222,7 +222,7 @@ func (c Config) open(ctx context.Context, dir, name string) (*state, error) {
 	// flight and write its state; a database or distribution can take many minutes. Only
 	// Windows refuses, where Terraform cannot be interrupted gracefully at all.
 	_ = tf.SetWaitDelay(30 * time.Minute)
-	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
 		return nil, err
 	}
 	if err := tf.Init(ctx, tfexec.Upgrade(false)); err != nil {

@@ -37,10 +37,10 @@ func TestALB(t *testing.T) {
 
 	opts := tg.Deploy(t, "examples/alb", map[string]any{"certificate_arn": certARN})
 	client := elb.NewFromConfig(cfg)
-	tgARN := terraform.Output(t, opts, "target_group_arn")
-	httpsARN := terraform.Output(t, opts, "https_listener_arn")
-	httpARN := terraform.Output(t, opts, "http_listener_arn")
-	assert.Regexp(t, `^https://`, terraform.Output(t, opts, "url"))
+	tgARN := terraform.OutputContext(t, context.Background(), opts, "target_group_arn")
+	httpsARN := terraform.OutputContext(t, context.Background(), opts, "https_listener_arn")
+	httpARN := terraform.OutputContext(t, context.Background(), opts, "http_listener_arn")
+	assert.Regexp(t, `^https://`, terraform.OutputContext(t, context.Background(), opts, "url"))
 
 	listeners, err := client.DescribeListeners(ctx, &elb.DescribeListenersInput{ListenerArns: []string{httpsARN, httpARN}})
 	require.NoError(t, err)
@@ -77,7 +77,7 @@ func TestALB(t *testing.T) {
 	// The emulator leaves Scheme empty for an internet-facing load balancer; AWS fills it.
 	assert.NotEqual(t, elbtypes.LoadBalancerSchemeEnumInternal, lb.Scheme, "internet-facing")
 	assert.Len(t, lb.AvailabilityZones, 2, "the load balancer spans two zones")
-	assert.Equal(t, terraform.Output(t, opts, "dns_name"), aws.ToString(lb.DNSName))
+	assert.Equal(t, terraform.OutputContext(t, context.Background(), opts, "dns_name"), aws.ToString(lb.DNSName))
 	attrs, err := client.DescribeLoadBalancerAttributes(ctx, &elb.DescribeLoadBalancerAttributesInput{LoadBalancerArn: &lbARN})
 	require.NoError(t, err)
 	attr := map[string]string{}
@@ -97,7 +97,7 @@ func TestALB(t *testing.T) {
 	require.NotNil(t, group.Matcher)
 	assert.Equal(t, "200", aws.ToString(group.Matcher.HttpCode))
 
-	sgID := terraform.Output(t, opts, "security_group_id")
+	sgID := terraform.OutputContext(t, context.Background(), opts, "security_group_id")
 	sgs, err := ec2.NewFromConfig(cfg).DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{sgID}})
 	require.NoError(t, err)
 	require.Len(t, sgs.SecurityGroups, 1)

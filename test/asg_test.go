@@ -35,10 +35,10 @@ func TestFleets(t *testing.T) {
 	opts := tg.Deploy(t, "examples/asg", map[string]any{"artifact_path": artifact})
 	ctx := context.Background()
 	cfg := tg.AWSConfig()
-	templateID := terraform.Output(t, opts, "launch_template_id")
-	asgName := terraform.Output(t, opts, "asg_name")
-	bucket := terraform.Output(t, opts, "artifacts_bucket")
-	key := terraform.Output(t, opts, "artifact_key")
+	templateID := terraform.OutputContext(t, context.Background(), opts, "launch_template_id")
+	asgName := terraform.OutputContext(t, context.Background(), opts, "asg_name")
+	bucket := terraform.OutputContext(t, context.Background(), opts, "artifacts_bucket")
+	key := terraform.OutputContext(t, context.Background(), opts, "artifact_key")
 
 	service, data := launchTemplateService(ctx, t, ec2.NewFromConfig(cfg), templateID)
 	require.NotNil(t, data.MetadataOptions)
@@ -54,7 +54,7 @@ func TestFleets(t *testing.T) {
 	assert.Equal(t, 8080, service.Port)
 	assert.Equal(t, "s3://"+bucket+"/"+key, service.Artifact)
 	assert.Equal(t, ":8080", service.Environment["LISTEN_ADDR"])
-	assert.Equal(t, terraform.Output(t, opts, "url"), service.Environment["PUBLIC_URL"], "the environment takes other modules' outputs")
+	assert.Equal(t, terraform.OutputContext(t, context.Background(), opts, "url"), service.Environment["PUBLIC_URL"], "the environment takes other modules' outputs")
 
 	// The artifact the user data names is the zip the example uploaded.
 	head, err := tg.S3Client().HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: &key})
@@ -71,9 +71,9 @@ func TestFleets(t *testing.T) {
 	assert.Equal(t, int32(1), aws.ToInt32(group.DesiredCapacity))
 	require.NotNil(t, group.LaunchTemplate)
 	assert.Equal(t, templateID, aws.ToString(group.LaunchTemplate.LaunchTemplateId))
-	assert.ElementsMatch(t, terraform.OutputList(t, opts, "private_subnet_ids"), strings.Split(aws.ToString(group.VPCZoneIdentifier), ","),
+	assert.ElementsMatch(t, terraform.OutputListContext(t, context.Background(), opts, "private_subnet_ids"), strings.Split(aws.ToString(group.VPCZoneIdentifier), ","),
 		"the group spans the network's private subnets")
-	assert.Equal(t, []string{terraform.Output(t, opts, "target_group_arn")}, group.TargetGroupARNs)
+	assert.Equal(t, []string{terraform.OutputContext(t, context.Background(), opts, "target_group_arn")}, group.TargetGroupARNs)
 	assert.Equal(t, "ELB", aws.ToString(group.HealthCheckType), "the load balancer's health check replaces instances")
 
 	policies, err := scaling.DescribePolicies(ctx, &autoscaling.DescribePoliciesInput{AutoScalingGroupName: &asgName})
@@ -87,7 +87,7 @@ func TestFleets(t *testing.T) {
 	assert.Regexp(t, `^app/[^/]+/[^/]+/targetgroup/[^/]+/[^/]+$`, aws.ToString(policy.TargetTrackingConfiguration.PredefinedMetricSpecification.ResourceLabel))
 
 	// The service port is open to the load balancer's group and nothing else.
-	sgs, err := ec2.NewFromConfig(cfg).DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{terraform.Output(t, opts, "security_group_id")}})
+	sgs, err := ec2.NewFromConfig(cfg).DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{terraform.OutputContext(t, context.Background(), opts, "security_group_id")}})
 	require.NoError(t, err)
 	require.Len(t, sgs.SecurityGroups, 1)
 	require.Len(t, sgs.SecurityGroups[0].IpPermissions, 1)
@@ -95,10 +95,10 @@ func TestFleets(t *testing.T) {
 	assert.Equal(t, int32(8080), aws.ToInt32(ingress.FromPort))
 	assert.Empty(t, ingress.IpRanges)
 	require.Len(t, ingress.UserIdGroupPairs, 1)
-	assert.Equal(t, terraform.Output(t, opts, "alb_security_group_id"), aws.ToString(ingress.UserIdGroupPairs[0].GroupId))
+	assert.Equal(t, terraform.OutputContext(t, context.Background(), opts, "alb_security_group_id"), aws.ToString(ingress.UserIdGroupPairs[0].GroupId))
 
 	// The worker fleet: spot above no on-demand base, over several types, scaled on backlog.
-	workers := terraform.Output(t, opts, "worker_asg_name")
+	workers := terraform.OutputContext(t, context.Background(), opts, "worker_asg_name")
 	groups, err = scaling.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{workers}})
 	require.NoError(t, err)
 	require.Len(t, groups.AutoScalingGroups, 1)
@@ -125,7 +125,7 @@ func TestFleets(t *testing.T) {
 		}
 		if m.MetricStat != nil && aws.ToString(m.MetricStat.Metric.MetricName) == "ApproximateNumberOfMessagesVisible" {
 			require.Len(t, m.MetricStat.Metric.Dimensions, 1)
-			assert.Equal(t, terraform.Output(t, opts, "queue_name"), aws.ToString(m.MetricStat.Metric.Dimensions[0].Value))
+			assert.Equal(t, terraform.OutputContext(t, context.Background(), opts, "queue_name"), aws.ToString(m.MetricStat.Metric.Dimensions[0].Value))
 			queueSeen = true
 		}
 	}

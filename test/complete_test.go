@@ -58,7 +58,7 @@ func TestComplete(t *testing.T) {
 	cfg := tg.AWSConfig()
 	s3c := tg.S3Client()
 	sqsc := sqs.NewFromConfig(cfg)
-	out := terraform.OutputAll(t, opts)
+	out := terraform.OutputAllContext(t, context.Background(), opts)
 	output := func(name string) string {
 		v, ok := out[name].(string)
 		require.True(t, ok, "output %s must be a string, got %#v", name, out[name])
@@ -300,7 +300,7 @@ func TestComplete(t *testing.T) {
 	})
 
 	// Destroy leaves nothing behind, although the buckets and queues hold objects and messages.
-	terraform.Destroy(t, opts)
+	terraform.DestroyContext(t, context.Background(), opts)
 	for _, bucket := range []string{originals, derivatives} {
 		_, err := s3c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &bucket})
 		var notFound *s3types.NotFound

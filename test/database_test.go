@@ -26,7 +26,7 @@ func TestDatabase(t *testing.T) {
 	ctx := context.Background()
 	cfg := tg.AWSConfig()
 
-	id := terraform.Output(t, opts, "instance_id")
+	id := terraform.OutputContext(t, context.Background(), opts, "instance_id")
 	out, err := rds.NewFromConfig(cfg).DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: &id})
 	require.NoError(t, err)
 	require.Len(t, out.DBInstances, 1)
@@ -41,7 +41,7 @@ func TestDatabase(t *testing.T) {
 
 	// The password lives in the RDS-managed secret, not in the configuration.
 	require.NotNil(t, db.MasterUserSecret, "RDS must manage the master password")
-	secretARN := terraform.Output(t, opts, "master_user_secret_arn")
+	secretARN := terraform.OutputContext(t, context.Background(), opts, "master_user_secret_arn")
 	assert.Equal(t, secretARN, aws.ToString(db.MasterUserSecret.SecretArn))
 	secret, err := secretsmanager.NewFromConfig(cfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &secretARN})
 	require.NoError(t, err)
@@ -54,12 +54,12 @@ func TestDatabase(t *testing.T) {
 	assert.NotEmpty(t, creds.Password)
 	quiet := *opts
 	quiet.Logger = logger.Discard // the state is long and says nothing a failure needs
-	state := terraform.Show(t, &quiet)
+	state := terraform.ShowContext(t, context.Background(), &quiet)
 	assert.NotContains(t, state, creds.Password, "the password must not be in the Terraform state")
 
 	// Only the application group reaches the port.
-	dbGroup := terraform.Output(t, opts, "database_security_group_id")
-	appGroup := terraform.Output(t, opts, "app_security_group_id")
+	dbGroup := terraform.OutputContext(t, context.Background(), opts, "database_security_group_id")
+	appGroup := terraform.OutputContext(t, context.Background(), opts, "app_security_group_id")
 	groups, err := ec2.NewFromConfig(cfg).DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{dbGroup}})
 	require.NoError(t, err)
 	require.Len(t, groups.SecurityGroups, 1)

@@ -24,8 +24,8 @@ func TestCDN(t *testing.T) {
 	opts := tg.Deploy(t, "examples/cdn", nil)
 	ctx := context.Background()
 	client := cloudfront.NewFromConfig(tg.AWSConfig())
-	id := terraform.Output(t, opts, "distribution_id")
-	derivatives := terraform.Output(t, opts, "derivatives_bucket_id")
+	id := terraform.OutputContext(t, context.Background(), opts, "distribution_id")
+	derivatives := terraform.OutputContext(t, context.Background(), opts, "derivatives_bucket_id")
 
 	out, err := client.GetDistributionConfig(ctx, &cloudfront.GetDistributionConfigInput{Id: &id})
 	require.NoError(t, err)
@@ -64,8 +64,8 @@ func TestLatencyDNS(t *testing.T) {
 	tg := target.New(t)
 	opts := tg.Deploy(t, "examples/latency-dns", map[string]any{"zone_name": tg.RunID + ".media.example.com"})
 	ctx := context.Background()
-	zoneID := terraform.Output(t, opts, "zone_id")
-	fqdn := terraform.Output(t, opts, "fqdn")
+	zoneID := terraform.OutputContext(t, context.Background(), opts, "zone_id")
+	fqdn := terraform.OutputContext(t, context.Background(), opts, "fqdn")
 
 	records, err := route53.NewFromConfig(tg.AWSConfig()).ListResourceRecordSets(ctx, &route53.ListResourceRecordSetsInput{HostedZoneId: &zoneID})
 	require.NoError(t, err)

@@ -27,9 +27,9 @@ func TestIdentity(t *testing.T) {
 	opts := tg.Deploy(t, "examples/identity", map[string]any{"allow_password_auth": true})
 	ctx := context.Background()
 	client := cip.NewFromConfig(tg.AWSConfig())
-	poolID := terraform.Output(t, opts, "user_pool_id")
-	clientID := terraform.Output(t, opts, "client_id")
-	issuer := terraform.Output(t, opts, "issuer_url")
+	poolID := terraform.OutputContext(t, context.Background(), opts, "user_pool_id")
+	clientID := terraform.OutputContext(t, context.Background(), opts, "client_id")
+	issuer := terraform.OutputContext(t, context.Background(), opts, "issuer_url")
 
 	pool, err := client.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: &poolID})
 	require.NoError(t, err)

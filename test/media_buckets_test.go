@@ -32,8 +32,8 @@ func TestMediaBuckets(t *testing.T) {
 
 	ctx := context.Background()
 	s3c := tg.S3Client()
-	originals := terraform.Output(t, opts, "originals_bucket_id")
-	derivatives := terraform.Output(t, opts, "derivatives_bucket_id")
+	originals := terraform.OutputContext(t, context.Background(), opts, "originals_bucket_id")
+	derivatives := terraform.OutputContext(t, context.Background(), opts, "derivatives_bucket_id")
 	assert.True(t, strings.HasPrefix(originals, tg.RunID), "bucket names carry the run id")
 
 	for _, bucket := range []string{originals, derivatives} {
@@ -93,7 +93,7 @@ func TestMediaBuckets(t *testing.T) {
 	})
 	require.NoError(t, err)
 
-	terraform.Destroy(t, opts)
+	terraform.DestroyContext(t, context.Background(), opts)
 	for _, bucket := range []string{originals, derivatives} {
 		_, err := s3c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &bucket})
 		var notFound *s3types.NotFound

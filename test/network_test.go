@@ -24,9 +24,9 @@ func TestNetwork(t *testing.T) {
 	opts := tg.Deploy(t, "examples/network", nil)
 	ctx := context.Background()
 	client := ec2.NewFromConfig(tg.AWSConfig())
-	vpcID := terraform.Output(t, opts, "vpc_id")
-	private := terraform.OutputList(t, opts, "private_subnet_ids")
-	public := terraform.OutputList(t, opts, "public_subnet_ids")
+	vpcID := terraform.OutputContext(t, context.Background(), opts, "vpc_id")
+	private := terraform.OutputListContext(t, context.Background(), opts, "private_subnet_ids")
+	public := terraform.OutputListContext(t, context.Background(), opts, "public_subnet_ids")
 	require.Len(t, private, 2)
 	require.Len(t, public, 2)
 
@@ -64,7 +64,7 @@ func TestNetwork(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, endpoints.VpcEndpoints, 1)
 	assert.Equal(t, ec2types.VpcEndpointTypeGateway, endpoints.VpcEndpoints[0].VpcEndpointType)
-	assert.ElementsMatch(t, terraform.OutputList(t, opts, "private_route_table_ids"), endpoints.VpcEndpoints[0].RouteTableIds)
+	assert.ElementsMatch(t, terraform.OutputListContext(t, context.Background(), opts, "private_route_table_ids"), endpoints.VpcEndpoints[0].RouteTableIds)
 
 	groups, err := client.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: append(filter,
 		ec2types.Filter{Name: aws.String("group-name"), Values: []string{"default"}})})

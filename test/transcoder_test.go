@@ -37,9 +37,9 @@ func TestTranscoderPipeline(t *testing.T) {
 	opts := tg.Deploy(t, "examples/transcoder", map[string]any{"function_zip_path": zipPath})
 	ctx := context.Background()
 	cfg := tg.AWSConfig()
-	functionName := terraform.Output(t, opts, "function_name")
-	queueURL := terraform.Output(t, opts, "queue_url")
-	topicARN := terraform.Output(t, opts, "topic_arn")
+	functionName := terraform.OutputContext(t, context.Background(), opts, "function_name")
+	queueURL := terraform.OutputContext(t, context.Background(), opts, "queue_url")
+	topicARN := terraform.OutputContext(t, context.Background(), opts, "topic_arn")
 
 	// The function: runtime, limits, environment, tracing, and the code that was built.
 	fn, err := lambda.NewFromConfig(cfg).GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: &functionName})

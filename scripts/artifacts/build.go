@@ -52,7 +52,7 @@ func Build(ctx context.Context, opts Options) (*Manifest, error) {
 	if opts.Arch != "amd64" && opts.Arch != "arm64" {
 		return nil, fmt.Errorf("unsupported architecture %q: use amd64 or arm64", opts.Arch)
 	}
-	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
+	if err := os.MkdirAll(opts.OutDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create output folder: %w", err)
 	}
 	mains, err := findMains(ctx, opts.SourceRoot)
@@ -146,7 +146,7 @@ func buildOne(ctx context.Context, m mainPackage, opts Options) (Artifact, error
 	exe := filepath.Join(tmp, "bootstrap")
 	// -trimpath and an empty build id keep machine paths and build ids out of the binary;
 	// -buildvcs=false keeps the commit out, so a rebuild after a commit is byte-identical.
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false",
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", //nolint:gosec // go build with the arguments of this build
 		"-tags", "lambda.norpc", "-ldflags", "-s -w -buildid=", "-o", exe, ".")
 	cmd.Dir = m.dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+opts.Arch)
@@ -178,7 +178,7 @@ func buildOne(ctx context.Context, m mainPackage, opts Options) (Artifact, error
 
 // zipExecutable returns a zip holding exe as "bootstrap", mode 0755, with fixed metadata.
 func zipExecutable(exe string) ([]byte, error) {
-	f, err := os.Open(exe)
+	f, err := os.Open(exe) //nolint:gosec // a file this build wrote
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +203,7 @@ func zipExecutable(exe string) ([]byte, error) {
 
 // writeIfChanged replaces path atomically, and only when its content differs.
 func writeIfChanged(path string, data []byte, mode os.FileMode) error {
-	old, err := os.ReadFile(path)
+	old, err := os.ReadFile(path) //nolint:gosec // a file this build wrote
 	if err == nil && bytes.Equal(old, data) {
 		return nil
 	}

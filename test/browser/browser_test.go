@@ -22,10 +22,10 @@ func TestBrowserKeepsErrorsBytesAndScreenshots(t *testing.T) {
 		switch r.URL.Path {
 		case "/":
 			w.Header().Set("Content-Type", "text/html")
-			w.Write([]byte(page))
+			_, _ = w.Write([]byte(page))
 		case "/app.js":
 			w.Header().Set("Content-Type", "text/javascript")
-			w.Write([]byte(`document.getElementById("p").textContent = "ran"; console.error("boom");`))
+			_, _ = w.Write([]byte(`document.getElementById("p").textContent = "ran"; console.error("boom");`))
 		default:
 			http.NotFound(w, r)
 		}

@@ -146,7 +146,7 @@ func deployStack(t *testing.T, opts stackOptions) *stack {
 		vars["worker_fleet"] = map[string]any{"zip_path": filepath.Join(root, "build", "transcode-worker.zip"), "route_above_bytes": workerRouteAbove}
 	}
 	deployed := s.tg.Deploy(t, "examples/complete", vars)
-	s.out = terraform.OutputAll(t, deployed)
+	s.out = terraform.OutputAllContext(t, context.Background(), deployed)
 
 	if emu != nil {
 		var include func(string) bool

@@ -98,7 +98,7 @@ func start(ctx context.Context, opts Options) (_ *Emulator, err error) {
 	}
 	defer func() {
 		if err != nil {
-			removeDir()
+			_ = removeDir()
 		}
 	}()
 	ca, err := localtls.NewCA(dir)
@@ -130,13 +130,13 @@ func start(ctx context.Context, opts Options) (_ *Emulator, err error) {
 	waitCtx, cancel := context.WithTimeout(ctx, StartTimeout)
 	defer cancel()
 	if err := procs.WaitHTTP(waitCtx, p, ca.HTTPClient(), e.url+"/moto-api/", http.StatusOK); err != nil {
-		p.Stop()
+		_ = p.Stop()
 		return nil, fmt.Errorf("start moto_server: %w", err)
 	}
 	if opts.EnforceIAM {
 		admin, err := e.bootstrapAdmin(ctx)
 		if err != nil {
-			p.Stop()
+			_ = p.Stop()
 			return nil, fmt.Errorf("bootstrap IAM enforcement: %w", err)
 		}
 		e.admin = admin

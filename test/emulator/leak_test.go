@@ -49,7 +49,7 @@ func TestLeakVictim(t *testing.T) {
 	require.NoError(t, err)
 	rec, err := json.Marshal(victimRecord{EmulatorPID: e.PID(), GuardianPID: procs.GuardianPID(), Port: port, TempDir: dir})
 	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(os.Getenv(victimRecordEnv), rec, 0o644))
+	require.NoError(t, os.WriteFile(os.Getenv(victimRecordEnv), rec, 0o644)) //nolint:gosec // a path or program of the test harness itself
 
 	switch mode {
 	case "fail":
@@ -77,7 +77,7 @@ func TestNothingLeaks(t *testing.T) {
 			if mode == "hang" {
 				timeout = "25s"
 			}
-			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestLeakVictim$", "-test.count=1", "-test.timeout="+timeout)
+			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestLeakVictim$", "-test.count=1", "-test.timeout="+timeout) //nolint:gosec // a path or program of the test harness itself
 			cmd.Env = append(os.Environ(), victimModeEnv+"="+mode, victimRecordEnv+"="+recordPath)
 			require.NoError(t, cmd.Start())
 

@@ -239,7 +239,7 @@ type upload struct {
 
 // user acts until ctx ends; followers of its uploads run on followCtx's time.
 func (r *run) user(ctx, followCtx context.Context, i int, c *mediaclient.Client, feed *mediaclient.Client) {
-	rng := rand.New(rand.NewPCG(uint64(i), uint64(r.started.UnixNano())))
+	rng := rand.New(rand.NewPCG(uint64(i), uint64(r.started.UnixNano()))) //nolint:gosec // spreading load and think time, not a secret
 	var lastUpload time.Time
 	for n, uploads := 0, 0; ctx.Err() == nil; n++ {
 		if time.Since(lastUpload) >= r.opts.UploadEvery {

@@ -41,7 +41,7 @@ func (f *fakeStack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.uploads++
 		id := fmt.Sprintf("00000000-0000-4000-8000-%012d", f.uploads)
 		w.WriteHeader(http.StatusCreated)
-		json.NewEncoder(w).Encode(map[string]any{"media_id": id, "upload": map[string]any{
+		_ = json.NewEncoder(w).Encode(map[string]any{"media_id": id, "upload": map[string]any{
 			"type": "single", "method": "PUT", "url": "http://" + r.Host + "/originals/" + id + "?X-Amz-Signature=abc"}})
 	case r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/originals/"):
 		w.Header().Set("ETag", `"etag"`)
@@ -52,18 +52,18 @@ func (f *fakeStack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if f.polls[id] > 1 && !strings.HasSuffix(id, "3") { // ids ending in 3 never settle
 			status = "ready"
 		}
-		json.NewEncoder(w).Encode(map[string]any{"media_id": id, "status": status})
+		_ = json.NewEncoder(w).Encode(map[string]any{"media_id": id, "status": status})
 	case r.URL.Path == "/v1/feed":
 		if f.feed503.CompareAndSwap(false, true) {
 			http.Error(w, "slow down", http.StatusServiceUnavailable)
 			return
 		}
-		json.NewEncoder(w).Encode(map[string]any{"items": []map[string]any{{"media_id": "00000000-0000-4000-8000-000000000001", "status": "ready"}}})
+		_ = json.NewEncoder(w).Encode(map[string]any{"items": []map[string]any{{"media_id": "00000000-0000-4000-8000-000000000001", "status": "ready"}}})
 	case strings.HasSuffix(r.URL.Path, "/like"):
 		w.WriteHeader(http.StatusNoContent)
 	case strings.HasSuffix(r.URL.Path, "/comments"):
 		w.WriteHeader(http.StatusCreated)
-		w.Write([]byte(`{"comment_id":"c1"}`))
+		_, _ = w.Write([]byte(`{"comment_id":"c1"}`))
 	default:
 		http.NotFound(w, r)
 	}

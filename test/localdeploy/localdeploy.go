@@ -60,7 +60,7 @@ func PrintStage(name string, fn func() error) error {
 // 127.0.<i+1>.0/24, so that a client presents itself as being in a region by the loopback
 // address it sends from.
 func ClientRegionPrefix(i int) netip.Prefix {
-	return netip.PrefixFrom(netip.AddrFrom4([4]byte{127, 0, byte(i + 1), 0}), 24)
+	return netip.PrefixFrom(netip.AddrFrom4([4]byte{127, 0, byte(i + 1), 0}), 24) //nolint:gosec // at most a few regions
 }
 
 // Stack is the root stack deployed on the local target with its local cloud running.

@@ -46,6 +46,9 @@ func TestIssuedCertificatesAreTrustedThroughTheBundle(t *testing.T) {
 	_, err = leaf.Verify(x509.VerifyOptions{Roots: pool, DNSName: "localhost"})
 	assert.NoError(t, err)
 
-	_, err = http.Get(srv.URL)
+	resp, err = http.Get(srv.URL)
+	if err == nil {
+		resp.Body.Close()
+	}
 	assert.Error(t, err, "without the CA the certificate must not be trusted")
 }

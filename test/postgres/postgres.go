@@ -111,7 +111,7 @@ func runAs() (*syscall.Credential, error) {
 	}
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
-	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil //nolint:gosec // the postgres account's uid and gid, from the system
 }
 
 // Start initialises a cluster in a guarded temp dir and starts the server on a free port.
@@ -130,7 +130,7 @@ func Start(ctx context.Context) (*Server, error) {
 	}
 	s, err := start(ctx, bin, cred, dir)
 	if err != nil {
-		removeDir()
+		_ = removeDir()
 		return nil, err
 	}
 	s.removeDir = removeDir
@@ -200,7 +200,7 @@ func (s *Server) StartStandby(ctx context.Context) (_ *Server, err error) {
 	}
 	defer func() {
 		if err != nil {
-			removeDir()
+			_ = removeDir()
 		}
 	}()
 	if s.cred != nil {
@@ -298,7 +298,7 @@ func (s *Server) run(ctx context.Context) error {
 	waitCtx, cancel := context.WithTimeout(ctx, StartTimeout)
 	defer cancel()
 	if err := s.waitReady(waitCtx); err != nil {
-		p.Stop()
+		_ = p.Stop()
 		return err
 	}
 	return nil

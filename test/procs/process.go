@@ -53,7 +53,7 @@ func Start(spec Spec) (*Process, error) {
 	logPath := filepath.Join(dir, "output.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
-		removeDir()
+		_ = removeDir()
 		return nil, err
 	}
 	defer logFile.Close() // the child holds its own descriptor
@@ -68,14 +68,14 @@ func Start(spec Spec) (*Process, error) {
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		removeDir()
+		_ = removeDir()
 		return nil, fmt.Errorf("start %s: %w", spec.Name, err)
 	}
 	p := &Process{Name: spec.Name, cmd: cmd, logPath: logPath, done: make(chan struct{}), cleanup: removeDir}
 	if err := guardGroup(cmd.Process.Pid); err != nil {
 		p.killGroup(syscall.SIGKILL)
-		cmd.Wait()
-		removeDir()
+		_ = cmd.Wait()
+		_ = removeDir()
 		return nil, err
 	}
 	go func() {

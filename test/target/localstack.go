@@ -80,11 +80,11 @@ func localStackSkipReason(endpoint string, dockerErr error) string {
 func localStackHealthy(ctx context.Context, endpoint string) bool {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/_localstack/health", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/_localstack/health", nil) //nolint:gosec // the local LocalStack endpoint the harness was given
 	if err != nil {
 		return false
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(req) //nolint:gosec // the local LocalStack endpoint the harness was given
 	if err != nil {
 		return false
 	}
@@ -94,7 +94,7 @@ func localStackHealthy(ctx context.Context, endpoint string) bool {
 
 // dockerAvailable reports whether a Docker engine answers (a client alone is not enough).
 func dockerAvailable(ctx context.Context) error {
-	cli, err := testcontainers.NewDockerClient()
+	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
 	if err != nil {
 		return fmt.Errorf("docker client: %w", err)
 	}

@@ -466,13 +466,13 @@ func (tg *Target) Deploy(t testing.TB, folder string, vars map[string]any) *terr
 	t.Cleanup(func() {
 		teststructure.RunTestStage(t, "teardown", func() {
 			start := time.Now()
-			terraform.Destroy(t, opts)
+			terraform.DestroyContext(t, context.Background(), opts)
 			t.Logf("measured: destroy of %s %.0f s", folder, time.Since(start).Seconds())
 		})
 	})
 	teststructure.RunTestStage(t, "deploy", func() {
 		start := time.Now()
-		terraform.InitAndApply(t, opts)
+		terraform.InitAndApplyContext(t, context.Background(), opts)
 		t.Logf("measured: apply of %s %.0f s", folder, time.Since(start).Seconds())
 	})
 	return opts

@@ -286,7 +286,13 @@ func (e *env) createUpload(subject, filename string, size int64) api.CreateUploa
 }
 
 // put sends body to a presigned URL with the headers the API asked for.
-func (e *env) put(url string, headers map[string]string, body []byte) *http.Response {
+// putResponse is what a PUT answered; its body was read and closed.
+type putResponse struct {
+	StatusCode int
+	Header     http.Header
+}
+
+func (e *env) put(url string, headers map[string]string, body []byte) putResponse {
 	e.t.Helper()
 	req, err := http.NewRequest(http.MethodPut, url, bytes.NewReader(body))
 	require.NoError(e.t, err)
@@ -297,7 +303,7 @@ func (e *env) put(url string, headers map[string]string, body []byte) *http.Resp
 	resp, err := e.client.Do(req)
 	require.NoError(e.t, err)
 	resp.Body.Close()
-	return resp
+	return putResponse{StatusCode: resp.StatusCode, Header: resp.Header}
 }
 
 func (e *env) head(key string) *s3.HeadObjectOutput {

@@ -206,7 +206,7 @@ func checkText(field, text string, minLen, maxLen int, multiline bool) string {
 	if n < minLen || n > maxLen {
 		return fmt.Sprintf("%s must be %d to %d characters, got %d", field, minLen, maxLen, n)
 	}
-	if strings.IndexFunc(text, func(c rune) bool { return unicode.IsControl(c) && !(multiline && (c == '\n' || c == '\t')) }) >= 0 {
+	if strings.IndexFunc(text, func(c rune) bool { return unicode.IsControl(c) && (!multiline || c != '\n' && c != '\t') }) >= 0 {
 		if multiline {
 			return field + " must not hold control characters other than line breaks and tabs"
 		}

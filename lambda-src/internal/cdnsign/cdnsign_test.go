@@ -6,7 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha1"
+	"crypto/sha1" //nolint:gosec // CloudFront signs policies with RSA-SHA1, the only algorithm it accepts
 	"crypto/x509"
 	"encoding/pem"
 	"net/url"
@@ -48,7 +48,7 @@ func TestSignedURLVerifiesWithThePublicKey(t *testing.T) {
 	// Independently of Verify: the signature is RSA-SHA1 over the canned policy.
 	raw, err := cdnsign.Decode(q.Get("Signature"))
 	require.NoError(t, err)
-	digest := sha1.Sum([]byte(cdnsign.CannedPolicy(resource, expires)))
+	digest := sha1.Sum([]byte(cdnsign.CannedPolicy(resource, expires))) //nolint:gosec // CloudFront signs policies with RSA-SHA1, the only algorithm it accepts
 	require.NoError(t, rsa.VerifyPKCS1v15(&key.PublicKey, crypto.SHA1, digest[:], raw))
 
 	require.NoError(t, cdnsign.Verify(signed, &key.PublicKey, "K2JCJMDEHXQW5F", now))
@@ -95,7 +95,7 @@ func TestSignedCookiesVerifyWithThePublicKey(t *testing.T) {
 	assert.Equal(t, cdnsign.CustomPolicy(base+"/*", expires), string(policy))
 	raw, err := cdnsign.Decode(cookies["CloudFront-Signature"])
 	require.NoError(t, err)
-	digest := sha1.Sum(policy)
+	digest := sha1.Sum(policy) //nolint:gosec // CloudFront signs policies with RSA-SHA1, the only algorithm it accepts
 	require.NoError(t, rsa.VerifyPKCS1v15(&key.PublicKey, crypto.SHA1, digest[:], raw))
 
 	for _, u := range []string{base + "/hls/master.m3u8", base + "/hls/720p/segment_3.ts", base + "/", base + "/720p.mp4?v=2"} {

@@ -122,7 +122,7 @@ type stream struct {
 // bitrates from its segments.
 func describe(dir string, t Track) (stream, error) {
 	s := stream{Track: t}
-	f, err := os.Open(filepath.Join(dir, initPath(t.Variant)))
+	f, err := os.Open(filepath.Join(dir, initPath(t.Variant))) //nolint:gosec // a file of the job's own work directory
 	if err != nil {
 		return stream{}, err
 	}
@@ -269,7 +269,7 @@ func (o Options) remux(ctx context.Context, dir string, plan Plan, tracks []Trac
 		return nil, err
 	}
 	work := filepath.Join(dir, "remux")
-	if err := os.MkdirAll(work, 0o755); err != nil {
+	if err := os.MkdirAll(work, 0o750); err != nil {
 		return nil, transient(err)
 	}
 	defer os.RemoveAll(work)
@@ -304,7 +304,7 @@ func (o Options) remux(ctx context.Context, dir string, plan Plan, tracks []Trac
 
 // concatTrack writes a track as one fragmented MP4: its init segment, then its segments.
 func concatTrack(dir string, t Track, dst string) error {
-	f, err := os.Create(dst)
+	f, err := os.Create(dst) //nolint:gosec // a file of the job's own work directory
 	if err != nil {
 		return transient(err)
 	}
@@ -314,7 +314,7 @@ func concatTrack(dir string, t Track, dst string) error {
 		names = append(names, SegmentName(t.Variant, s.N))
 	}
 	for _, name := range names {
-		src, err := os.Open(filepath.Join(dir, filepath.FromSlash(name)))
+		src, err := os.Open(filepath.Join(dir, filepath.FromSlash(name))) //nolint:gosec // a file of the job's own work directory
 		if err != nil {
 			return fmt.Errorf("join %s: %w", t.Variant, err)
 		}
@@ -329,10 +329,10 @@ func concatTrack(dir string, t Track, dst string) error {
 
 func writeOutput(dir, name, text string) error {
 	path := filepath.Join(dir, filepath.FromSlash(name))
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return transient(err)
 	}
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		return transient(fmt.Errorf("write %s: %w", name, err))
 	}
 	return nil

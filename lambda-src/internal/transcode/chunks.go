@@ -75,7 +75,7 @@ func (o Options) EncodeChunked(ctx context.Context, input, outDir string, chunkS
 func MoveFiles(from, to string, files []string) error {
 	for _, name := range files {
 		dst := filepath.Join(to, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
 			return transient(err)
 		}
 		if err := os.Rename(filepath.Join(from, filepath.FromSlash(name)), dst); err != nil {

@@ -114,14 +114,14 @@ func readTrack(dir, variant string) (Track, error) {
 	if err != nil {
 		return Track{}, transient(err)
 	}
-	init, err := os.ReadFile(filepath.Join(dir, initPath(variant)))
+	init, err := os.ReadFile(filepath.Join(dir, initPath(variant))) //nolint:gosec // a file of the job's own work directory
 	if err != nil {
 		return Track{}, fmt.Errorf("ffmpeg left no init segment of %s: %w", variant, err)
 	}
 	sum := sha256.Sum256(init)
 	t.InitHash = hex.EncodeToString(sum[:])
 	playlist := filepath.Join(dir, StreamDir, variant, ffmpegPlaylist)
-	data, err := os.ReadFile(playlist)
+	data, err := os.ReadFile(playlist) //nolint:gosec // a file of the job's own work directory
 	if err != nil {
 		return Track{}, fmt.Errorf("ffmpeg left no playlist of %s: %w", variant, err)
 	}

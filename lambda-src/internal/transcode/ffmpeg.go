@@ -262,7 +262,7 @@ func (o Options) EncodeSpan(ctx context.Context, input, dir string, plan Plan, s
 	if err != nil {
 		return Part{}, err
 	}
-	if err := os.MkdirAll(filepath.Join(dir, thumbnailTiles), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, thumbnailTiles), 0o750); err != nil {
 		return Part{}, transient(err)
 	}
 	if err := runFFmpeg(ctx, o.FFmpeg, dir, input, o.SpanArgs(input, plan, span, audio)); err != nil {
@@ -312,7 +312,7 @@ func (o Options) EncodeSpan(ctx context.Context, input, dir string, plan Plan, s
 // signal for the program (a worker told to shut down) does not reach it, and the program
 // decides when it ends (ctx).
 func runFFmpeg(ctx context.Context, ffmpeg, dir, input string, args []string) error {
-	cmd := exec.CommandContext(ctx, ffmpeg, args...)
+	cmd := exec.CommandContext(ctx, ffmpeg, args...) //nolint:gosec // ffmpeg and ffprobe with the arguments the transcoder builds, never through a shell
 	cmd.Dir = dir
 	cmd.WaitDelay = 5 * time.Second
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

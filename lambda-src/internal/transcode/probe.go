@@ -55,7 +55,7 @@ type ffprobeOutput struct {
 // ProbeFile runs ffprobe on path. An input ffprobe cannot read, or without a video stream,
 // is a PermanentError.
 func ProbeFile(ctx context.Context, ffprobe, path string) (Probe, error) {
-	cmd := exec.CommandContext(ctx, ffprobe, "-v", "error", "-print_format", "json", "-show_format", "-show_streams", path)
+	cmd := exec.CommandContext(ctx, ffprobe, "-v", "error", "-print_format", "json", "-show_format", "-show_streams", path) //nolint:gosec // ffmpeg and ffprobe with the arguments the transcoder builds, never through a shell
 	var stderr tailBuffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

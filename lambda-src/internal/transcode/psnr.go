@@ -15,7 +15,7 @@ var psnrAverage = regexp.MustCompile(`PSNR .* average:([0-9.]+|inf)`)
 // compare the quality of two encodes of the same original.
 func PSNR(ctx context.Context, ffmpeg, path, reference string, width, height int) (float64, error) {
 	graph := fmt.Sprintf("[1:v]scale=%d:%d,setsar=1,format=yuv420p[ref];[0:v]format=yuv420p[enc];[enc][ref]psnr", width, height)
-	out, err := exec.CommandContext(ctx, ffmpeg, "-hide_banner", "-nostdin", "-i", "file:"+path, "-i", "file:"+reference,
+	out, err := exec.CommandContext(ctx, ffmpeg, "-hide_banner", "-nostdin", "-i", "file:"+path, "-i", "file:"+reference, //nolint:gosec // ffmpeg and ffprobe with the arguments the transcoder builds, never through a shell
 		"-lavfi", graph, "-f", "null", "-").CombinedOutput()
 	if err != nil {
 		return 0, fmt.Errorf("psnr of %s: %w: %s", path, err, toolMessage(string(out), path, ""))

@@ -311,10 +311,10 @@ func (t *Transcoder) uploadAll(ctx context.Context, dir, prefix string, files []
 // getObject downloads an object to dst, making its folder if need be, and returns its size;
 // what names it in errors, which are all transient.
 func (t *Transcoder) getObject(ctx context.Context, bucket, key, dst, what string) (int64, error) {
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
 		return 0, transient(err)
 	}
-	f, err := os.Create(dst)
+	f, err := os.Create(dst) //nolint:gosec // a file of the job's own work directory
 	if err != nil {
 		return 0, transient(fmt.Errorf("create %s: %w", filepath.Base(dst), err))
 	}
@@ -330,7 +330,7 @@ func (t *Transcoder) getObject(ctx context.Context, bucket, key, dst, what strin
 }
 
 func (t *Transcoder) put(ctx context.Context, dir, prefix, name string) error {
-	f, err := os.Open(filepath.Join(dir, filepath.FromSlash(name)))
+	f, err := os.Open(filepath.Join(dir, filepath.FromSlash(name))) //nolint:gosec // a file of the job's own work directory
 	if err != nil {
 		return transient(err)
 	}

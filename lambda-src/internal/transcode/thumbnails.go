@@ -87,7 +87,7 @@ func layOutThumbnails(dir string, plan ThumbnailPlan, duration float64) (Thumbna
 				filepath.Base(name), (i%SheetColumns)*plan.Width, (i/SheetColumns)*plan.Height, plan.Width, plan.Height)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, ThumbnailsTrack), []byte(track.String()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, ThumbnailsTrack), []byte(track.String()), 0o600); err != nil {
 		return Thumbnails{}, fmt.Errorf("write the thumbnails track: %w", err)
 	}
 	return out, nil
@@ -100,7 +100,7 @@ func writeSheet(path string, tiles []string, plan ThumbnailPlan) error {
 	cols := min(len(tiles), SheetColumns)
 	sheet := image.NewRGBA(image.Rect(0, 0, cols*plan.Width, rows*plan.Height))
 	for i, tile := range tiles {
-		data, err := os.ReadFile(tile)
+		data, err := os.ReadFile(tile) //nolint:gosec // a file of the job's own work directory
 		if err != nil {
 			return fmt.Errorf("read thumbnail: %w", err)
 		}
@@ -111,7 +111,7 @@ func writeSheet(path string, tiles []string, plan ThumbnailPlan) error {
 		at := image.Pt((i%SheetColumns)*plan.Width, (i/SheetColumns)*plan.Height)
 		draw.Draw(sheet, image.Rectangle{Min: at, Max: at.Add(image.Pt(plan.Width, plan.Height))}, img, img.Bounds().Min, draw.Src)
 	}
-	f, err := os.Create(path)
+	f, err := os.Create(path) //nolint:gosec // a file of the job's own work directory
 	if err != nil {
 		return fmt.Errorf("write sprite sheet: %w", err)
 	}

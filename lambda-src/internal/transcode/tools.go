@@ -13,7 +13,7 @@ const LayerBinDir = "/opt/bin"
 // FFPROBE_PATH) when set, then the Lambda layer, then PATH.
 func FindTool(name, envVar string) (string, error) {
 	if p := os.Getenv(envVar); p != "" {
-		if _, err := os.Stat(p); err != nil {
+		if _, err := os.Stat(p); err != nil { //nolint:gosec // the path of a tool this process looks up, not user input
 			return "", fmt.Errorf("%s=%s: %w", envVar, p, err)
 		}
 		return p, nil

@@ -67,7 +67,7 @@ func (s *Server) ServeDNS(w mdns.ResponseWriter, req *mdns.Msg) {
 		m.SetEdns0(max(opt.UDPSize(), mdns.MinMsgSize), false)
 		if ecs != nil { // echo the subnet with the scope the answer is valid for (RFC 7871)
 			reply := *ecs
-			reply.SourceScope = uint8(min(bits, int(ecs.SourceNetmask)))
+			reply.SourceScope = uint8(min(bits, int(ecs.SourceNetmask))) //nolint:gosec // a prefix length, port or TTL within the type's range
 			m.IsEdns0().Option = append(m.IsEdns0().Option, &reply)
 		}
 		size = int(opt.UDPSize())
@@ -76,7 +76,7 @@ func (s *Server) ServeDNS(w mdns.ResponseWriter, req *mdns.Msg) {
 		size = mdns.MaxMsgSize
 	}
 	m.Truncate(size)
-	w.WriteMsg(m)
+	_ = w.WriteMsg(m)
 }
 
 // resolve answers name/qtype: rcode, answer and authority sections.
@@ -246,9 +246,9 @@ func (s *Server) choose(q *query, sets []*rrset) []*rrset {
 			total += *set.weight
 		}
 		if total <= 0 {
-			return healthy[rand.IntN(len(healthy)):][:1]
+			return healthy[rand.IntN(len(healthy)):][:1] //nolint:gosec // spreading load and think time, not a secret
 		}
-		n := rand.Int64N(total)
+		n := rand.Int64N(total) //nolint:gosec // spreading load and think time, not a secret
 		for _, set := range healthy {
 			if n -= *set.weight; n < 0 {
 				return []*rrset{set}

@@ -27,7 +27,7 @@ func TestHealthCheckFlipsAfterItsThreshold(t *testing.T) {
 	require.NoError(t, err)
 	p, _ := strconv.Atoi(port)
 	cfg := &types.HealthCheckConfig{
-		Type: types.HealthCheckTypeHttp, FullyQualifiedDomainName: aws.String(host), Port: aws.Int32(int32(p)),
+		Type: types.HealthCheckTypeHttp, FullyQualifiedDomainName: aws.String(host), Port: aws.Int32(int32(p)), //nolint:gosec // a prefix length, port or TTL within the type's range
 		ResourcePath: aws.String("/readyz"), RequestInterval: aws.Int32(1), FailureThreshold: aws.Int32(2),
 	}
 	h := NewHealthChecker(http.DefaultTransport, (&net.Dialer{}).DialContext, t.Logf)
@@ -54,7 +54,7 @@ func TestTCPHealthCheck(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	addr := ln.Addr().(*net.TCPAddr)
-	cfg := &types.HealthCheckConfig{Type: types.HealthCheckTypeTcp, IPAddress: aws.String("127.0.0.1"), Port: aws.Int32(int32(addr.Port)), RequestInterval: aws.Int32(1), FailureThreshold: aws.Int32(1)}
+	cfg := &types.HealthCheckConfig{Type: types.HealthCheckTypeTcp, IPAddress: aws.String("127.0.0.1"), Port: aws.Int32(int32(addr.Port)), RequestInterval: aws.Int32(1), FailureThreshold: aws.Int32(1)} //nolint:gosec // a prefix length, port or TTL within the type's range
 	h := NewHealthChecker(http.DefaultTransport, (&net.Dialer{}).DialContext, t.Logf)
 	defer h.Stop()
 	require.True(t, h.Healthy("tcp", cfg))

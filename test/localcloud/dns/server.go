@@ -107,12 +107,12 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		started := make(chan struct{})
 		srv.NotifyStartedFunc = func() { close(started) }
 		s.wg.Add(1)
-		go func() { defer s.wg.Done(); srv.ActivateAndServe() }()
+		go func() { defer s.wg.Done(); _ = srv.ActivateAndServe() }()
 		<-started
 	}
 	if opts.RefreshInterval > 0 {
 		s.wg.Add(1)
-		go s.refreshLoop()
+		go s.refreshLoop() //nolint:gosec // the loop lives as long as the server, which Close ends
 	}
 	return s, nil
 }

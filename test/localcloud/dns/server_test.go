@@ -62,7 +62,7 @@ func newStack(t *testing.T) *stack {
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { // the namespace is an account of its own; this keeps the emulator lean
-		s.r53.DeleteHealthCheck(context.Background(), &route53.DeleteHealthCheckInput{HealthCheckId: check.HealthCheck.Id})
+		_, _ = s.r53.DeleteHealthCheck(context.Background(), &route53.DeleteHealthCheckInput{HealthCheckId: check.HealthCheck.Id})
 	})
 
 	latency := func(name string, typ types.RRType, region types.ResourceRecordSetRegion, target string, hc *string) types.ResourceRecordSet {
@@ -176,7 +176,7 @@ func (s *stack) query(t *testing.T, a ask) *mdns.Msg {
 		}
 		m.SetEdns0(1232, false)
 		m.IsEdns0().Option = append(m.IsEdns0().Option, &mdns.EDNS0_SUBNET{
-			Code: mdns.EDNS0SUBNET, Family: family, SourceNetmask: uint8(p.Bits()), Address: net.IP(p.Addr().AsSlice()),
+			Code: mdns.EDNS0SUBNET, Family: family, SourceNetmask: uint8(p.Bits()), Address: net.IP(p.Addr().AsSlice()), //nolint:gosec // a prefix length, port or TTL within the type's range
 		})
 	}
 	c := &mdns.Client{Timeout: 3 * time.Second}
@@ -265,7 +265,9 @@ func TestLatencyRecords(t *testing.T) {
 
 	t.Run("a region without a local server is skipped", func(t *testing.T) {
 		s.names.Remove(westALB, 80)
-		defer s.names.Add(names.Entry{Host: westALB, Port: 80, Addr: "127.0.0.1:18002", PlainHTTP: true})
+		defer func() {
+			_ = s.names.Add(names.Entry{Host: westALB, Port: 80, Addr: "127.0.0.1:18002", PlainHTTP: true})
+		}()
 		assert.Equal(t, []string{east}, addresses(s.query(t, ask{name: api, qtype: mdns.TypeA, from: "127.0.0.2"})))
 	})
 }

@@ -125,7 +125,7 @@ func newRRSet(rs types.ResourceRecordSet) (*rrset, error) {
 	set := &rrset{
 		name:          fqdn(unescape(aws.ToString(rs.Name))),
 		typ:           string(rs.Type),
-		ttl:           uint32(aws.ToInt64(rs.TTL)),
+		ttl:           uint32(aws.ToInt64(rs.TTL)), //nolint:gosec // a prefix length, port or TTL within the type's range
 		alias:         rs.AliasTarget,
 		setID:         aws.ToString(rs.SetIdentifier),
 		region:        string(rs.Region),

@@ -38,15 +38,15 @@ func (a *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	case r.Header.Get("Authorization") != "":
 		w.Header().Set("Cache-Control", "private, no-store")
-		fmt.Fprintf(w, `{"view":"owner of %s","query":%q}`, r.URL.Path, r.URL.RawQuery)
+		fmt.Fprintf(w, `{"view":"owner of %s","query":%q}`, r.URL.Path, r.URL.RawQuery) //nolint:gosec // a test server's or the local edge's own answer, read by the harness
 	case private:
 		w.Header().Set("Cache-Control", "private, no-store")
 		w.WriteHeader(http.StatusNotFound)
 		fmt.Fprint(w, `{"error":"media not found"}`)
 	default:
 		w.Header().Set("Cache-Control", "public, max-age=5")
-		fmt.Fprintf(w, `{"view":"public of %s","query":%q`, r.URL.Path, r.URL.RawQuery)
-		if r.URL.Query().Has("long") { // flushed: chunked, with no Content-Length
+		fmt.Fprintf(w, `{"view":"public of %s","query":%q`, r.URL.Path, r.URL.RawQuery) //nolint:gosec // a test server's or the local edge's own answer, read by the harness
+		if r.URL.Query().Has("long") {                                                  // flushed: chunked, with no Content-Length
 			w.(http.Flusher).Flush()
 			fmt.Fprintf(w, `,"padding":%q`, strings.Repeat("x", 64<<10))
 		}

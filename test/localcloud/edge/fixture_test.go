@@ -6,7 +6,7 @@ import (
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha1"
+	"crypto/sha1" //nolint:gosec // CloudFront signs policies with RSA-SHA1, the only algorithm it accepts
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -209,13 +209,13 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 	}
 	geo := &cftypes.GeoRestriction{RestrictionType: cftypes.GeoRestrictionTypeNone, Quantity: aws.Int32(0)}
 	if len(o.geo) > 0 {
-		geo = &cftypes.GeoRestriction{RestrictionType: cftypes.GeoRestrictionTypeWhitelist, Quantity: aws.Int32(int32(len(o.geo))), Items: o.geo}
+		geo = &cftypes.GeoRestriction{RestrictionType: cftypes.GeoRestrictionTypeWhitelist, Quantity: aws.Int32(int32(len(o.geo))), Items: o.geo} //nolint:gosec // a count of a few items
 	}
 	dist, err := f.cf.CreateDistribution(ctx, &cloudfront.CreateDistributionInput{DistributionConfig: &cftypes.DistributionConfig{
 		CallerReference: aws.String(ns.ID),
 		Comment:         aws.String("edge test"),
 		Enabled:         aws.Bool(true),
-		Origins:         &cftypes.Origins{Quantity: aws.Int32(int32(len(origins))), Items: origins},
+		Origins:         &cftypes.Origins{Quantity: aws.Int32(int32(len(origins))), Items: origins}, //nolint:gosec // a count of a few items
 		DefaultCacheBehavior: &cftypes.DefaultCacheBehavior{
 			TargetOriginId:       def.TargetOriginId,
 			ViewerProtocolPolicy: def.ViewerProtocolPolicy,
@@ -229,7 +229,7 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 			// Response headers policy.
 			ResponseHeadersPolicyId: def.ResponseHeadersPolicyId,
 		},
-		CacheBehaviors: &cftypes.CacheBehaviors{Quantity: aws.Int32(int32(len(ordered))), Items: ordered},
+		CacheBehaviors: &cftypes.CacheBehaviors{Quantity: aws.Int32(int32(len(ordered))), Items: ordered}, //nolint:gosec // a count of a few items
 		Restrictions:   &cftypes.Restrictions{GeoRestriction: geo},
 	}})
 	require.NoError(t, err)
@@ -367,7 +367,7 @@ func cfEncode(b []byte) string {
 
 func (f *fixture) sign(t *testing.T, policy string) string {
 	t.Helper()
-	sum := sha1.Sum([]byte(policy))
+	sum := sha1.Sum([]byte(policy)) //nolint:gosec // CloudFront signs policies with RSA-SHA1, the only algorithm it accepts
 	sig, err := rsa.SignPKCS1v15(rand.Reader, f.key, crypto.SHA1, sum[:])
 	require.NoError(t, err)
 	return cfEncode(sig)

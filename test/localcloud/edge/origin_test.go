@@ -30,7 +30,7 @@ func TestOriginRequestsSignedAsTheOAC(t *testing.T) {
 		seen = r.Clone(r.Context())
 		mu.Unlock()
 		w.Header().Set("Content-Type", "video/mp2t")
-		w.Write([]byte("segment"))
+		_, _ = w.Write([]byte("segment"))
 	}))
 	t.Cleanup(origin.Close)
 	e := f.start(t, edge.Options{OriginEndpoint: origin.URL})

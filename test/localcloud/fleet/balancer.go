@@ -222,7 +222,7 @@ func (a action) pickGroup() string {
 	if total == 0 {
 		return ""
 	}
-	n := rand.IntN(total)
+	n := rand.IntN(total) //nolint:gosec // spreading load and think time, not a secret
 	for _, g := range a.forward {
 		if n < g.weight {
 			return g.arn
@@ -411,7 +411,7 @@ func redirectURL(rc *elbtypes.RedirectActionConfig, r *http.Request, protocol st
 		Path:     expand(aws.ToString(rc.Path), "/#{path}"),
 		RawQuery: expand(aws.ToString(rc.Query), "#{query}"),
 	}
-	if !(scheme == "http" && p == "80" || scheme == "https" && p == "443") {
+	if (scheme != "http" || p != "80") && (scheme != "https" || p != "443") {
 		u.Host = net.JoinHostPort(u.Host, p)
 	}
 	return u.String()

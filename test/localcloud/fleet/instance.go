@@ -124,7 +124,6 @@ type instance struct {
 	proc      *procs.Process
 	removeDir func() error
 	revoke    func() // ends the instance's access to its role's credentials
-	tgARNs    []string
 }
 
 // launch does locally what the user data does on EC2, as the instance's role: download the
@@ -140,7 +139,7 @@ func (f *Fleet) launch(ctx context.Context, group, id string, lc launchConfig) (
 	}
 	defer func() {
 		if err != nil {
-			removeDir()
+			_ = removeDir()
 		}
 	}()
 	if err := f.install(ctx, lc.service.Artifact, creds, dir); err != nil {

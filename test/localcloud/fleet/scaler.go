@@ -143,7 +143,7 @@ func (f *Fleet) setDesired(ctx context.Context, g astypes.AutoScalingGroup, want
 	if want == current {
 		return nil
 	}
-	if _, err := f.asg.SetDesiredCapacity(ctx, &autoscaling.SetDesiredCapacityInput{AutoScalingGroupName: &name, DesiredCapacity: aws.Int32(int32(want))}); err != nil {
+	if _, err := f.asg.SetDesiredCapacity(ctx, &autoscaling.SetDesiredCapacityInput{AutoScalingGroupName: &name, DesiredCapacity: aws.Int32(int32(want))}); err != nil { //nolint:gosec // a group's capacity, at most its max size
 		return fmt.Errorf("scale %s: %w", name, err)
 	}
 	// The group follows at the next poll, with the instances Auto Scaling launched.

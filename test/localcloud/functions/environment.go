@@ -95,11 +95,11 @@ func (f *Function) startEnvironment(ctx context.Context, requestID string) (*env
 	// for a free port.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		removeTmp()
+		_ = removeTmp()
 		return nil, fmt.Errorf("runtime API listener: %w", err)
 	}
 	e.server = &http.Server{Handler: e.routes(), ReadHeaderTimeout: 10 * time.Second}
-	go e.server.Serve(ln)
+	go func() { _ = e.server.Serve(ln) }()
 
 	e.proc, err = procs.Start(procs.Spec{
 		Name: "lambda-" + f.spec.Name,
@@ -109,14 +109,14 @@ func (f *Function) startEnvironment(ctx context.Context, requestID string) (*env
 	})
 	if err != nil {
 		e.server.Close()
-		removeTmp()
+		_ = removeTmp()
 		return nil, err
 	}
 	e.running.Store(true)
 	go e.watchMemory()
 	// Registered from now on, so that Close stops it even while it initialises.
 	if err := f.register(e); err != nil {
-		e.stop()
+		_ = e.stop()
 		return nil, err
 	}
 
@@ -210,7 +210,7 @@ func (e *environment) handleNext(w http.ResponseWriter, r *http.Request) {
 		h.Set("Lambda-Runtime-Invoked-Function-Arn", e.fn.spec.ARN)
 		h.Set("Lambda-Runtime-Trace-Id", inv.traceID)
 		h.Set("Content-Type", "application/json")
-		w.Write(inv.payload)
+		_, _ = w.Write(inv.payload)
 	case <-r.Context().Done():
 	}
 }
@@ -296,7 +296,7 @@ func decodeFunctionError(body []byte, headerType string) *FunctionError {
 func writeAPIError(w http.ResponseWriter, status int, typ, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]string{"errorType": typ, "errorMessage": msg})
+	_ = json.NewEncoder(w).Encode(map[string]string{"errorType": typ, "errorMessage": msg})
 }
 
 // invoke hands inv to the runtime and waits for its answer, the deadline, or the process's

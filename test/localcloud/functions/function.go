@@ -125,7 +125,7 @@ func New(spec Spec) (*Function, error) {
 		return nil, err
 	}
 	if err := unpack.ZipFile(spec.CodeZip, dir); err != nil {
-		remove()
+		_ = remove()
 		return nil, fmt.Errorf("function %s: unpack code: %w", spec.Name, err)
 	}
 	return &Function{
@@ -200,7 +200,7 @@ func (f *Function) environment(ctx context.Context, requestID string) (*environm
 	}
 	f.mu.Unlock()
 	for _, s := range stale {
-		s.stop()
+		_ = s.stop()
 	}
 	if e != nil {
 		return e, nil
@@ -229,7 +229,7 @@ func (f *Function) release(e *environment) {
 	}
 	f.mu.Unlock()
 	if !keep {
-		e.stop()
+		_ = e.stop()
 	}
 }
 

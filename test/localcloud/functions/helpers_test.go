@@ -43,7 +43,7 @@ var (
 func TestMain(m *testing.M) {
 	code := emulator.RunMain(m)
 	if removeCode != nil {
-		removeCode()
+		_ = removeCode()
 	}
 	os.Exit(code)
 }
@@ -115,7 +115,7 @@ func zipBootstrap(exe string, extra map[string]string) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		w.Write([]byte(content))
+		_, _ = w.Write([]byte(content))
 	}
 	if err := zw.Close(); err != nil {
 		return nil, err
@@ -324,7 +324,7 @@ func (d *deployment) send(t *testing.T, bodies ...string) []string {
 	ids := make([]string, len(bodies))
 	for _, s := range out.Successful {
 		var i int
-		fmt.Sscan(aws.ToString(s.Id), &i)
+		_, _ = fmt.Sscan(aws.ToString(s.Id), &i)
 		ids[i] = aws.ToString(s.MessageId)
 	}
 	return ids
@@ -341,8 +341,8 @@ func (d *deployment) counts(t *testing.T, url string) (visible, inFlight int) {
 		},
 	})
 	require.NoError(t, err)
-	fmt.Sscan(out.Attributes["ApproximateNumberOfMessages"], &visible)
-	fmt.Sscan(out.Attributes["ApproximateNumberOfMessagesNotVisible"], &inFlight)
+	_, _ = fmt.Sscan(out.Attributes["ApproximateNumberOfMessages"], &visible)
+	_, _ = fmt.Sscan(out.Attributes["ApproximateNumberOfMessagesNotVisible"], &inFlight)
 	return visible, inFlight
 }
 
@@ -393,17 +393,6 @@ func (r *recorder) snapshot() ([]call, []Batch, int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]call{}, r.calls...), append([]Batch{}, r.batches...), r.maxInFlight
-}
-
-// bodies returns the bodies of every record the function was invoked with, in order.
-func bodies(calls []call) []string {
-	var out []string
-	for _, c := range calls {
-		for _, r := range c.event.Records {
-			out = append(out, r.Body)
-		}
-	}
-	return out
 }
 
 // writeZip writes files (mode 0755) into a zip at path.

@@ -279,7 +279,7 @@ func (p *Poller) collect() ([]sqstypes.Message, error) {
 		}
 		out, err := p.sqs.ReceiveMessage(p.force, &sqs.ReceiveMessageInput{
 			QueueUrl:                    &p.m.QueueURL,
-			MaxNumberOfMessages:         int32(min(10, p.m.BatchSize-len(batch))),
+			MaxNumberOfMessages:         int32(min(10, p.m.BatchSize-len(batch))), //nolint:gosec // at most 10
 			WaitTimeSeconds:             idleWait,
 			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
 			MessageAttributeNames:       []string{"All"},

@@ -77,8 +77,8 @@ func (r *Resolver) StartProxy(opts ProxyOptions) (*Proxy, error) {
 		},
 	}
 	p.wg.Add(2)
-	go func() { defer p.wg.Done(); p.srv.Serve(ln) }()
-	go func() { defer p.wg.Done(); p.inner.Serve(p.tunnels) }()
+	go func() { defer p.wg.Done(); _ = p.srv.Serve(ln) }()
+	go func() { defer p.wg.Done(); _ = p.inner.Serve(p.tunnels) }()
 	return p, nil
 }
 
@@ -234,7 +234,7 @@ func (p *Proxy) hijack(w http.ResponseWriter) (net.Conn, bool) {
 		conn.Close()
 		return nil, false
 	}
-	var c net.Conn = conn
+	c := conn
 	if rw.Reader.Buffered() > 0 { // a client may send its TLS hello before reading our 200
 		c = &bufferedConn{Conn: conn, r: rw.Reader}
 	}
@@ -249,9 +249,9 @@ func (p *Proxy) hijack(w http.ResponseWriter) (net.Conn, bool) {
 func pipe(a, b net.Conn) {
 	done := make(chan struct{}, 2)
 	cp := func(dst, src net.Conn) {
-		io.Copy(dst, src)
+		_, _ = io.Copy(dst, src)
 		if cw, ok := dst.(interface{ CloseWrite() error }); ok {
-			cw.CloseWrite()
+			_ = cw.CloseWrite()
 		}
 		done <- struct{}{}
 	}

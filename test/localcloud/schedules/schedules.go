@@ -184,8 +184,8 @@ func (r *Runner) invoke(ctx context.Context, cfg aws.Config, s *scheduler.GetSch
 	role := r.opts.Credentials(aws.ToString(s.Target.RoleArn))
 	input := aws.ToString(s.Target.Input)
 	var err error
-	switch service, region := arnPart(target, 2), arnPart(target, 3); {
-	case service == "sqs":
+	switch service, region := arnPart(target, 2), arnPart(target, 3); service {
+	case "sqs":
 		// The service addresses the queue by its ARN; the role only sends.
 		var url *sqs.GetQueueUrlOutput
 		url, err = sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.Region = region }).GetQueueUrl(ctx, &sqs.GetQueueUrlInput{
@@ -194,7 +194,7 @@ func (r *Runner) invoke(ctx context.Context, cfg aws.Config, s *scheduler.GetSch
 			c := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.Credentials, o.Region = role, region })
 			_, err = c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: url.QueueUrl, MessageBody: aws.String(input)})
 		}
-	case service == "sns":
+	case "sns":
 		c := sns.NewFromConfig(cfg, func(o *sns.Options) { o.Credentials, o.Region = role, region })
 		_, err = c.Publish(ctx, &sns.PublishInput{TopicArn: &target, Message: aws.String(input)})
 	default:

@@ -118,7 +118,7 @@ func (p *Poller) process(ctx context.Context, log *slog.Logger, receipt *string,
 				return
 			case <-t.C:
 				if _, err := p.SQS.ChangeMessageVisibility(hctx, &sqs.ChangeMessageVisibilityInput{
-					QueueUrl: &p.QueueURL, ReceiptHandle: receipt, VisibilityTimeout: int32(vis / time.Second),
+					QueueUrl: &p.QueueURL, ReceiptHandle: receipt, VisibilityTimeout: int32(vis / time.Second), //nolint:gosec // a visibility timeout of at most 12 hours, as SQS bounds it
 				}); err != nil && hctx.Err() == nil {
 					log.Warn("extend visibility", "error", err)
 				}

@@ -45,13 +45,13 @@ func TestMain(m *testing.M) {
 		if err != nil {
 			return 1, err
 		}
-		defer s.Stop()
+		defer func() { _ = s.Stop() }()
 		pg = s
 		dir, remove, err := procs.MkdirTemp("pipeline-clips-*")
 		if err != nil {
 			return 1, err
 		}
-		defer remove()
+		defer func() { _ = remove() }()
 		clipsDir = dir
 		return emulator.RunMain(m), nil
 	}()
