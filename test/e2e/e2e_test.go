@@ -984,6 +984,9 @@ func runUnderLoadAndFaults(t *testing.T, s *stack) {
 		AutoScalingGroupName: aws.String(s.output(t, "upload_api_asg_name")), MinSize: aws.Int32(2), DesiredCapacity: aws.Int32(2),
 	})
 	require.NoError(t, err)
+	// The users reach the API by its latency name, through the local Route 53.
+	apiURL, apiClient, dns, err := load.APIThroughDNS(s.cloud, s.output(t, "api_url"), s.output(t, "api_fqdn"))
+	require.NoError(t, err)
 	// Clips of the suite's short ones: the function's own, not the worker fleet's.
 	clips := []string{makeVideo(t, 2), makeVideo(t, 3)}
 	score, err := load.Run(ctx, load.Options{
@@ -992,7 +995,9 @@ func runUnderLoadAndFaults(t *testing.T, s *stack) {
 		Drain:   6*s.transcoderTimeout + 2*time.Minute,
 		FeedURL: s.output(t, "api_via_cdn_url"),
 		SignIn: func(ctx context.Context, i int) (*mediaclient.Client, error) {
-			return s.signIn(t, fmt.Sprintf("load-%02d@example.com", i), "Load-password-1!"), nil
+			c := s.signIn(t, fmt.Sprintf("load-%02d@example.com", i), "Load-password-1!")
+			c.BaseURL, c.API = apiURL, apiClient
+			return c, nil
 		},
 		FleetSize: load.FleetSize(f, "upload-api"),
 		Faults:    faults,
@@ -1006,6 +1011,7 @@ func runUnderLoadAndFaults(t *testing.T, s *stack) {
 		score.Requests.Total, score.Requests.Errors5xx, score.Requests.Errors5xxOutsideFaults, score.Uploads.Attempted,
 		score.Uploads.Ready, score.Uploads.Failed, score.Uploads.Lost, score.TimeToReady.P50, score.TimeToReady.P99)
 	assert.NoError(t, score.Verdict())
+	assert.Positive(t, dns.Lookups(), "the API was found through DNS")
 	assert.Positive(t, score.Uploads.Ready)
 	assert.Len(t, score.Faults, len(load.LocalFaultNames), "one fault of each kind")
 	time.Sleep(5 * time.Second) // room for a duplicate announcement to show up

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"syscall"
@@ -215,4 +218,27 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-time.After(d):
 		return nil
 	}
+}
+
+// APIThroughDNS is how the virtual users reach the API, as people's clients do: by the
+// API's latency DNS name (apiName, "" when the stack has none), resolved by the local
+// cloud's DNS server, at the scheme and port of apiURL (the load balancer's). It returns
+// the base URL and the HTTP client to use, and the transport whose Lookups count the
+// queries (nil without a name: the load balancer's URL and the cloud's client).
+func APIThroughDNS(cloud *localcloud.Cloud, apiURL, apiName string) (string, *http.Client, *DNSTransport, error) {
+	client := cloud.HTTPClient()
+	if apiName == "" {
+		return apiURL, client, nil, nil
+	}
+	u, err := url.Parse(apiURL)
+	if err != nil {
+		return "", nil, nil, fmt.Errorf("the API's URL %q: %w", apiURL, err)
+	}
+	port := u.Port()
+	u.Host = apiName
+	if port != "" {
+		u.Host = net.JoinHostPort(apiName, port)
+	}
+	dns := ThroughDNS(client.Transport, apiName, cloud.DNSAddr())
+	return u.String(), &http.Client{Transport: dns, Timeout: client.Timeout}, dns, nil
 }

@@ -125,6 +125,10 @@ func run(ctx context.Context, users int, duration, drain time.Duration, out stri
 	if feedURL == "" {
 		feedURL = ep.UploadAPIURL
 	}
+	apiURL, apiClient, dns, err := load.APIThroughDNS(stack.Cloud, ep.UploadAPIURL, ep.APIDNSName)
+	if err != nil {
+		return err
+	}
 	fleet, _ := stack.Cloud.Fleet(localdeploy.Region)
 	transcoder, err := stack.RegionOutput(localdeploy.Region, "transcoder_function_name")
 	if err != nil {
@@ -136,7 +140,7 @@ func run(ctx context.Context, users int, duration, drain time.Duration, out stri
 		return err
 	}
 
-	fmt.Printf("==> %d users for %s (then up to %s for uploads in flight)\n", users, duration, drain)
+	fmt.Printf("==> %d users for %s (then up to %s for uploads in flight), the API at %s\n", users, duration, drain, apiURL)
 	if len(faults) > 0 {
 		fmt.Printf("    faults, in turn: %s\n", strings.Join(faults, ", "))
 	}
@@ -148,7 +152,7 @@ func run(ctx context.Context, users int, duration, drain time.Duration, out stri
 		SignIn: func(ctx context.Context, i int) (*mediaclient.Client, error) {
 			email := fmt.Sprintf("load-%03d@example.com", i)
 			token, err := stack.Cloud.SignIn(ctx, email, "Load-password-1!")
-			return &mediaclient.Client{BaseURL: ep.UploadAPIURL, Token: token, API: stack.Cloud.HTTPClient(), Storage: stack.Target.HTTPClient()}, err
+			return &mediaclient.Client{BaseURL: apiURL, Token: token, API: apiClient, Storage: stack.Target.HTTPClient()}, err
 		},
 		FleetSize: load.FleetSize(fleet, "upload-api"),
 		Faults:    injected,
@@ -162,6 +166,9 @@ func run(ctx context.Context, users int, duration, drain time.Duration, out stri
 		return err
 	}
 	print(score)
+	if dns != nil {
+		fmt.Printf("the API by its DNS name %s: %d lookups at the local Route 53\n", ep.APIDNSName, dns.Lookups())
+	}
 	if err := write(out, score); err != nil {
 		return err
 	}
