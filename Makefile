@@ -158,6 +158,11 @@ go-lint: ## go vet, then golangci-lint (.golangci.yml: staticcheck, errcheck, go
 	@echo "== golangci-lint"
 	@$(call tool,golangci-lint) run ./...
 
+.PHONY: trivy
+trivy: ## Trivy's misconfiguration checks on the modules (pinned in tools/optional; its first build takes minutes)
+	@echo "== trivy config"
+	@GOEXPERIMENT=jsonv2 go tool -modfile=tools/optional/trivy.mod trivy config --skip-check-update --exit-code 1 --quiet modules
+
 .PHONY: actionlint
 actionlint: ## Lint the GitHub Actions workflows
 	@echo "== actionlint"

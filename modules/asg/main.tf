@@ -103,6 +103,10 @@ resource "aws_vpc_security_group_ingress_rule" "service" {
   tags                         = var.tags
 }
 
+# Trivy's AWS-0104 (unrestricted egress) is accepted: the destinations are the caller's
+# egress_cidr_blocks (the VPC's range by default), 0.0.0.0/0 only where the caller asks for
+# HTTPS to AWS APIs through a NAT gateway.
+#trivy:ignore:AWS-0104
 resource "aws_vpc_security_group_egress_rule" "cidr" {
   # One rule per destination and port: a port range would open everything in between. Keyed
   # by position, since the default destination (the VPC's range) is unknown until apply.

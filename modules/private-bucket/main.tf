@@ -13,6 +13,7 @@ locals {
 
 data "aws_partition" "current" {}
 
+#trivy:ignore:AWS-0089 (tfsec's reason below)
 #tfsec:ignore:aws-s3-enable-bucket-logging Access logging is the `logging` input: it needs a separate log bucket, which the caller owns.
 resource "aws_s3_bucket" "this" {
   bucket        = var.name
