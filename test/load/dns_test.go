@@ -63,7 +63,10 @@ func TestThroughDNSResolvesTheAPIName(t *testing.T) {
 	assert.Equal(t, int32(1), queries.Load())
 
 	tr = ThroughDNS(http.DefaultTransport, "gone.stack.test", pc.LocalAddr().String())
-	_, err = (&http.Client{Transport: tr}).Get("http://gone.stack.test:" + port + "/")
+	resp, err := (&http.Client{Transport: tr}).Get("http://gone.stack.test:" + port + "/")
+	if err == nil {
+		resp.Body.Close()
+	}
 	require.Error(t, err)
 	assert.True(t, strings.Contains(err.Error(), "NXDOMAIN"), "a name the zone does not have: %v", err)
 }
