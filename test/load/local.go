@@ -105,33 +105,25 @@ func (s LocalStack) killAPIInstance(ctx context.Context) error {
 	// Another instance must take the traffic: killing a group's only one is an outage.
 	var name string
 	var g fleet.Group
-	for {
+	if err := poll(ctx, func() bool {
 		var ok bool
-		if name, g, ok = apiGroup(f); ok && len(g.Instances) >= 2 && allHealthy(g.Instances) {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("an upload API instance is killed only beside another one in service; the group runs %d (raise its minimum to 2): %w", len(g.Instances), ctx.Err())
-		case <-time.After(200 * time.Millisecond):
-		}
+		name, g, ok = apiGroup(f)
+		return ok && len(g.Instances) >= 2 && allHealthy(g.Instances)
+	}); err != nil {
+		return fmt.Errorf("an upload API instance is killed only beside another one in service; the group runs %d (raise its minimum to 2): %w", len(g.Instances), err)
 	}
 	victim := g.Instances[0]
 	if err := syscall.Kill(victim.PID, syscall.SIGKILL); err != nil {
 		return fmt.Errorf("kill %s: %w", victim.ID, err)
 	}
-	for {
+	if err := poll(ctx, func() bool {
 		g := f.Groups()[name]
 		replaced := len(g.Instances) == g.DesiredCapacity && !slices.ContainsFunc(g.Instances, func(i fleet.Instance) bool { return i.ID == victim.ID })
-		if replaced && allHealthy(g.Instances) {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s was not replaced by a healthy instance: %w", victim.ID, ctx.Err())
-		case <-time.After(200 * time.Millisecond):
-		}
+		return replaced && allHealthy(g.Instances)
+	}); err != nil {
+		return fmt.Errorf("%s was not replaced by a healthy instance: %w", victim.ID, err)
 	}
+	return nil
 }
 
 func apiGroup(f *fleet.Fleet) (string, fleet.Group, bool) {
@@ -172,7 +164,7 @@ func (s LocalStack) slowDownS3(ctx context.Context) error {
 	if err := s.Emulator.SlowDownS3(ctx, s3SlowDownShare, timedFaultFor); err != nil {
 		return err
 	}
-	return sleep(ctx, timedFaultFor)
+	return sleepUntil(ctx, time.Now().Add(timedFaultFor))
 }
 
 // duplicateDeliveries has SQS deliver every message twice for a while.
@@ -180,7 +172,7 @@ func (s LocalStack) duplicateDeliveries(ctx context.Context) error {
 	if s.Cloud.DuplicateDeliveries(timedFaultFor) == 0 {
 		return errors.New("no SQS event source mapping to duplicate")
 	}
-	return sleep(ctx, timedFaultFor)
+	return sleepUntil(ctx, time.Now().Add(timedFaultFor))
 }
 
 // killTranscoderSandbox kills the first transcoder sandbox found working on a job; SQS
@@ -192,33 +184,35 @@ func (s LocalStack) killTranscoderSandbox(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, recoveryBound)
 	defer cancel()
-	for {
+	if err := poll(ctx, func() bool {
 		killed := false
-		if fn.KillInvocations(func([]byte) bool {
+		return fn.KillInvocations(func([]byte) bool {
 			if killed {
 				return false
 			}
 			killed = true
 			return true
-		}) > 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("no transcoder sandbox was working on a job: %w", ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
+		}) > 0
+	}); err != nil {
+		return fmt.Errorf("no transcoder sandbox was working on a job: %w", err)
 	}
+	return nil
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(d):
-		return nil
+// poll checks done every pollEvery until it holds or ctx ends.
+func poll(ctx context.Context, done func() bool) error {
+	for !done() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pollEvery):
+		}
 	}
+	return nil
 }
+
+// pollEvery is how often the faults look at the stack while they wait for it.
+const pollEvery = 100 * time.Millisecond
 
 // APIThroughDNS is how the virtual users reach the API, as people's clients do: by the
 // API's latency DNS name (apiName, "" when the stack has none), resolved by the local

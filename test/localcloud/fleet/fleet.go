@@ -473,7 +473,7 @@ func (f *Fleet) syncGroup(ctx context.Context, d astypes.AutoScalingGroup) {
 				// Out of the rotation at once, so that only the requests in flight on it
 				// fail. On AWS the target stays in until its health check has failed
 				// UnhealthyThresholdCount times; the local fleet sees the exit itself.
-				f.unroute(inst)
+				f.leaveTargetGroups(inst, false)
 				select {
 				case f.exited <- inst:
 				case <-f.ctx.Done():
@@ -550,14 +550,17 @@ func (f *Fleet) register(inst *instance, arns []string) {
 	}
 }
 
-// unroute takes an instance out of every target group at once, without draining.
-func (f *Fleet) unroute(inst *instance) {
+// leaveTargetGroups deregisters an instance from every target group, all at once; with
+// drain, each waits for its requests in flight (see targetGroup.deregister).
+func (f *Fleet) leaveTargetGroups(inst *instance, drain bool) {
 	f.mu.Lock()
 	tgs := slices.Collect(maps.Values(f.tgs))
 	f.mu.Unlock()
+	var wg sync.WaitGroup
 	for _, tg := range tgs {
-		tg.deregister(f.ctx, inst.id, false)
+		wg.Go(func() { tg.deregister(f.ctx, inst.id, drain) })
 	}
+	wg.Wait()
 }
 
 // retire stops an instance in the background. With drain, as an Auto Scaling group does
@@ -565,23 +568,18 @@ func (f *Fleet) unroute(inst *instance) {
 // terminating the instance"), it is first deregistered from its target groups and drained;
 // otherwise it leaves them at once.
 func (f *Fleet) retire(inst *instance, drain bool) {
-	f.mu.Lock()
-	tgs := slices.Collect(maps.Values(f.tgs))
 	if drain {
+		f.mu.Lock()
 		f.draining[inst.id] = inst
+		f.mu.Unlock()
 	}
-	f.mu.Unlock()
 	f.wg.Go(func() {
 		defer func() {
 			f.mu.Lock()
 			delete(f.draining, inst.id)
 			f.mu.Unlock()
 		}()
-		var wg sync.WaitGroup
-		for _, tg := range tgs {
-			wg.Go(func() { tg.deregister(f.ctx, inst.id, drain) })
-		}
-		wg.Wait()
+		f.leaveTargetGroups(inst, drain)
 		inst.revoke()
 		if err := errors.Join(inst.proc.Stop(), inst.removeDir()); err != nil {
 			f.opts.Logf("fleet: stop %s: %v", inst.id, err)
