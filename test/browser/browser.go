@@ -59,6 +59,9 @@ func Start(t *testing.T, opts Options) *Browser {
 	alloc := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
 		chromedp.UserDataDir(t.TempDir()),
+		// Chromium keeps its singleton socket in a folder of TMPDIR, which a killed browser
+		// leaves behind: the test's own temporary folder is removed whatever happens.
+		chromedp.Env("TMPDIR="+t.TempDir()),
 		chromedp.WindowSize(opts.Width, opts.Height),
 		chromedp.NoSandbox, // root in a container has no user namespaces for the sandbox
 		// The proxy and the emulator present certificates of a per-run CA that the

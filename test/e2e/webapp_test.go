@@ -289,7 +289,11 @@ func runWebApp(t *testing.T, s *stack) {
 		require.Positive(t, since, "the app marks the upload's last byte and the first frame")
 		metrics.LastByteToFrameSec = since
 
-		_, err = browser.Eval[bool](owner.Browser, `(() => { const q = document.getElementById("quality");
+		// From the start, as a viewer replaying it would: on a loaded machine the first frame
+		// can come late enough that the 10 s clip has played to its end, leaving no segment
+		// to fetch at the new quality.
+		_, err = browser.Eval[bool](owner.Browser, `(() => { const v = document.getElementById("player"), q = document.getElementById("quality");
+			v.currentTime = 0; v.play().catch(() => {});
 			q.value = "`+strconv.Itoa(lowest.Height)+`"; return q.dispatchEvent(new Event("change", {bubbles: true})) })()`)
 		require.NoError(t, err)
 		require.NoError(t, owner.WaitFor("the lowest quality", fmt.Sprintf(`document.getElementById("player").videoWidth === %d`, lowest.Width), playTimeout))
@@ -376,6 +380,13 @@ func runWebApp(t *testing.T, s *stack) {
 		require.NoError(t, err)
 		require.NoError(t, owner.WaitFor("the media to leave the list", item+` === null`, pageTimeout))
 		owner.Screenshot("deleted")
+		// The edge may still hold the feed the viewer read, for publicMaxAge; the tab that
+		// deleted the media leaves it out all the same.
+		owner.goTo(t, "#/", "feed")
+		require.NoError(t, owner.WaitFor("the feed", `document.getElementById("feed-status").textContent !== ""`, pageTimeout))
+		gone, err := browser.Eval[bool](owner.Browser, `document.querySelector('#feed > li[data-media-id="`+id+`"]') === null`)
+		require.NoError(t, err)
+		assert.True(t, gone, "the deleted media is not in the deleting tab's feed")
 		_, err = api.Media(ctx, id)
 		var status *mediaclient.StatusError
 		require.ErrorAs(t, err, &status)

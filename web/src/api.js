@@ -50,6 +50,7 @@ export function createApi(config, auth) {
   }
 
   const id = (v) => encodeURIComponent(v);
+  const deleted = deletedHere();
   return {
     createUpload: (body) => request('POST', '/v1/uploads', { body }),
     // completePath is the API's complete_url when it gave one (a path under api_url).
@@ -58,14 +59,49 @@ export function createApi(config, auth) {
     listMine: ({ cursor, limit } = {}, signal) => request('GET', '/v1/media', { query: { cursor, limit }, signal }),
     getMedia: (mediaId, signal) => request('GET', `/v1/media/${id(mediaId)}`, { mode: 'optional', signal }),
     updateMedia: (mediaId, changes) => request('PATCH', `/v1/media/${id(mediaId)}`, { body: changes }),
-    deleteMedia: (mediaId) => request('DELETE', `/v1/media/${id(mediaId)}`),
-    feed: ({ cursor, limit } = {}, signal) => request('GET', '/v1/feed', { query: { cursor, limit }, mode: 'none', signal }),
+    deleteMedia: async (mediaId) => {
+      await request('DELETE', `/v1/media/${id(mediaId)}`);
+      deleted.add(mediaId);
+    },
+    // The feed is public, so the CDN may serve a copy from before a deletion: what this
+    // tab deleted is left out, rather than shown with its poster gone.
+    feed: async ({ cursor, limit } = {}, signal) => {
+      const page = await request('GET', '/v1/feed', { query: { cursor, limit }, mode: 'none', signal });
+      const gone = deleted.ids();
+      return { ...page, items: page.items.filter((m) => !gone.has(m.media_id)) };
+    },
     like: (mediaId) => request('PUT', `/v1/media/${id(mediaId)}/like`),
     unlike: (mediaId) => request('DELETE', `/v1/media/${id(mediaId)}/like`),
     comments: (mediaId, { cursor, limit } = {}, signal) =>
       request('GET', `/v1/media/${id(mediaId)}/comments`, { query: { cursor, limit }, mode: 'optional', signal }),
     addComment: (mediaId, text) => request('POST', `/v1/media/${id(mediaId)}/comments`, { body: { text } }),
     deleteComment: (mediaId, commentId) => request('DELETE', `/v1/media/${id(mediaId)}/comments/${id(commentId)}`),
+  };
+}
+
+// The media deleted in this tab, kept in sessionStorage (so a reload remembers them) for
+// longer than any public answer may be cached.
+const DELETED_KEY = 'mediastack.deleted';
+const DELETED_KEEP_MS = 60 * 60 * 1000;
+
+function deletedHere() {
+  const read = () => {
+    try {
+      const now = Date.now();
+      return Object.entries(JSON.parse(sessionStorage.getItem(DELETED_KEY) ?? '{}')).filter(([, at]) => now - at < DELETED_KEEP_MS);
+    } catch {
+      return []; // storage unavailable or garbled: nothing remembered
+    }
+  };
+  return {
+    ids: () => new Set(read().map(([mediaId]) => mediaId)),
+    add(mediaId) {
+      try {
+        sessionStorage.setItem(DELETED_KEY, JSON.stringify(Object.fromEntries([...read(), [mediaId, Date.now()]])));
+      } catch {
+        // Private mode without storage: the stale copy may show until it expires.
+      }
+    },
   };
 }
 

@@ -13,7 +13,7 @@ export function renderFeed(main, _param, { api, signal }) {
   const end = h('p', { class: 'hint', hidden: true }, 'That is everything.');
   const sentinel = h('div', { id: 'feed-more', class: 'sentinel' }, more, end);
   const empty = h('p', { class: 'note', hidden: true }, 'No public videos yet.');
-  const status = h('p', { class: 'visually-hidden', role: 'status' });
+  const status = h('p', { id: 'feed-status', class: 'visually-hidden', role: 'status' });
   main.append(h('h1', null, 'Latest videos'), error, empty, list, sentinel, status);
 
   let cursor = null;
@@ -62,9 +62,13 @@ export function renderFeed(main, _param, { api, signal }) {
 }
 
 function card(item) {
-  const poster = item.poster_url
-    ? h('img', { src: item.poster_url, alt: '', loading: 'lazy', decoding: 'async', width: 320, height: 180 })
-    : h('span', { class: 'poster-placeholder', 'aria-hidden': 'true' }, '▶');
+  const placeholder = () => h('span', { class: 'poster-placeholder', 'aria-hidden': 'true' }, '▶');
+  let poster = placeholder();
+  if (item.poster_url) {
+    poster = h('img', { src: item.poster_url, alt: '', loading: 'lazy', decoding: 'async', width: 320, height: 180 });
+    // A cached feed can outlive a media deleted elsewhere: no broken image then.
+    poster.addEventListener('error', () => poster.replaceWith(placeholder()), { once: true });
+  }
   const meta = [formatDuration(item.duration_s), `${item.likes} ${item.likes === 1 ? 'like' : 'likes'}`].filter(Boolean).join(' · ');
   return h('li', { dataset: { mediaId: item.media_id } },
     h('a', { class: 'card', href: `#/watch/${encodeURIComponent(item.media_id)}` },
