@@ -22,6 +22,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mediastack/terraform-aws-mediastack/test/procs"
 )
 
 // Options are how a browser starts.
@@ -60,8 +62,10 @@ func Start(t *testing.T, opts Options) *Browser {
 		chromedp.ExecPath(exe),
 		chromedp.UserDataDir(t.TempDir()),
 		// Chromium keeps its singleton socket in a folder of TMPDIR, which a killed browser
-		// leaves behind: the test's own temporary folder is removed whatever happens.
-		chromedp.Env("TMPDIR="+t.TempDir()),
+		// leaves behind: a folder of the test's own is removed whatever happens. A short
+		// one: the socket's path must fit in a Unix socket address (108 bytes), which the
+		// folders of t.TempDir, named after the subtest, outgrow.
+		chromedp.Env("TMPDIR="+procs.TempDir(t, "chromium-*")),
 		chromedp.WindowSize(opts.Width, opts.Height),
 		chromedp.NoSandbox, // root in a container has no user namespaces for the sandbox
 		// The proxy and the emulator present certificates of a per-run CA that the
