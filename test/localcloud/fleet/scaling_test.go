@@ -115,9 +115,12 @@ func TestGroupTracksAverageCPU(t *testing.T) {
 	s := deploy(t, emulator.Shared(t), setup{grantRead: true, metricPeriod: time.Second, scaleInAfter: 3 * time.Second})
 	s.resize(t, 1, 1)
 	s.waitSize(t, 1)
-	s.putTrackingPolicy(t, astypes.MetricTypeASGAverageCPUUtilization, "", 20)
+	// Two busy loops on one instance against a target of 5 % of a vCPU: the datapoints stay
+	// above the target even when the rest of the suite leaves each loop a tenth of a core,
+	// and an idle instance (health checks only) stays far below it.
+	s.putTrackingPolicy(t, astypes.MetricTypeASGAverageCPUUtilization, "", 5)
 
-	load := s.startLoad(t, "/burn?for=200ms", 1) // one core busy on one instance
+	load := s.startLoad(t, "/burn?for=200ms", 2)
 	require.Eventually(t, func() bool { return s.group(t).DesiredCapacity >= 2 }, waitFor, 100*time.Millisecond, "the group grows while its CPU is above the target")
 	_, failed := load.stop()
 	assert.Empty(t, failed)
