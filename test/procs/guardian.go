@@ -19,11 +19,13 @@ import (
 	"syscall"
 )
 
-// guardianScript keeps two newline-separated registries (process groups, dirs) from the
-// commands read on stdin, and on EOF cleans up whatever is still registered.
+// guardianScript keeps three newline-separated registries (process groups, mounts, dirs)
+// from the commands read on stdin, and on EOF cleans up whatever is still registered, in
+// that order: a mount is detached before the dir under it is removed.
 const guardianScript = `
 pgids=''
 dirs=''
+mnts=''
 nl='
 '
 while IFS= read -r line; do
@@ -32,11 +34,14 @@ while IFS= read -r line; do
     'unpgid '*) pgids=$(printf '%s' "$pgids" | grep -vx -- "${line#unpgid }")$nl ;;
     'dir '*)    dirs="$dirs${line#dir }$nl" ;;
     'undir '*)  dirs=$(printf '%s' "$dirs" | grep -vxF -- "${line#undir }")$nl ;;
+    'mnt '*)    mnts="$mnts${line#mnt }$nl" ;;
+    'unmnt '*)  mnts=$(printf '%s' "$mnts" | grep -vxF -- "${line#unmnt }")$nl ;;
   esac
 done
 printf '%s' "$pgids" | while IFS= read -r p; do [ -n "$p" ] && kill -TERM "-$p" 2>/dev/null; done
 if [ -n "$(printf '%s' "$pgids" | tr -d '\n')" ]; then sleep 1; fi
 printf '%s' "$pgids" | while IFS= read -r p; do [ -n "$p" ] && kill -KILL "-$p" 2>/dev/null; done
+printf '%s' "$mnts" | while IFS= read -r m; do [ -n "$m" ] && umount -l -- "$m" 2>/dev/null; done
 printf '%s' "$dirs" | while IFS= read -r d; do [ -n "$d" ] && rm -rf -- "$d"; done
 exit 0
 `
@@ -84,10 +89,12 @@ func GuardianPID() int {
 	return theGuardian.cmd.Process.Pid
 }
 
-func guardGroup(pgid int) error   { return theGuardian.send("pgid", fmt.Sprint(pgid)) }
-func unguardGroup(pgid int) error { return theGuardian.send("unpgid", fmt.Sprint(pgid)) }
-func guardDir(dir string) error   { return theGuardian.send("dir", dir) }
-func unguardDir(dir string) error { return theGuardian.send("undir", dir) }
+func guardGroup(pgid int) error     { return theGuardian.send("pgid", fmt.Sprint(pgid)) }
+func unguardGroup(pgid int) error   { return theGuardian.send("unpgid", fmt.Sprint(pgid)) }
+func guardDir(dir string) error     { return theGuardian.send("dir", dir) }
+func unguardDir(dir string) error   { return theGuardian.send("undir", dir) }
+func guardMount(dir string) error   { return theGuardian.send("mnt", dir) }
+func unguardMount(dir string) error { return theGuardian.send("unmnt", dir) }
 
 // MkdirTemp creates a temp dir that is removed by the returned function, or by the guardian
 // if this process dies first.

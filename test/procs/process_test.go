@@ -81,3 +81,29 @@ func TestMkdirTemp(t *testing.T) {
 	assert.NoError(t, remove(), "removing twice is harmless")
 	assert.NotZero(t, GuardianPID(), "the guardian runs once something was registered")
 }
+
+func TestTmpfsLimitsWritesAndFills(t *testing.T) {
+	if err := TmpfsAvailable(); err != nil {
+		t.Skip(err) // not root: the local cloud runs functions without the size limit
+	}
+	dir := TempDir(t, "procs-tmpfs-*")
+	m, err := MountTmpfs(dir, 1)
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, m.Unmount()) })
+
+	err = os.WriteFile(filepath.Join(dir, "too-big"), make([]byte, 2<<20), 0o600)
+	assert.ErrorIs(t, err, syscall.ENOSPC, "a write past the size fails")
+	require.NoError(t, os.Remove(filepath.Join(dir, "too-big")))
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "first"), make([]byte, 64<<10), 0o600))
+	require.NoError(t, m.Fill())
+	err = os.WriteFile(filepath.Join(dir, "second"), make([]byte, 64<<10), 0o600)
+	assert.ErrorIs(t, err, syscall.ENOSPC, "once filled, the next write fails")
+	data, err := os.ReadFile(filepath.Join(dir, "first"))
+	require.NoError(t, err)
+	assert.Len(t, data, 64<<10, "what was written stays")
+
+	require.NoError(t, m.Unmount())
+	assert.NoError(t, m.Unmount(), "unmounting twice is harmless")
+	assert.NoFileExists(t, filepath.Join(dir, "first"), "the files went with the volume")
+}

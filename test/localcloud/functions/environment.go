@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"os"
@@ -51,7 +52,8 @@ type environment struct {
 	proc     *procs.Process
 	server   *http.Server
 	tmpDir   func() error
-	expires  time.Time // when its credentials expire; zero: never
+	tmpfs    *procs.Tmpfs // nil: /tmp has no size limit
+	expires  time.Time    // when its credentials expire; zero: never
 	next     chan *invocation
 	ready    chan struct{} // closed at the first GET /next: init is over
 	initErr  chan *FunctionError
@@ -91,11 +93,24 @@ func (f *Function) startEnvironment(ctx context.Context, requestID string) (*env
 		return nil, err
 	}
 	e.tmpDir = removeTmp
+	// Lambda's /tmp is a volume of the function's ephemeral storage size.
+	switch e.tmpfs, err = procs.MountTmpfs(tmp, f.spec.EphemeralStorageMB); {
+	case errors.Is(err, procs.ErrNoTmpfs):
+		f.warnOnce.Do(func() {
+			log.Printf("functions: %s: /tmp without its %d MB limit: %v", f.spec.Name, f.spec.EphemeralStorageMB, err)
+		})
+	case err != nil:
+		_ = removeTmp()
+		return nil, err
+	}
+	if e.tmpfs != nil {
+		e.tmpDir = func() error { return errors.Join(e.tmpfs.Unmount(), removeTmp()) }
+	}
 	// A listener of our own: the address is known before the process starts, with no race
 	// for a free port.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		_ = removeTmp()
+		_ = e.tmpDir()
 		return nil, fmt.Errorf("runtime API listener: %w", err)
 	}
 	e.server = &http.Server{Handler: e.routes(), ReadHeaderTimeout: 10 * time.Second}
@@ -109,7 +124,7 @@ func (f *Function) startEnvironment(ctx context.Context, requestID string) (*env
 	})
 	if err != nil {
 		e.server.Close()
-		_ = removeTmp()
+		_ = e.tmpDir()
 		return nil, err
 	}
 	e.running.Store(true)

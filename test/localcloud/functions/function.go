@@ -37,9 +37,11 @@ import (
 
 // Defaults for a Spec's zero values.
 const (
-	DefaultTimeout     = 3 * time.Second // Lambda's default
-	DefaultMemoryMB    = 128             // Lambda's default
-	DefaultInitTimeout = 10 * time.Second
+	DefaultTimeout  = 3 * time.Second // Lambda's default
+	DefaultMemoryMB = 128             // Lambda's default
+	// DefaultEphemeralStorageMB is Lambda's default /tmp size.
+	DefaultEphemeralStorageMB = 512
+	DefaultInitTimeout        = 10 * time.Second
 	// DefaultConcurrency caps environments of a function without reserved concurrency: enough
 	// for parallelism, few enough for a laptop.
 	DefaultConcurrency = 5
@@ -59,6 +61,9 @@ type Spec struct {
 	Env      map[string]string // the function's own variables
 	Timeout  time.Duration
 	MemoryMB int
+	// EphemeralStorageMB sizes each environment's /tmp (its TMPDIR): a tmpfs of that size
+	// where this process may mount one (as root), else an unlimited folder.
+	EphemeralStorageMB int
 	// MaxConcurrency caps environments, and so concurrent invokes; Invoke waits for a free one.
 	MaxConcurrency int
 	InitTimeout    time.Duration
@@ -94,6 +99,8 @@ type Function struct {
 	busy    map[*environment]bool
 	closed  bool
 	lastLog []string
+	// warnOnce says once that /tmp runs without its size limit.
+	warnOnce sync.Once
 }
 
 // New unzips spec's code once and returns a Function ready to be invoked; environments
@@ -113,6 +120,9 @@ func New(spec Spec) (*Function, error) {
 	}
 	if spec.MemoryMB <= 0 {
 		spec.MemoryMB = DefaultMemoryMB
+	}
+	if spec.EphemeralStorageMB <= 0 {
+		spec.EphemeralStorageMB = DefaultEphemeralStorageMB
 	}
 	if spec.MaxConcurrency <= 0 {
 		spec.MaxConcurrency = DefaultConcurrency
@@ -238,23 +248,52 @@ func (f *Function) release(e *environment) {
 // Those invocations fail with Runtime.ExitError; the next invoke gets a fresh environment.
 // It returns how many it killed.
 func (f *Function) KillInvocations(match func(payload []byte) bool) int {
+	killed := 0
+	for _, e := range f.workingOn(match) {
+		e.kill()
+		killed++
+	}
+	return killed
+}
+
+// FillEphemeralStorage fills the /tmp of every environment working on an invocation that
+// match accepts, as when something else has taken the function's ephemeral storage: the
+// invocation's next write fails with ENOSPC, and the environment's /tmp stays full for the
+// rest of its life. It returns how many it filled, and an error where /tmp has no size
+// limit to fill (this process may not mount a tmpfs).
+func (f *Function) FillEphemeralStorage(match func(payload []byte) bool) (int, error) {
+	filled := 0
+	for _, e := range f.workingOn(match) {
+		if e.tmpfs == nil {
+			return filled, fmt.Errorf("function %s: /tmp has no size limit to fill: %w", f.spec.Name, procs.ErrNoTmpfs)
+		}
+		if err := e.tmpfs.Fill(); err != nil {
+			return filled, err
+		}
+		filled++
+	}
+	return filled, nil
+}
+
+// workingOn returns the live environments whose runtime is working on an invocation that
+// match accepts; match sees only those invocations.
+func (f *Function) workingOn(match func(payload []byte) bool) []*environment {
 	f.mu.Lock()
 	busy := make([]*environment, 0, len(f.busy))
 	for e := range f.busy {
 		busy = append(busy, e)
 	}
 	f.mu.Unlock()
-	killed := 0
+	var working []*environment
 	for _, e := range busy {
 		e.mu.Lock()
 		inv := e.current
 		e.mu.Unlock()
-		if inv != nil && match(inv.payload) && e.alive() {
-			e.kill()
-			killed++
+		if inv != nil && e.alive() && match(inv.payload) {
+			working = append(working, e)
 		}
 	}
-	return killed
+	return working
 }
 
 // Environments returns how many environments exist, idle or busy.

@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mediastack/terraform-aws-mediastack/test/procs"
 )
 
 // TestInvoke runs the test function through the Runtime API: responses, errors as Lambda
@@ -105,6 +107,38 @@ func TestInvoke(t *testing.T) {
 		assert.Zero(t, fn.KillInvocations(isSleep), "nothing else runs")
 		_, err := invoke(t, fn, "ok")
 		require.NoError(t, err, "a fresh environment takes the next invoke")
+	})
+
+	t.Run("ephemeral storage is limited and can be filled", func(t *testing.T) {
+		t.Parallel()
+		if err := procs.TmpfsAvailable(); err != nil {
+			t.Skip(err) // not root: /tmp runs without its limit
+		}
+		fn := newFunction(t, Spec{EphemeralStorageMB: 8, Timeout: 20 * time.Second})
+		_, err := invoke(t, fn, "write:4")
+		require.NoError(t, err, "a job that fits its /tmp")
+		_, err = invoke(t, fn, "write:16")
+		assert.Contains(t, functionError(t, err).Message, "no space left on device", "a job larger than its /tmp")
+
+		failed := make(chan error, 1)
+		go func() {
+			_, err := invoke(t, fn, "writeafter:2")
+			failed <- err
+		}()
+		isWriter := func(p []byte) bool { return strings.Contains(string(p), "writeafter") }
+		require.Eventually(t, func() bool {
+			n, err := fn.FillEphemeralStorage(isWriter)
+			require.NoError(t, err)
+			return n == 1
+		}, 10*time.Second, 20*time.Millisecond, "the runtime takes the invocation and its /tmp is filled")
+		select {
+		case err := <-failed:
+			assert.Contains(t, functionError(t, err).Message, "no space left on device", "the invocation's next write fails")
+		case <-time.After(20 * time.Second):
+			require.FailNow(t, "the invocation did not end")
+		}
+		_, err = invoke(t, fn, "write:1")
+		assert.Error(t, err, "the environment's /tmp stays full")
 	})
 
 	t.Run("memory limit kills the environment", func(t *testing.T) {

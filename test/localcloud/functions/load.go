@@ -113,6 +113,9 @@ func Load(ctx context.Context, cfg aws.Config, name string, manifest *Manifest) 
 		MemoryMB:    int(aws.ToInt32(c.MemorySize)),
 		Credentials: creds,
 	}
+	if c.EphemeralStorage != nil {
+		spec.EphemeralStorageMB = int(aws.ToInt32(c.EphemeralStorage.Size))
+	}
 	if c.Environment != nil {
 		spec.Env = c.Environment.Variables
 	}

@@ -8,6 +8,8 @@
 //	sleep:S       sleep S seconds (may be fractional), then succeed
 //	slowfirst:S   sleep S seconds on the record's first receive, succeed on later ones
 //	alloc:MB      allocate and touch MB megabytes, then hold them
+//	write:MB      write MB megabytes to a file in TMPDIR, then remove it
+//	writeafter:S  sleep S seconds, then write 1 MB to TMPDIR
 //	crash         exit with status 3
 //	whoami        the environment, the process id and the caller identity seen through STS
 package main
@@ -111,6 +113,12 @@ func run(ctx context.Context, do string, receives int) (*Reply, error) {
 			allocated = append(allocated, chunk)
 		}
 		time.Sleep(time.Minute)
+	case "write":
+		mb, _ := strconv.Atoi(arg)
+		return reply, writeTmp(mb)
+	case "writeafter":
+		sleep(arg)
+		return reply, writeTmp(1)
 	case "crash":
 		os.Exit(3)
 	case "whoami":
@@ -132,6 +140,23 @@ func run(ctx context.Context, do string, receives int) (*Reply, error) {
 		return nil, fmt.Errorf("unknown command %q", do)
 	}
 	return reply, nil
+}
+
+// writeTmp writes mb megabytes to /tmp, as a job stages its files, and removes them.
+func writeTmp(mb int) error {
+	f, err := os.CreateTemp("", "write-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	chunk := make([]byte, 1<<20)
+	for range mb {
+		if _, err := f.Write(chunk); err != nil {
+			return err
+		}
+	}
+	return f.Sync()
 }
 
 func sleep(seconds string) {
