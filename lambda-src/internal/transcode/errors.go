@@ -3,6 +3,7 @@ package transcode
 import (
 	"errors"
 	"fmt"
+	"syscall"
 )
 
 // PermanentError is a failure that no retry can fix: the original is not a decodable video
@@ -34,6 +35,16 @@ var ErrChunksDiffer = errors.New("the chunks were encoded by different ffmpeg bu
 
 // ErrDeadline: the work was stopped to report before the invocation's deadline.
 var ErrDeadline = errors.New("stopped before the deadline")
+
+// ErrNoSpace: the working folder is full (a function's ephemeral storage): the job may pass
+// on a machine with more room, and always fails again on this one.
+var ErrNoSpace = errors.New("no space left in the working folder")
+
+// IsNoSpace reports whether err comes from a full working folder, seen by ffmpeg or by a
+// write of the transcoder's own.
+func IsNoSpace(err error) bool {
+	return errors.Is(err, ErrNoSpace) || errors.Is(err, syscall.ENOSPC)
+}
 
 func permanent(reason string, err error) error { return &PermanentError{Reason: reason, Err: err} }
 

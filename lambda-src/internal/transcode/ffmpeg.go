@@ -335,9 +335,11 @@ func classifyFFmpeg(ctx context.Context, err error, msg string) error {
 	if !errors.As(err, &exitErr) {
 		return fmt.Errorf("run ffmpeg: %w", err)
 	}
-	if !exitErr.Exited() || exitErr.ExitCode() == ffmpegInterrupted || strings.Contains(msg, "No space left on device") || strings.Contains(msg, "Cannot allocate memory") {
-		// Killed (out of memory), stopped, or out of disk: the machine's fault, maybe not the
-		// next one's.
+	if strings.Contains(msg, "No space left on device") {
+		return transient(fmt.Errorf("ffmpeg: %w: %s: %s", ErrNoSpace, exitErr, msg))
+	}
+	if !exitErr.Exited() || exitErr.ExitCode() == ffmpegInterrupted || strings.Contains(msg, "Cannot allocate memory") {
+		// Killed (out of memory) or stopped: the machine's fault, maybe not the next one's.
 		return transient(fmt.Errorf("ffmpeg: %s: %s", exitErr, msg))
 	}
 	// The original probed well, so a failing encode is about its content.

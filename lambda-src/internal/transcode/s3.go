@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
@@ -319,14 +320,44 @@ func (t *Transcoder) getObject(ctx context.Context, bucket, key, dst, what strin
 		return 0, transient(fmt.Errorf("create %s: %w", filepath.Base(dst), err))
 	}
 	defer f.Close()
-	out, err := t.Transfer.DownloadObject(ctx, &transfermanager.DownloadObjectInput{Bucket: &bucket, Key: &key, WriterAt: f})
+	w := &firstWriteError{f: f}
+	out, err := t.Transfer.DownloadObject(ctx, &transfermanager.DownloadObjectInput{Bucket: &bucket, Key: &key, WriterAt: w})
 	if err != nil {
+		if werr := w.first(); werr != nil { // the file's own error: the transfer manager keeps only its text
+			err = werr
+		}
 		return 0, transient(fmt.Errorf("download %s: %w", what, err))
 	}
 	if err := f.Close(); err != nil {
 		return 0, transient(fmt.Errorf("write %s: %w", what, err))
 	}
 	return aws.ToInt64(out.ContentLength), nil
+}
+
+// firstWriteError is a file that remembers its first failed write (a full disk), which the
+// transfer manager reports as text only.
+type firstWriteError struct {
+	f   *os.File
+	mu  sync.Mutex
+	err error
+}
+
+func (w *firstWriteError) WriteAt(p []byte, off int64) (int, error) {
+	n, err := w.f.WriteAt(p, off)
+	if err != nil {
+		w.mu.Lock()
+		if w.err == nil {
+			w.err = err
+		}
+		w.mu.Unlock()
+	}
+	return n, err
+}
+
+func (w *firstWriteError) first() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
 }
 
 func (t *Transcoder) put(ctx context.Context, dir, prefix, name string) error {

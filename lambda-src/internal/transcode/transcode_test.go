@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image/jpeg"
 	"math"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -246,4 +248,8 @@ func TestStoppedFFmpegIsRetried(t *testing.T) {
 	assert.False(t, IsPermanent(classified), "retried: %v", classified)
 	err = exec.Command("sh", "-c", "exit 1").Run()
 	assert.True(t, IsPermanent(classifyFFmpeg(context.Background(), err, "Invalid data found when processing input")), "a failing encode is the video's")
+	full := classifyFFmpeg(context.Background(), err, "[hls @ 0x1] Failed to open file 'seg_001.ts': No space left on device")
+	assert.False(t, IsPermanent(full), "a full disk is the machine's, not the video's")
+	assert.True(t, IsNoSpace(full), "and says so, for the job to go where there is room: %v", full)
+	assert.True(t, IsNoSpace(fmt.Errorf("download: %w", &os.PathError{Op: "write", Path: "original", Err: syscall.ENOSPC})), "a write of the transcoder's own")
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mediastack/terraform-aws-mediastack/lambda-src/internal/store"
+	"github.com/mediastack/terraform-aws-mediastack/test/procs"
 	"github.com/mediastack/terraform-aws-mediastack/test/streams"
 )
 
@@ -97,24 +98,48 @@ func TestChunkedTranscodeAssemblesOnce(t *testing.T) {
 }
 
 // TestRoutesWhatTheFunctionCannotHold sends an original too large for the function's
-// storage, and a video whose one pass would outlast its timeout, to the worker fleet's
-// queue as S3 sent them; a worker (a processor without routing) transcodes both, and the
-// hand-over costs the media no attempt.
+// storage, a video whose one pass would outlast its timeout, and a job that met a full
+// storage, to the worker fleet's queue as S3 sent them; a worker (a processor without
+// routing) transcodes them, and the hand-over costs the media no attempt.
 func TestRoutesWhatTheFunctionCannotHold(t *testing.T) {
 	st := newStack(t)
 	ctx := context.Background()
 	workerQueue := st.queue(t, strings.ReplaceAll(st.cfg.OriginalsBucket, "originals", "worker-jobs"))
 	worker := *st.proc
 	worker.Worker = Routing{}
+	function := st.proc.Transcoder
 
-	for name, routing := range map[string]Routing{
-		"too large for its storage": {QueueURL: workerQueue, AboveBytes: 1000},
-		"too long for one pass":     {QueueURL: workerQueue, OnePassAboveSeconds: 1},
+	for name, c := range map[string]struct {
+		routing Routing
+		fullMB  int // the function's storage: a tmpfs this large; 0: the machine's
+	}{
+		"too large for its storage": {routing: Routing{QueueURL: workerQueue, AboveBytes: 1000}},
+		"too long for one pass":     {routing: Routing{QueueURL: workerQueue, OnePassAboveSeconds: 1}},
+		"its storage full":          {routing: Routing{QueueURL: workerQueue}, fullMB: 1},
 	} {
 		t.Run(name, func(t *testing.T) {
-			st.proc.Worker = routing
+			st.proc.Worker = c.routing
+			st.proc.Transcoder = function
+			if c.fullMB > 0 {
+				if err := procs.TmpfsAvailable(); err != nil {
+					t.Skip(err)
+				}
+				tmp, err := procs.MountTmpfs(procs.TempDir(t, "full-storage-*"), c.fullMB)
+				require.NoError(t, err)
+				t.Cleanup(func() { _ = tmp.Unmount() })
+				small := *function
+				small.TempDir = tmp.Dir
+				st.proc.Transcoder = &small
+				t.Cleanup(func() { st.proc.Transcoder = function })
+			}
 			id, body := st.upload(t, "alice", "landscape1080.mp4")
 			require.NoError(t, st.proc.Handle(ctx, body))
+			if c.fullMB > 0 {
+				assert.Contains(t, st.logs.String(), "this function's storage is full")
+				for _, ev := range st.mediaEvents(t) {
+					assert.NotEqual(t, id, ev.MediaID, "nothing announced by the function: %+v", ev)
+				}
+			}
 			routed := st.receive(t, workerQueue, 5*time.Second)
 			require.Len(t, routed, 1, "one job for the worker fleet")
 			assert.Equal(t, body, routed[0].body, "the notification as S3 sent it")

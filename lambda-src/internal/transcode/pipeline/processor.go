@@ -185,6 +185,11 @@ func (p *Processor) transcodeClaimed(ctx context.Context, log *slog.Logger, clai
 		res, err = p.Transcoder.Encode(ctx, job, orig)
 		return err
 	})
+	if err != nil && transcode.IsNoSpace(err) && body != "" && p.Worker.QueueURL != "" {
+		// Nothing was published: the files made so far were in the full folder only.
+		log.Warn("routing to the worker fleet: this function's storage is full", "error", err)
+		return p.handOver(ctx, log, claim, body)
+	}
 	if err != nil {
 		return p.workFailed(ctx, log, err, started, job, claim.Attempt,
 			func(reason string) error { return p.fail(ctx, log, claim, reason) },
@@ -195,17 +200,23 @@ func (p *Processor) transcodeClaimed(ctx context.Context, log *slog.Logger, clai
 	}
 	if tooLong {
 		log.Info("routing to the worker fleet: one pass outgrows this function's timeout", "duration_s", spans[0].EndS, "above_s", p.Worker.OnePassAboveSeconds)
-		if err := p.route(ctx, log, body); err != nil {
-			return err
-		}
-		cctx, cancel := cleanupContext(ctx)
-		defer cancel()
-		if err := p.Store.Forward(cctx, claim); err != nil {
-			log.Warn("hand the claim over; the worker waits for its lease", "error", err)
-		}
-		return nil
+		return p.handOver(ctx, log, claim, body)
 	}
 	return p.publish(ctx, log, claim, job, res, started)
+}
+
+// handOver sends a claimed upload's message to the worker fleet and hands it the claim, so
+// that the worker need not wait for the claim's lease to end.
+func (p *Processor) handOver(ctx context.Context, log *slog.Logger, claim store.Claim, body string) error {
+	if err := p.route(ctx, log, body); err != nil {
+		return err
+	}
+	cctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	if err := p.Store.Forward(cctx, claim); err != nil {
+		log.Warn("hand the claim over; the worker waits for its lease", "error", err)
+	}
+	return nil
 }
 
 // claimRefused handles a claim that was not granted.
