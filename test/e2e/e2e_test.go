@@ -968,7 +968,8 @@ const (
 
 // runUnderLoadAndFaults drives the deployment with virtual users once the other flows are
 // over, injecting one fault of each kind the local cloud has (an API instance killed, the
-// database rebooted, S3 throttling, duplicate SQS deliveries, a transcoder sandbox killed):
+// database rebooted, S3 throttling, duplicate SQS deliveries, a transcoder sandbox killed,
+// a transcoder sandbox's storage filled):
 // no acknowledged upload is lost, the stack answers no 5xx outside the faults' windows, and
 // every media that became ready was announced once. `make load` runs the same at any size.
 func runUnderLoadAndFaults(t *testing.T, s *stack) {
@@ -1015,6 +1016,7 @@ func runUnderLoadAndFaults(t *testing.T, s *stack) {
 	assert.NoError(t, score.Verdict())
 	assert.Positive(t, dns.Lookups(), "the API was found through DNS")
 	assert.Positive(t, score.Uploads.Ready)
+	assert.Zero(t, score.Uploads.Failed, "valid clips: every fault's job is retried, here or on the worker fleet, until it is ready")
 	assert.Len(t, score.Faults, len(load.LocalFaultNames), "one fault of each kind")
 	time.Sleep(5 * time.Second) // room for a duplicate announcement to show up
 	for _, id := range score.ReadyMedia {

@@ -1,6 +1,7 @@
 package load
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/mediastack/terraform-aws-mediastack/test/emulator"
 	"github.com/mediastack/terraform-aws-mediastack/test/localcloud"
 	"github.com/mediastack/terraform-aws-mediastack/test/localcloud/fleet"
+	"github.com/mediastack/terraform-aws-mediastack/test/localcloud/functions"
 )
 
 // FleetSize counts the instances in service (healthy in every target group) of the local
@@ -57,12 +59,13 @@ const (
 	FaultS3SlowDown    = "s3-slowdown"    // S3 answering 503 SlowDown to a share of requests
 	FaultSQSDuplicates = "sqs-duplicates" // SQS delivering every message twice
 	FaultKillSandbox   = "kill-sandbox"   // a transcoder sandbox killed mid-job
+	FaultFillStorage   = "fill-storage"   // a transcoder sandbox's ephemeral storage full mid-job
 )
 
-// LocalFaultNames are every local fault, in the order a run injects them: the killed
-// sandbox first, while the first uploads are being transcoded and with time for SQS to
-// redeliver its job.
-var LocalFaultNames = []string{FaultKillSandbox, FaultKillAPI, FaultRestartDB, FaultS3SlowDown, FaultSQSDuplicates}
+// LocalFaultNames are every local fault, in the order a run injects them: the sandbox
+// faults first, while the first uploads are being transcoded and with time for SQS to
+// redeliver a killed job and for the worker fleet to take a job that met a full storage.
+var LocalFaultNames = []string{FaultKillSandbox, FaultFillStorage, FaultKillAPI, FaultRestartDB, FaultS3SlowDown, FaultSQSDuplicates}
 
 // How long the timed faults last, and the bound on waiting for a recovery.
 const (
@@ -80,6 +83,7 @@ func (s LocalStack) Faults(names []string) ([]Fault, error) {
 		FaultS3SlowDown:    s.slowDownS3,
 		FaultSQSDuplicates: s.duplicateDeliveries,
 		FaultKillSandbox:   s.killTranscoderSandbox,
+		FaultFillStorage:   s.fillTranscoderStorage,
 	}
 	var faults []Fault
 	for _, name := range names {
@@ -178,25 +182,54 @@ func (s LocalStack) duplicateDeliveries(ctx context.Context) error {
 // killTranscoderSandbox kills the first transcoder sandbox found working on a job; SQS
 // redelivers the job after the queue's visibility timeout.
 func (s LocalStack) killTranscoderSandbox(ctx context.Context) error {
+	anyJob := func([]byte) bool { return true }
+	if err := s.onOneTranscoderJob(ctx, anyJob, func(fn *functions.Function, one func([]byte) bool) (int, error) {
+		return fn.KillInvocations(one), nil
+	}); err != nil {
+		return fmt.Errorf("no transcoder sandbox was working on a job: %w", err)
+	}
+	return nil
+}
+
+// fillTranscoderStorage fills the ephemeral storage of the first transcoder sandbox found
+// working on an upload's job, as a function's /tmp runs full: the job's next write fails,
+// and the transcoder sends it on to the worker fleet. The sandbox's /tmp stays full.
+func (s LocalStack) fillTranscoderStorage(ctx context.Context) error {
+	// An upload's S3 notification, which the worker fleet can take; a chunk's job is the
+	// function's alone.
+	upload := func(payload []byte) bool { return bytes.Contains(payload, []byte("ObjectCreated")) }
+	if err := s.onOneTranscoderJob(ctx, upload, (*functions.Function).FillEphemeralStorage); err != nil {
+		return fmt.Errorf("the storage of a transcoder sandbox working on an upload's job: %w", err)
+	}
+	return nil
+}
+
+// onOneTranscoderJob waits, up to recoveryBound, for a transcoder sandbox working on a job
+// that match accepts, and acts on it: act gets the function and a match that accepts only
+// the first such job, and returns how many sandboxes it acted on.
+func (s LocalStack) onOneTranscoderJob(ctx context.Context, match func(payload []byte) bool, act func(fn *functions.Function, one func(payload []byte) bool) (int, error)) error {
 	fn, ok := s.Cloud.Function(s.TranscoderFunction)
 	if !ok {
 		return fmt.Errorf("no function %s", s.TranscoderFunction)
 	}
 	ctx, cancel := context.WithTimeout(ctx, recoveryBound)
 	defer cancel()
+	var actErr error
 	if err := poll(ctx, func() bool {
-		killed := false
-		return fn.KillInvocations(func([]byte) bool {
-			if killed {
+		taken := false
+		n, err := act(fn, func(payload []byte) bool {
+			if taken || !match(payload) {
 				return false
 			}
-			killed = true
+			taken = true
 			return true
-		}) > 0
+		})
+		actErr = err
+		return n > 0 || err != nil
 	}); err != nil {
-		return fmt.Errorf("no transcoder sandbox was working on a job: %w", err)
+		return err
 	}
-	return nil
+	return actErr
 }
 
 // poll checks done every pollEvery until it holds or ctx ends.

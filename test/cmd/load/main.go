@@ -1,8 +1,9 @@
 // Command load deploys the root stack on this machine (the emulator plus the local cloud),
 // drives it with virtual users (test/load) for a bounded time, prints progress and a
 // scorecard, writes the scorecard as JSON, and tears the stack down. It is what `make load`
-// runs. With -faults, failures are injected while the users act (see load.LocalStack). It
-// exits non-zero when an acknowledged upload was lost, the stack answered 5xx outside the
+// runs. With -faults, failures are injected while the users act (see load.LocalStack); with
+// -runs, several runs (of other sizes, with other faults) follow one another on the one
+// deployment and are compared side by side. It exits non-zero when an acknowledged upload was lost, the stack answered 5xx outside the
 // faults' windows, or a fault could not be injected or recovered from.
 package main
 
@@ -42,17 +43,54 @@ func main() {
 	drain := flag.Duration("drain", 3*time.Minute, "how long uploads in flight at the end are followed to ready or failed")
 	out := flag.String("out", "", "where the scorecard's JSON goes (default build/load/scorecard.json)")
 	faults := flag.String("faults", "", fmt.Sprintf("faults to inject, comma-separated, in turn: %s, or all", strings.Join(load.LocalFaultNames, ", ")))
+	runsFlag := flag.String("runs", "", `several runs on one deployment, one after another, each USERS or USERS:FAULTS (FAULTS as -faults), space-separated: "1 20 20:all 100 100:all" compares idle, loaded and faulted; overrides -users and -faults, and each run's scorecard goes to build/load/runs/<run>.json`)
 	flag.Parse()
 
+	runs, err := parseRuns(*runsFlag, *users, *faults)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "load: %v\n", err)
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *users, *duration, *drain, *out, faultNames(*faults)); err != nil {
+	if err := run(ctx, runs, *duration, *drain, *out); err != nil {
 		fmt.Fprintf(os.Stderr, "load: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-// faultNames reads the -faults flag.
+// runSpec is one run of the users on the deployment.
+type runSpec struct {
+	Users  int
+	Faults []string
+}
+
+// Name is the run's as -runs writes it: "20", "100:kill-api,restart-db".
+func (r runSpec) Name() string {
+	if len(r.Faults) == 0 {
+		return strconv.Itoa(r.Users)
+	}
+	return strconv.Itoa(r.Users) + ":" + strings.Join(r.Faults, ",")
+}
+
+// parseRuns reads -runs; without it, the one run of -users and -faults.
+func parseRuns(runs string, users int, faults string) ([]runSpec, error) {
+	if strings.TrimSpace(runs) == "" {
+		return []runSpec{{Users: users, Faults: faultNames(faults)}}, nil
+	}
+	var specs []runSpec
+	for field := range strings.FieldsSeq(runs) {
+		u, f, _ := strings.Cut(field, ":")
+		n, err := strconv.Atoi(u)
+		if err != nil {
+			return nil, fmt.Errorf("-runs: %q is not USERS or USERS:FAULTS (for example 20 or 20:kill-api,restart-db)", field)
+		}
+		specs = append(specs, runSpec{Users: n, Faults: faultNames(f)})
+	}
+	return specs, nil
+}
+
+// faultNames reads a list of faults: comma-separated names, or all.
 func faultNames(flag string) []string {
 	if flag == "all" {
 		return load.LocalFaultNames
@@ -70,7 +108,7 @@ func faultNames(flag string) []string {
 // redelivers the job after six times it, which the drain must cover.
 const killedJobTimeout = 30 * time.Second
 
-func run(ctx context.Context, users int, duration, drain time.Duration, out string, faults []string) (err error) {
+func run(ctx context.Context, runs []runSpec, duration, drain time.Duration, out string) (err error) {
 	root, err := target.RepoRoot()
 	if err != nil {
 		return err
@@ -79,14 +117,18 @@ func run(ctx context.Context, users int, duration, drain time.Duration, out stri
 		out = filepath.Join(root, "build", "load", "scorecard.json")
 	}
 	// Refuse bad sizes before minutes of deployment.
-	if err := (load.Options{Users: users, Duration: duration, Clips: []string{"-"}, SignIn: func(context.Context, int) (*mediaclient.Client, error) { return nil, nil }}).Validate(); err != nil {
-		return err
-	}
-	if _, err := (load.LocalStack{}).Faults(faults); err != nil {
-		return err
+	var allFaults []string
+	for _, r := range runs {
+		if err := (load.Options{Users: r.Users, Duration: duration, Clips: []string{"-"}, SignIn: func(context.Context, int) (*mediaclient.Client, error) { return nil, nil }}).Validate(); err != nil {
+			return fmt.Errorf("run %s: %w", r.Name(), err)
+		}
+		if _, err := (load.LocalStack{}).Faults(r.Faults); err != nil {
+			return fmt.Errorf("run %s: %w", r.Name(), err)
+		}
+		allFaults = append(allFaults, r.Faults...)
 	}
 	vars := map[string]any{"upload_api": map[string]any{"multipart_threshold_bytes": multipartThreshold}}
-	if slices.Contains(faults, load.FaultKillSandbox) {
+	if slices.Contains(allFaults, load.FaultKillSandbox) {
 		// A killed job comes back after the queue's visibility timeout: a short one, with
 		// chunks that fit in it, so that the drain sees the retry.
 		vars["transcoder"] = map[string]any{"timeout": int(killedJobTimeout.Seconds()), "chunking": map[string]any{"chunk_seconds": 4, "above_seconds": 8}}
@@ -135,45 +177,70 @@ func run(ctx context.Context, users int, duration, drain time.Duration, out stri
 		return err
 	}
 	local := load.LocalStack{Cloud: stack.Cloud, Emulator: stack.Emulator, Region: localdeploy.Region, TranscoderFunction: transcoder}
-	injected, err := local.Faults(faults)
-	if err != nil {
-		return err
-	}
 
-	fmt.Printf("==> %d users for %s (then up to %s for uploads in flight), the API at %s\n", users, duration, drain, apiURL)
-	if len(faults) > 0 {
-		fmt.Printf("    faults, in turn: %s\n", strings.Join(faults, ", "))
+	var scores []load.Scorecard
+	var verdicts []error
+	for i, r := range runs {
+		injected, err := local.Faults(r.Faults)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("==> run %s: %d users for %s (then up to %s for uploads in flight), the API at %s\n", r.Name(), r.Users, duration, drain, apiURL)
+		if len(r.Faults) > 0 {
+			fmt.Printf("    faults, in turn: %s\n", strings.Join(r.Faults, ", "))
+		}
+		began := time.Now()
+		// Small clips mostly; every fourth upload is the large one, in parts.
+		clips := []string{small, small, small, large}
+		score, err := load.Run(ctx, load.Options{
+			Users: r.Users, Duration: duration, Drain: drain, Clips: clips, FeedURL: feedURL, UploadEvery: uploadEvery,
+			SignIn: func(ctx context.Context, u int) (*mediaclient.Client, error) {
+				// Users of their own in each run: a run's quotas are not the last one's.
+				email := fmt.Sprintf("load-%d-%03d@example.com", i, u)
+				token, err := stack.Cloud.SignIn(ctx, email, "Load-password-1!")
+				return &mediaclient.Client{BaseURL: apiURL, Token: token, API: apiClient, Storage: stack.Target.HTTPClient()}, err
+			},
+			FleetSize: load.FleetSize(fleet, "upload-api"),
+			Faults:    injected,
+			Progress: func(s load.Scorecard) {
+				fmt.Printf("    [%5.0fs] requests %d (5xx %d, no answer %d)  uploads %d: ready %d, failed %d  fleet %s\n",
+					time.Since(began).Seconds(), s.Requests.Total, s.Requests.Errors5xx, s.Requests.Failed,
+					s.Uploads.Attempted, s.Uploads.Ready, s.Uploads.Failed, lastFleet(s))
+			},
+		})
+		if err != nil {
+			return err
+		}
+		print(score)
+		path := out
+		if len(runs) > 1 {
+			path = filepath.Join(filepath.Dir(out), "runs", strings.NewReplacer(":", "_", ",", "+").Replace(r.Name())+".json")
+		}
+		if err := write(path, score); err != nil {
+			return err
+		}
+		fmt.Printf("scorecard: %s\n", path)
+		scores = append(scores, score)
+		if v := score.Verdict(); v != nil {
+			verdicts = append(verdicts, fmt.Errorf("run %s: %w", r.Name(), v))
+		}
 	}
-	began := time.Now()
-	// Small clips mostly; every fourth upload is the large one, in parts.
-	clips := []string{small, small, small, large}
-	score, err := load.Run(ctx, load.Options{
-		Users: users, Duration: duration, Drain: drain, Clips: clips, FeedURL: feedURL, UploadEvery: uploadEvery,
-		SignIn: func(ctx context.Context, i int) (*mediaclient.Client, error) {
-			email := fmt.Sprintf("load-%03d@example.com", i)
-			token, err := stack.Cloud.SignIn(ctx, email, "Load-password-1!")
-			return &mediaclient.Client{BaseURL: apiURL, Token: token, API: apiClient, Storage: stack.Target.HTTPClient()}, err
-		},
-		FleetSize: load.FleetSize(fleet, "upload-api"),
-		Faults:    injected,
-		Progress: func(s load.Scorecard) {
-			fmt.Printf("    [%5.0fs] requests %d (5xx %d, no answer %d)  uploads %d: ready %d, failed %d  fleet %s\n",
-				time.Since(began).Seconds(), s.Requests.Total, s.Requests.Errors5xx, s.Requests.Failed,
-				s.Uploads.Attempted, s.Uploads.Ready, s.Uploads.Failed, lastFleet(s))
-		},
-	})
-	if err != nil {
-		return err
-	}
-	print(score)
 	if dns != nil {
 		fmt.Printf("the API by its DNS name %s: %d lookups at the local Route 53\n", ep.APIDNSName, dns.Lookups())
 	}
-	if err := write(out, score); err != nil {
-		return err
+	if len(runs) > 1 {
+		compare(runs, scores)
 	}
-	fmt.Printf("scorecard: %s\n", out)
-	return score.Verdict()
+	return errors.Join(verdicts...)
+}
+
+// compare shows the runs side by side, one line each.
+func compare(runs []runSpec, scores []load.Scorecard) {
+	fmt.Printf("\n%-32s %8s %6s %6s %6s %6s %5s %10s %10s  %s\n", "run", "requests", "5xx", "out", "ready", "failed", "lost", "ready p50", "ready p99", "fleet")
+	for i, s := range scores {
+		fmt.Printf("%-32s %8d %6d %6d %6d %6d %5d %9.1fs %9.1fs  %s\n", runs[i].Name(), s.Requests.Total, s.Requests.Errors5xx,
+			s.Requests.Errors5xxOutsideFaults, s.Uploads.Ready, s.Uploads.Failed, s.Uploads.Lost, s.TimeToReady.P50, s.TimeToReady.P99, fleetOverTime(s.Fleet))
+	}
 }
 
 func lastFleet(s load.Scorecard) string {
