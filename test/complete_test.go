@@ -53,6 +53,9 @@ func TestComplete(t *testing.T) {
 		"transcoder_zip_path": zip,
 		"zone_name":           tg.RunID + ".media.example.com",
 		"web_app":             map[string]any{"source_dir": filepath.Join(root, "build", "web")},
+		// The end-to-end suite's deployments add the worker fleet and leave their destroy
+		// to this test.
+		"worker_fleet": map[string]any{"zip_path": zip},
 	})
 	ctx := context.Background()
 	cfg := tg.AWSConfig()

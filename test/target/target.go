@@ -261,8 +261,9 @@ var EmulatorDrift = map[string][]string{
 	// The template's own tags come back as a launch-template tag specification.
 	"aws_launch_template": {"tag_specifications"},
 	// The capacity reservation preference is not returned, and the template version follows
-	// the template's (drifting) latest version.
-	"aws_autoscaling_group": {"capacity_reservation_specification", "launch_template"},
+	// the template's (drifting) latest version; a mixed instances policy's template comes
+	// back without its version.
+	"aws_autoscaling_group": {"capacity_reservation_specification", "launch_template", "mixed_instances_policy"},
 	// Enabled is not returned; an empty predictive scaling block is.
 	"aws_autoscaling_policy": {"enabled", "predictive_scaling_configuration"},
 }
@@ -470,6 +471,23 @@ func (tg *Target) Deploy(t testing.TB, folder string, vars map[string]any) *terr
 			t.Logf("measured: destroy of %s %.0f s", folder, time.Since(start).Seconds())
 		})
 	})
+	return tg.apply(t, folder, opts)
+}
+
+// DeployLeftToEmulator is Deploy for a folder whose destroy another test proves: on the
+// local target the deployment is not destroyed but ends with the test binary's emulator,
+// which saves the minutes of the provider's destroy waiters; elsewhere (LocalStack, AWS) it
+// is destroyed at the test's end, as Deploy does.
+func (tg *Target) DeployLeftToEmulator(t testing.TB, folder string, vars map[string]any) *terraform.Options {
+	t.Helper()
+	if tg.Name != Local {
+		return tg.Deploy(t, folder, vars)
+	}
+	return tg.apply(t, folder, tg.TerraformOptions(t, folder, vars))
+}
+
+func (tg *Target) apply(t testing.TB, folder string, opts *terraform.Options) *terraform.Options {
+	t.Helper()
 	teststructure.RunTestStage(t, "deploy", func() {
 		start := time.Now()
 		terraform.InitAndApplyContext(t, context.Background(), opts)
