@@ -71,7 +71,11 @@ bench: ## Measure chunked against single-pass transcodes (BENCH_SOURCES=30,120,6
 	@BENCH_SOURCES=$(BENCH_SOURCES) go test ./lambda-src/internal/transcode -run '^$$' -bench ChunkedVsSinglePass -benchtime 1x -timeout 0
 
 .PHONY: test
-test: setup lint go-test ## Everything CI runs
+# The static checks and the Go tests run side by side: the tests spend most of their time
+# waiting on the provider's waiters against the emulator, which leaves a core to the checks.
+# A failure of either fails the run; the other still runs to its end.
+test: setup ## Everything CI runs
+	@$(MAKE) --no-print-directory -j2 --keep-going lint go-test
 
 .PHONY: lint
 lint: fmt-check docs-check tf-validate tf-test tflint tfsec policy-test go-lint actionlint ## Static checks and Terraform tests
