@@ -34,13 +34,11 @@ import (
 // goes in parts without weighing on the machine as a file of the default 100 MiB would.
 const multipartThreshold = 5 << 20
 
-// uploadEvery is how often each user uploads: people watch far more than they upload.
-const uploadEvery = 15 * time.Second
-
 func main() {
 	users := flag.Int("users", 20, fmt.Sprintf("virtual users at once (1 to %d)", load.MaxUsers))
 	duration := flag.Duration("duration", time.Minute, fmt.Sprintf("how long the users act (at most %s)", load.MaxDuration))
 	drain := flag.Duration("drain", 3*time.Minute, "how long uploads in flight at the end are followed to ready or failed")
+	uploadEvery := flag.Duration("upload-every", 15*time.Second, "how often each user uploads a clip (people watch far more than they upload)")
 	out := flag.String("out", "", "where the scorecard's JSON goes (default build/load/scorecard.json)")
 	faults := flag.String("faults", "", fmt.Sprintf("faults to inject, comma-separated, in turn: %s, or all", strings.Join(load.LocalFaultNames, ", ")))
 	runsFlag := flag.String("runs", "", `several runs on one deployment, one after another, each USERS or USERS:FAULTS (FAULTS as -faults), space-separated: "1 20 20:all 100 100:all" compares idle, loaded and faulted; overrides -users and -faults, and each run's scorecard goes to build/load/runs/<run>.json`)
@@ -53,7 +51,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, runs, *duration, *drain, *out); err != nil {
+	if err := run(ctx, runs, *duration, *drain, *uploadEvery, *out); err != nil {
 		fmt.Fprintf(os.Stderr, "load: %v\n", err)
 		os.Exit(1)
 	}
@@ -108,7 +106,7 @@ func faultNames(flag string) []string {
 // redelivers the job after six times it, which the drain must cover.
 const killedJobTimeout = 30 * time.Second
 
-func run(ctx context.Context, runs []runSpec, duration, drain time.Duration, out string) (err error) {
+func run(ctx context.Context, runs []runSpec, duration, drain, uploadEvery time.Duration, out string) (err error) {
 	root, err := target.RepoRoot()
 	if err != nil {
 		return err
