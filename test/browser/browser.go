@@ -223,6 +223,9 @@ func (b *Browser) AsPhone(width, height int64, fn func()) (err error) {
 			_, err := cdp.Call(ctx, t, emulation.SetTouchEmulationEnabled, emulation.SetTouchEmulationEnabledParams{Enabled: false})
 			return err
 		})))
+		if err == nil { // the page takes the window's width again a moment after the clear
+			err = b.WaitFor("the page at the window's width again", fmt.Sprintf("window.innerWidth === %d", b.opts.Width), 10*time.Second)
+		}
 	}()
 	fn()
 	return nil
