@@ -37,9 +37,6 @@ GO_TEST_TIMEOUT ?= 25m
 # the emulator, while go test's default runs only GOMAXPROCS (here 2) of them at once: six
 # at once halve the test package's time (647 s -> 312 s measured on 2 cores).
 GO_TEST_PARALLEL ?= 6
-# Every package, the two longest first: go test starts packages in the order named, two at
-# a time here, and these two (their deployments) set the run's length.
-GO_TEST_PACKAGES ?= ./test/e2e ./test ./...
 
 .PHONY: help
 help: ## List the tasks
@@ -78,7 +75,7 @@ bench: ## Measure chunked against single-pass transcodes (BENCH_SOURCES=30,120,6
 # waiting on the provider's waiters against the emulator, which leaves a core to the checks.
 # A failure of either fails the run; the other still runs to its end.
 test: setup ## Everything CI runs
-	@$(MAKE) --no-print-directory -j2 --keep-going go-test lint
+	@$(MAKE) --no-print-directory -j2 --keep-going lint go-test
 
 .PHONY: lint
 lint: fmt-check docs-check tf-validate tf-test tflint tfsec policy-test go-lint actionlint ## Static checks and Terraform tests
@@ -178,7 +175,7 @@ actionlint: ## Lint the GitHub Actions workflows
 .PHONY: go-test
 go-test: ## Go unit and integration tests (they start the emulator themselves)
 	@echo "== go test"
-	go test -count=1 -timeout $(GO_TEST_TIMEOUT) -parallel $(GO_TEST_PARALLEL) $(GO_TEST_FLAGS) $(GO_TEST_PACKAGES)
+	go test -count=1 -timeout $(GO_TEST_TIMEOUT) -parallel $(GO_TEST_PARALLEL) $(GO_TEST_FLAGS) ./...
 
 .PHONY: clean
 clean: ## Remove build output and Terraform working folders
