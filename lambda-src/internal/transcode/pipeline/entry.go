@@ -61,6 +61,11 @@ type Poller struct {
 // Run receives until stop ends, then returns once the message in hand is finished. work is
 // the context of the processing: cancel it to abandon the message in hand (it is released
 // for another worker at once).
+//
+// A long poll in progress when stop ends is not cut off but allowed to answer (within
+// WaitTime): SQS may already have handed it a message, which a dropped connection would leave
+// in flight, invisible to every worker, until its visibility timeout. What it brings after
+// stop is released at once instead of worked on.
 func (p *Poller) Run(stop, work context.Context) error {
 	log := p.Log
 	if log == nil {
@@ -76,7 +81,7 @@ func (p *Poller) Run(stop, work context.Context) error {
 	}
 	delay := time.Second
 	for stop.Err() == nil {
-		out, err := p.SQS.ReceiveMessage(stop, &sqs.ReceiveMessageInput{
+		out, err := p.SQS.ReceiveMessage(work, &sqs.ReceiveMessageInput{
 			QueueUrl:                    &p.QueueURL,
 			MaxNumberOfMessages:         1,
 			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameApproximateReceiveCount},
@@ -96,6 +101,10 @@ func (p *Poller) Run(stop, work context.Context) error {
 			continue
 		}
 		delay = time.Second
+		if stop.Err() != nil {
+			p.release(work, log, out.Messages)
+			break
+		}
 		for _, m := range out.Messages {
 			receives, _ := strconv.Atoi(m.Attributes[string(sqstypes.MessageSystemAttributeNameApproximateReceiveCount)])
 			p.process(work, log, m.ReceiptHandle, aws.ToString(m.MessageId), aws.ToString(m.Body), receives, vis)
@@ -103,6 +112,21 @@ func (p *Poller) Run(stop, work context.Context) error {
 	}
 	log.Info("poller stopped")
 	return nil
+}
+
+// release makes messages received but not begun visible again, for another worker now.
+func (p *Poller) release(ctx context.Context, log *slog.Logger, msgs []sqstypes.Message) {
+	cctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	for _, m := range msgs {
+		if _, err := p.SQS.ChangeMessageVisibility(cctx, &sqs.ChangeMessageVisibilityInput{
+			QueueUrl: &p.QueueURL, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0,
+		}); err != nil {
+			log.Warn("could not release a message received while stopping; it returns at its visibility timeout", "message_id", aws.ToString(m.MessageId), "error", err)
+			continue
+		}
+		log.Info("released a message received while stopping", "message_id", aws.ToString(m.MessageId))
+	}
 }
 
 func (p *Poller) process(ctx context.Context, log *slog.Logger, receipt *string, id, body string, receives int, vis time.Duration) {
