@@ -117,7 +117,12 @@ func (p *Process) LogPath() string { return p.logPath }
 
 // Stop sends SIGTERM to the process group, SIGKILL after StopTimeout, waits for the exit and
 // removes the process's temp dir. Calling it again does nothing.
-func (p *Process) Stop() error {
+func (p *Process) Stop() error { return p.StopWithin(context.Background(), StopTimeout) }
+
+// StopWithin is Stop with its own wait between SIGTERM and SIGKILL, for a process given a
+// longer grace to finish its work (as systemd's TimeoutStopSec gives a service); the wait
+// also ends, with SIGKILL, when ctx does.
+func (p *Process) StopWithin(ctx context.Context, timeout time.Duration) error {
 	var err error
 	p.stop.Do(func() {
 		select {
@@ -126,7 +131,10 @@ func (p *Process) Stop() error {
 			p.killGroup(syscall.SIGTERM)
 			select {
 			case <-p.done:
-			case <-time.After(StopTimeout):
+			case <-time.After(timeout):
+				p.killGroup(syscall.SIGKILL)
+				<-p.done
+			case <-ctx.Done():
 				p.killGroup(syscall.SIGKILL)
 				<-p.done
 			}

@@ -107,3 +107,32 @@ func TestTmpfsLimitsWritesAndFills(t *testing.T) {
 	assert.NoError(t, m.Unmount(), "unmounting twice is harmless")
 	assert.NoFileExists(t, filepath.Join(dir, "first"), "the files went with the volume")
 }
+
+// StopWithin gives a process that finishes its work on SIGTERM longer than Stop's grace, and
+// its context cuts that grace short.
+func TestStopWithinGivesItsGrace(t *testing.T) {
+	dir := TempDir(t, "procs-test-*")
+	// Longer than StopTimeout after SIGTERM, then the work is done.
+	finisher := func(name string) (*Process, string) {
+		done := filepath.Join(dir, name)
+		return StartT(t, Spec{Name: name, Path: "/bin/sh", Args: []string{"-c",
+			`trap 'sleep 6; echo finished > ` + done + `; exit 0' TERM; echo up; while :; do sleep 1; done`}}), done
+	}
+	up := func(p *Process) {
+		require.Eventually(t, func() bool { return strings.Contains(string(p.Output()), "up") }, 5*time.Second, 20*time.Millisecond)
+	}
+
+	p, done := finisher("graceful")
+	up(p)
+	require.NoError(t, p.StopWithin(context.Background(), time.Minute))
+	assert.NoError(t, p.ExitErr(), "it exited by itself")
+	assert.FileExists(t, done, "its work finished")
+
+	p, done = finisher("cut")
+	up(p)
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	require.NoError(t, p.StopWithin(ctx, time.Minute))
+	assert.Error(t, p.ExitErr(), "it was killed")
+	assert.NoFileExists(t, done)
+}
