@@ -21,10 +21,11 @@ locals {
   egress_cidrs = var.egress_cidr_blocks != null ? var.egress_cidr_blocks : [data.aws_vpc.this.cidr_block]
   artifact_arn = "arn:${data.aws_partition.current.partition}:s3:::${var.artifact.bucket}/${var.artifact.key}"
   user_data = templatefile("${path.module}/templates/user-data.sh.tftpl", {
-    service_name    = var.service.name
-    artifact_bucket = var.artifact.bucket
-    artifact_key    = var.artifact.key
-    region          = data.aws_region.current.name
+    service_name         = var.service.name
+    stop_timeout_seconds = var.service.stop_timeout_seconds
+    artifact_bucket      = var.artifact.bucket
+    artifact_key         = var.artifact.key
+    region               = data.aws_region.current.name
     # systemd EnvironmentFile values, double-quoted: \ " $ and ` are the characters to escape.
     environment = { for k, v in var.service.environment :
       k => format("\"%s\"", replace(replace(replace(replace(v, "\\", "\\\\"), "\"", "\\\""), "$", "\\$"), "`", "\\`"))
@@ -34,6 +35,8 @@ locals {
       port        = var.service.port
       artifact    = "s3://${var.artifact.bucket}/${var.artifact.key}"
       environment = var.service.environment
+      # The local cloud's fleet reads this line; it gives a scale-in the unit's stop timeout.
+      stop_timeout_seconds = var.service.stop_timeout_seconds
     })
   })
 }

@@ -86,11 +86,12 @@ variable "artifact" {
 }
 
 variable "service" {
-  description = "The service the user data installs: its name (system user, unit and /opt folder), the port it listens on, and its environment (written to /etc/<name>.env, readable by the service only)."
+  description = "The service the user data installs: its name (system user, unit and /opt folder), the port it listens on, its environment (written to /etc/<name>.env, readable by the service only), and stop_timeout_seconds, the unit's TimeoutStopSec: how long the service has, from SIGTERM at a scale-in or shutdown, to finish the work in hand before it is killed. A transcode worker needs its SHUTDOWN_GRACE_SECONDS (90 by default) plus its 20 s long poll inside it."
   type = object({
-    name        = string
-    port        = number
-    environment = optional(map(string), {})
+    name                 = string
+    port                 = number
+    environment          = optional(map(string), {})
+    stop_timeout_seconds = optional(number, 120)
   })
 
   validation {
@@ -111,6 +112,11 @@ variable "service" {
   validation {
     condition     = alltrue([for v in values(var.service.environment) : !strcontains(v, "\n") && !strcontains(v, "\r")])
     error_message = "service.environment values must be single lines (no newline characters)."
+  }
+
+  validation {
+    condition     = var.service.stop_timeout_seconds >= 5 && var.service.stop_timeout_seconds <= 3600 && floor(var.service.stop_timeout_seconds) == var.service.stop_timeout_seconds
+    error_message = "service.stop_timeout_seconds must be a whole number of seconds from 5 to 3600: long enough for the service to finish the work in hand (a worker's SHUTDOWN_GRACE_SECONDS plus its 20 s long poll), short enough that a scale-in ends."
   }
 }
 

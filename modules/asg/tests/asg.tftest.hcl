@@ -409,6 +409,42 @@ run "environment_is_escaped_for_systemd" {
   }
 }
 
+run "stop_timeout_reaches_the_unit_and_the_service_line" {
+  command = plan
+
+  variables {
+    service = { name = "transcode-worker", port = 9090, stop_timeout_seconds = 300 }
+  }
+
+  assert {
+    condition     = strcontains(local.user_data, "\nTimeoutStopSec=300\n")
+    error_message = "the unit gives the service the stop timeout asked for"
+  }
+  assert {
+    condition     = jsondecode(trimprefix(split("\n", local.user_data)[1], "# mediastack-service: ")).stop_timeout_seconds == 300
+    error_message = "the service line states it, for the local cloud's fleet"
+  }
+}
+
+run "stop_timeout_defaults_to_two_minutes" {
+  command = plan
+
+  assert {
+    condition     = strcontains(local.user_data, "\nTimeoutStopSec=120\n")
+    error_message = "120 s by default: a worker's 90 s grace and its 20 s long poll fit inside"
+  }
+}
+
+run "rejects_bad_stop_timeout" {
+  command = plan
+
+  variables {
+    service = { name = "upload-api", port = 8080, stop_timeout_seconds = 2 }
+  }
+
+  expect_failures = [var.service]
+}
+
 run "rejects_bad_hop_limit" {
   command = plan
 

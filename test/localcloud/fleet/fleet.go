@@ -59,6 +59,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/wafv2"
 
 	"github.com/mediastack/terraform-aws-mediastack/test/localcloud/roles"
+	"github.com/mediastack/terraform-aws-mediastack/test/procs"
 )
 
 // Options configure a Fleet. The zero value serves every group and load balancer the
@@ -566,8 +567,15 @@ func (f *Fleet) leaveTargetGroups(inst *instance, drain bool) {
 // retire stops an instance in the background. With drain, as an Auto Scaling group does
 // for a scale-in (AWS: it "waits for the deregistration delay to complete before
 // terminating the instance"), it is first deregistered from its target groups and drained;
-// otherwise it leaves them at once.
+// otherwise it leaves them at once. A scale-in then gives the service its unit's stop timeout
+// to finish the work in hand, as systemd does when EC2 shuts the instance down; other
+// retirements (a replaced or failed instance, the fleet stopping) give it procs.StopTimeout,
+// and the fleet stopping cuts every grace short.
 func (f *Fleet) retire(inst *instance, drain bool) {
+	stopTimeout := procs.StopTimeout
+	if drain {
+		stopTimeout = inst.stopTimeout
+	}
 	if drain {
 		f.mu.Lock()
 		f.draining[inst.id] = inst
@@ -581,7 +589,7 @@ func (f *Fleet) retire(inst *instance, drain bool) {
 		}()
 		f.leaveTargetGroups(inst, drain)
 		inst.revoke()
-		if err := errors.Join(inst.proc.Stop(), inst.removeDir()); err != nil {
+		if err := errors.Join(inst.proc.StopWithin(f.ctx, stopTimeout), inst.removeDir()); err != nil {
 			f.opts.Logf("fleet: stop %s: %v", inst.id, err)
 		}
 	})

@@ -139,12 +139,12 @@ func TestListenerErrors(t *testing.T) {
 func TestParseUserDataOfTheModuleTemplate(t *testing.T) {
 	tmpl, err := os.ReadFile("../../../modules/asg/templates/user-data.sh.tftpl")
 	require.NoError(t, err)
-	const line = `{"artifact":"s3://b/k.zip","environment":{"LISTEN_ADDR":":8080"},"name":"upload-api","port":8080}`
+	const line = `{"artifact":"s3://b/k.zip","environment":{"LISTEN_ADDR":":8080"},"name":"upload-api","port":8080,"stop_timeout_seconds":120}`
 	userData := strings.ReplaceAll(string(tmpl), "${service_json}", line)
 	assert.Equal(t, "# mediastack-service: "+line, strings.Split(userData, "\n")[1], "the service line is the second")
 	svc, err := ParseUserData([]byte(userData))
 	require.NoError(t, err)
-	assert.Equal(t, Service{Name: "upload-api", Port: 8080, Artifact: "s3://b/k.zip", Environment: map[string]string{"LISTEN_ADDR": ":8080"}}, svc)
+	assert.Equal(t, Service{Name: "upload-api", Port: 8080, Artifact: "s3://b/k.zip", Environment: map[string]string{"LISTEN_ADDR": ":8080"}, StopTimeoutSeconds: 120}, svc)
 
 	_, err = ParseUserData([]byte("#!/bin/bash\necho hi\n"))
 	assert.ErrorContains(t, err, "mediastack-service")

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
@@ -34,6 +35,9 @@ type Service struct {
 	Port        int               `json:"port"`
 	Artifact    string            `json:"artifact"`
 	Environment map[string]string `json:"environment"`
+	// StopTimeoutSeconds is the unit's TimeoutStopSec: how long a terminated instance's
+	// service has between SIGTERM and SIGKILL. procs.StopTimeout when 0.
+	StopTimeoutSeconds int `json:"stop_timeout_seconds,omitempty"`
 }
 
 const serviceMarker = "# mediastack-service: "
@@ -124,6 +128,9 @@ type instance struct {
 	proc      *procs.Process
 	removeDir func() error
 	revoke    func() // ends the instance's access to its role's credentials
+	// stopTimeout is the service's grace between SIGTERM and SIGKILL when the group
+	// terminates the instance.
+	stopTimeout time.Duration
 }
 
 // launch does locally what the user data does on EC2, as the instance's role: download the
@@ -161,7 +168,11 @@ func (f *Fleet) launch(ctx context.Context, group, id string, lc launchConfig) (
 		revoke()
 		return nil, err
 	}
-	return &instance{id: id, group: group, addr: addr, dir: dir, proc: p, removeDir: removeDir, revoke: revoke}, nil
+	stopTimeout := procs.StopTimeout
+	if lc.service.StopTimeoutSeconds > 0 {
+		stopTimeout = time.Duration(lc.service.StopTimeoutSeconds) * time.Second
+	}
+	return &instance{id: id, group: group, addr: addr, dir: dir, proc: p, removeDir: removeDir, revoke: revoke, stopTimeout: stopTimeout}, nil
 }
 
 // install downloads the s3:// artifact with the role's credentials and unpacks it into dir.
