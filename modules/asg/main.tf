@@ -25,7 +25,7 @@ locals {
     stop_timeout_seconds = var.service.stop_timeout_seconds
     artifact_bucket      = var.artifact.bucket
     artifact_key         = var.artifact.key
-    region               = data.aws_region.current.name
+    region               = data.aws_region.current.id
     # systemd EnvironmentFile values, double-quoted: \ " $ and ` are the characters to escape.
     environment = { for k, v in var.service.environment :
       k => format("\"%s\"", replace(replace(replace(replace(v, "\\", "\\\\"), "\"", "\\\""), "$", "\\$"), "`", "\\`"))

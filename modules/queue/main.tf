@@ -7,7 +7,7 @@ data "aws_region" "current" {}
 
 locals {
   # Built from the name so that the policy is known at plan time.
-  queue_arn          = "arn:${data.aws_partition.current.partition}:sqs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:${var.name}"
+  queue_arn          = "arn:${data.aws_partition.current.partition}:sqs:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:${var.name}"
   visibility_timeout = coalesce(var.visibility_timeout_seconds, min(6 * var.consumer_timeout_seconds, 43200))
   source_account     = coalesce(var.source_account_id, data.aws_caller_identity.current.account_id)
 }

@@ -9,7 +9,7 @@ data "aws_caller_identity" "current" {}
 
 locals {
   partition = data.aws_partition.current.partition
-  region    = data.aws_region.current.name
+  region    = data.aws_region.current.id
   # Built from the name rather than read from the module, so the queue's policy and the
   # bucket's notification do not wait on each other.
   originals_bucket_arn   = "arn:${local.partition}:s3:::${var.name}-originals"

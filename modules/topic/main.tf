@@ -7,7 +7,7 @@ data "aws_region" "current" {}
 
 locals {
   # Built from the name so that the policy is known at plan time.
-  topic_arn = "arn:${data.aws_partition.current.partition}:sns:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:${var.name}"
+  topic_arn = "arn:${data.aws_partition.current.partition}:sns:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:${var.name}"
 }
 
 ################################################################################

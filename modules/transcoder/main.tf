@@ -9,7 +9,7 @@ data "aws_region" "current" {}
 locals {
   partition      = data.aws_partition.current.partition
   log_group_name = "/aws/lambda/${var.name}"
-  log_group_arn  = "arn:${local.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:${local.log_group_name}"
+  log_group_arn  = "arn:${local.partition}:logs:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:log-group:${local.log_group_name}"
   # Chunk jobs and re-derivation jobs go to the function's own queue.
   sends_jobs = var.chunking != null || var.reconcile != null
   layers = var.ffmpeg_layer == null ? [] : [

@@ -6,7 +6,7 @@ mock_provider "aws" {
   }
   mock_data "aws_region" {
     defaults = {
-      name = "us-east-1"
+      id = "us-east-1"
     }
   }
   mock_data "aws_iam_policy_document" {
