@@ -47,7 +47,18 @@ const (
 	TargetEnv             = "MEDIASTACK_TARGET"
 	AWSOptInEnv           = "MEDIASTACK_AWS_OPT_IN"
 	LocalStackEndpointEnv = "LOCALSTACK_ENDPOINT"
+	// BinaryEnv names the Terraform or OpenTofu executable every deployment runs.
+	BinaryEnv = "MEDIASTACK_TF_BINARY"
 )
+
+// Binary is the executable MEDIASTACK_TF_BINARY names (a path, or a name on PATH such as
+// tofu); terraform when it is unset.
+func Binary() string {
+	if b := strings.TrimSpace(os.Getenv(BinaryEnv)); b != "" {
+		return b
+	}
+	return "terraform"
+}
 
 // FromEnv returns the target MEDIASTACK_TARGET names; local when it is unset.
 func FromEnv() (Name, error) {
@@ -402,10 +413,11 @@ func (tg *Target) TerraformOptions(t testing.TB, folder string, vars map[string]
 		t.Fatalf("write %s: %v", varFile, err)
 	}
 	return &terraform.Options{
-		TerraformDir: dir,
-		VarFiles:     []string{varFile},
-		EnvVars:      tg.TerraformEnv(cliConfig),
-		NoColor:      true,
+		TerraformBinary: Binary(),
+		TerraformDir:    dir,
+		VarFiles:        []string{varFile},
+		EnvVars:         tg.TerraformEnv(cliConfig),
+		NoColor:         true,
 		// The AWS provider's waiters dominate apply time against an emulator; resources
 		// that do not depend on each other wait side by side.
 		Parallelism: 20,
@@ -448,7 +460,7 @@ func (tg *Target) tfexecEnv(cliConfig string) map[string]string {
 
 // TfexecIn returns a terraform-exec handle on dir, a folder prepared with PrepareFolder.
 func (tg *Target) TfexecIn(dir, cliConfig string) (*tfexec.Terraform, error) {
-	tf, err := tfexec.NewTerraform(dir, "terraform")
+	tf, err := tfexec.NewTerraform(dir, Binary())
 	if err != nil {
 		return nil, fmt.Errorf("terraform-exec: %w", err)
 	}
@@ -537,6 +549,6 @@ func (tg *Target) Stamp(root, tmp string, regions []string, vars map[string]any)
 		Home: regions[0], Regions: regions,
 		RegionConfig: regionDir, EdgeConfig: edgeDir,
 		Vars: common, RegionVars: perRegion,
-		Env: env, Parallelism: 20,
+		Env: env, Parallelism: 20, Binary: Binary(),
 	}, nil
 }
