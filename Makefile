@@ -79,7 +79,7 @@ test: setup ## Everything CI runs
 	@$(MAKE) --no-print-directory -j2 --keep-going lint go-test
 
 .PHONY: lint
-lint: fmt-check docs-check tf-validate tf-test tflint tfsec policy-test go-lint actionlint ## Static checks and Terraform tests
+lint: fmt-check docs-check tf-validate tf-test tofu-validate tofu-test tflint tfsec policy-test go-lint actionlint ## Static checks, and Terraform's and OpenTofu's tests
 
 .PHONY: fmt
 fmt: ## Format Terraform and Go sources in place
@@ -94,10 +94,11 @@ fmt-check: ## Fail on unformatted Terraform or Go
 	@unformatted=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 
-# tf_run DIR, COMMAND...: runs terraform in DIR, printing its output only when it fails.
+# tf_run BINARY, DIR, COMMAND...: runs Terraform or OpenTofu in DIR, printing its output only
+# when it fails.
 define tf_run
 log=$$(mktemp); \
-if ! terraform -chdir=$(1) $(2) >"$$log" 2>&1; then cat "$$log"; rm -f "$$log"; echo "FAIL: terraform $(2) in $(1)"; exit 1; fi; \
+if ! $(1) -chdir=$(2) $(3) >"$$log" 2>&1; then cat "$$log"; rm -f "$$log"; echo "FAIL: $(lastword $(1)) $(3) in $(2)"; exit 1; fi; \
 rm -f "$$log"
 endef
 
@@ -132,13 +133,46 @@ tf-test: tf-init ## terraform test (mock provider) in every module
 
 # One folder each: tf-init/modules/cdn, tf-validate/examples/complete, tf-test/modules/asg.
 tf-init/%:
-	@$(call tf_run,$*,init -backend=false -input=false -no-color)
+	@$(call tf_run,terraform,$*,init -backend=false -input=false -no-color)
 
 tf-validate/%:
-	@echo "== terraform validate $*"; $(call tf_run,$*,validate -no-color)
+	@echo "== terraform validate $*"; $(call tf_run,terraform,$*,validate -no-color)
 
 tf-test/%:
-	@echo "== terraform test $*"; $(call tf_run,$*,test -no-color)
+	@echo "== terraform test $*"; $(call tf_run,terraform,$*,test -no-color)
+
+# OpenTofu (pinned in tools/tofu.mod) validates and tests the same folders, copied to
+# build/tofu: its working files and lock files, which name its own registry's host, never
+# meet Terraform's. Its .terraform folders stay there between runs.
+TOFU_TREE := build/tofu
+
+.PHONY: tofu-tree
+tofu-tree:
+	@mkdir -p $(TOFU_TREE)
+	@find $(TOFU_TREE) -type f ! -path '*/.terraform/*' ! -name .terraform.lock.hcl -delete
+	@git ls-files --cached --others --exclude-standard -- ':(glob)*.tf' modules examples \
+	  | sort -u | tar -cf - -T - | tar -xf - -C $(TOFU_TREE)
+
+.PHONY: tofu-init
+tofu-init: tofu-tree ## tofu init (no backend) in the copy of every Terraform folder
+	@$(MAKE) --no-print-directory -j$(TF_JOBS) $(addprefix tofu-init/,$(TF_DIRS))
+
+.PHONY: tofu-validate
+tofu-validate: tofu-init ## tofu validate everywhere terraform validate runs
+	@$(MAKE) --no-print-directory -j$(TF_JOBS) $(addprefix tofu-validate/,$(TF_VALIDATE))
+
+.PHONY: tofu-test
+tofu-test: tofu-init ## tofu test (mock provider) in every module
+	@$(MAKE) --no-print-directory -j$(TF_JOBS) $(addprefix tofu-test/,$(TF_MODULES))
+
+tofu-init/%:
+	@$(call tf_run,$(call tool,tofu),$(TOFU_TREE)/$*,init -backend=false -input=false -no-color)
+
+tofu-validate/%:
+	@echo "== tofu validate $*"; $(call tf_run,$(call tool,tofu),$(TOFU_TREE)/$*,validate -no-color)
+
+tofu-test/%:
+	@echo "== tofu test $*"; $(call tf_run,$(call tool,tofu),$(TOFU_TREE)/$*,test -no-color)
 
 .PHONY: tflint
 tflint: ## tflint over every Terraform folder

@@ -1,3 +1,5 @@
+# Computed ARNs and ids get well-formed mock values: OpenTofu plans with them (Terraform
+# leaves them unknown), and the provider validates what it is given.
 mock_provider "aws" {
   mock_data "aws_iam_policy_document" {
     defaults = {
@@ -22,6 +24,21 @@ mock_provider "aws" {
   mock_data "aws_ssm_parameter" {
     defaults = {
       value = "ami-0123456789abcdef0"
+    }
+  }
+  mock_resource "aws_iam_instance_profile" {
+    defaults = {
+      arn = "arn:aws:iam::111122223333:instance-profile/upload-api"
+    }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::111122223333:role/upload-api"
+    }
+  }
+  mock_resource "aws_launch_template" {
+    defaults = {
+      id = "lt-0a1b2c3d4e5f60718"
     }
   }
 }

@@ -1,4 +1,12 @@
-mock_provider "aws" {}
+# Computed ARNs and ids get well-formed mock values: OpenTofu plans with them (Terraform
+# leaves them unknown), and the provider validates what it is given.
+mock_provider "aws" {
+  mock_resource "aws_kms_key" {
+    defaults = {
+      arn = "arn:aws:kms:eu-west-1:111122223333:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
+    }
+  }
+}
 
 variables {
   name                       = "media-db"

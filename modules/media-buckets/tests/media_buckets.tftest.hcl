@@ -1,6 +1,8 @@
 # The bucket settings themselves are tested in modules/private-bucket; these runs check what
 # this module adds: names, the derivatives policy, the queue notification and the validations.
 
+# Computed ARNs and ids get well-formed mock values: OpenTofu plans with them (Terraform
+# leaves them unknown), and the provider validates what it is given.
 mock_provider "aws" {
   mock_data "aws_iam_policy_document" {
     defaults = {
@@ -10,6 +12,11 @@ mock_provider "aws" {
   mock_data "aws_partition" {
     defaults = {
       partition = "aws"
+    }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::111122223333:role/replication"
     }
   }
 }

@@ -1,3 +1,5 @@
+# Computed ARNs and ids get well-formed mock values: OpenTofu plans with them (Terraform
+# leaves them unknown), and the provider validates what it is given.
 mock_provider "aws" {
   mock_data "aws_availability_zones" {
     defaults = {
@@ -12,6 +14,16 @@ mock_provider "aws" {
   mock_data "aws_iam_policy_document" {
     defaults = {
       json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = {
+      arn = "arn:aws:logs:us-east-1:111122223333:log-group:flow-logs"
+    }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::111122223333:role/flow-logs"
     }
   }
 }

@@ -113,19 +113,25 @@ mock_provider "aws" {
   }
   mock_resource "aws_s3_bucket" {
     defaults = {
+      id  = "media-bucket"
       arn = "arn:aws:s3:::media-bucket"
     }
   }
   mock_resource "aws_cognito_user_pool" {
     defaults = {
-      id = "eu-west-1_AbCdEfGhI"
+      id  = "eu-west-1_AbCdEfGhI"
+      arn = "arn:aws:cognito-idp:eu-west-1:111122223333:userpool/eu-west-1_AbCdEfGhI"
     }
   }
   mock_resource "aws_db_instance" {
     defaults = {
       address            = "media-media.abc123.eu-west-1.rds.amazonaws.com"
-      port               = 5432
       master_user_secret = [{ secret_arn = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:rds!db-0a1b2c-AbCdEf", kms_key_id = "", secret_status = "active" }]
+    }
+  }
+  mock_resource "aws_wafv2_web_acl" {
+    defaults = {
+      arn = "arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/media-countries/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
     }
   }
 }

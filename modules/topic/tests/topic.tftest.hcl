@@ -1,3 +1,5 @@
+# Computed ARNs and ids get well-formed mock values: OpenTofu plans with them (Terraform
+# leaves them unknown), and the provider validates what it is given.
 mock_provider "aws" {
   mock_data "aws_iam_policy_document" {
     defaults = {
@@ -17,6 +19,11 @@ mock_provider "aws" {
   mock_data "aws_region" {
     defaults = {
       id = "us-east-1"
+    }
+  }
+  mock_resource "aws_sns_topic" {
+    defaults = {
+      arn = "arn:aws:sns:us-east-1:111122223333:media-events"
     }
   }
 }

@@ -1,3 +1,5 @@
+# Computed ARNs and ids get well-formed mock values: OpenTofu plans with them (Terraform
+# leaves them unknown), and the provider validates what it is given.
 mock_provider "aws" {
   mock_data "aws_iam_policy_document" {
     defaults = {
@@ -17,6 +19,16 @@ mock_provider "aws" {
   mock_data "aws_region" {
     defaults = {
       id = "us-east-1"
+    }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::111122223333:role/transcoder"
+    }
+  }
+  mock_resource "aws_lambda_layer_version" {
+    defaults = {
+      arn = "arn:aws:lambda:us-east-1:111122223333:layer:ffmpeg:1"
     }
   }
 }
