@@ -185,10 +185,9 @@ func (p *Processor) transcodeClaimed(ctx context.Context, log *slog.Logger, clai
 		res, err = p.Transcoder.Encode(ctx, job, orig)
 		return err
 	})
-	if why := outgrown(err); why != "" && body != "" && p.Worker.QueueURL != "" {
-		// Nothing was published: what the job made so far is in its work dir only. The
-		// same sandbox, or its timeout, would stop the next attempt the same way.
-		log.Warn("routing to the worker fleet: "+why, "error", err)
+	if err != nil && transcode.IsNoSpace(err) && body != "" && p.Worker.QueueURL != "" {
+		// Nothing was published: the files made so far were in the full folder only.
+		log.Warn("routing to the worker fleet: this function's storage is full", "error", err)
 		return p.handOver(ctx, log, claim, body)
 	}
 	if err != nil {
@@ -204,20 +203,6 @@ func (p *Processor) transcodeClaimed(ctx context.Context, log *slog.Logger, clai
 		return p.handOver(ctx, log, claim, body)
 	}
 	return p.publish(ctx, log, claim, job, res, started)
-}
-
-// outgrown says why a job's failure shows that it outgrew this function (its storage ran
-// full, or its one pass would not end before the deadline); "" when it did not.
-func outgrown(err error) string {
-	switch {
-	case err == nil:
-		return ""
-	case transcode.IsNoSpace(err):
-		return "this function's storage is full"
-	case errors.Is(err, transcode.ErrDeadline):
-		return "the encode did not end before this function's deadline"
-	}
-	return ""
 }
 
 // handOver sends a claimed upload's message to the worker fleet and hands it the claim, so
@@ -363,13 +348,8 @@ func (p *Processor) underLease(parent context.Context, lease time.Duration, rene
 		}
 	}()
 	err := work(ctx)
-	cause := context.Cause(ctx)
-	switch {
-	case err != nil && errors.Is(cause, store.ErrDeleted):
+	if cause := context.Cause(ctx); err != nil && errors.Is(cause, store.ErrDeleted) {
 		return cause // stopped because the owner deleted the media
-	case err != nil && errors.Is(cause, transcode.ErrDeadline) && !errors.Is(err, transcode.ErrDeadline):
-		// Cut by the deadline's margin in a step of its own (a download): out of time too.
-		return fmt.Errorf("%w: %w", transcode.ErrDeadline, err)
 	}
 	return err
 }
