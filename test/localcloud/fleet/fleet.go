@@ -575,8 +575,6 @@ func (f *Fleet) retire(inst *instance, drain bool) {
 	stopTimeout := procs.StopTimeout
 	if drain {
 		stopTimeout = inst.stopTimeout
-	}
-	if drain {
 		f.mu.Lock()
 		f.draining[inst.id] = inst
 		f.mu.Unlock()
