@@ -93,6 +93,9 @@ func (r *Replicator) Replicated() int {
 
 // pass replicates what every bucket's rules hold that is not replicated yet.
 func (r *Replicator) pass(ctx context.Context) error {
+	// A rule first seen in this pass is taken to exist since the pass began: however long the
+	// pass takes to reach its bucket, what was written after the pass began is new.
+	began := time.Now()
 	buckets, err := r.opts.S3.ListBuckets(ctx, &s3.ListBucketsInput{})
 	if err != nil {
 		return err
@@ -117,7 +120,7 @@ func (r *Replicator) pass(ctx context.Context) error {
 			if rule.Status != s3types.ReplicationRuleStatusEnabled || rule.Destination == nil {
 				continue
 			}
-			if err := r.replicate(ctx, dst, name, rule); err != nil {
+			if err := r.replicate(ctx, dst, name, rule, began); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -125,13 +128,14 @@ func (r *Replicator) pass(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// replicate copies the new versions under rule's prefix of bucket with the role's client.
-func (r *Replicator) replicate(ctx context.Context, dst *s3.Client, bucket string, rule s3types.ReplicationRule) error {
+// replicate copies the new versions under rule's prefix of bucket with the role's client; a
+// rule not seen before counts from began, the start of this pass.
+func (r *Replicator) replicate(ctx context.Context, dst *s3.Client, bucket string, rule s3types.ReplicationRule, began time.Time) error {
 	ruleKey := bucket + "\x00" + aws.ToString(rule.ID)
 	r.mu.Lock()
 	since, seen := r.since[ruleKey]
 	if !seen {
-		since = time.Now().Add(-time.Second) // objects older than the rule are not replicated
+		since = began.Add(-time.Second) // objects older than the rule are not replicated
 		r.since[ruleKey] = since
 	}
 	r.mu.Unlock()

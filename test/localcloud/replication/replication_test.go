@@ -68,7 +68,8 @@ func TestNewObjectsAreReplicatedPerTheRules(t *testing.T) {
 	put("uploads/a/clip.mp4", "the original")
 	put("elsewhere/b.mp4", "not under the rule's prefix")
 
-	require.Eventually(t, func() bool { return r.Replicated() >= 1 }, 10*time.Second, 100*time.Millisecond)
+	// A generous bound: the suite runs this beside deployments that load the machine.
+	require.Eventually(t, func() bool { return r.Replicated() >= 1 }, time.Minute, 100*time.Millisecond)
 	got, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(dst), Key: aws.String("uploads/a/clip.mp4")})
 	require.NoError(t, err)
 	body, _ := io.ReadAll(got.Body)
@@ -87,6 +88,6 @@ func TestNewObjectsAreReplicatedPerTheRules(t *testing.T) {
 		_, err := client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(dst), Key: aws.String("uploads/a/clip.mp4")})
 		var notFound *s3types.NotFound
 		return errors.As(err, &notFound)
-	}, 10*time.Second, 100*time.Millisecond, "the delete marker is replicated")
+	}, time.Minute, 100*time.Millisecond, "the delete marker is replicated")
 	assert.Equal(t, 2, r.Replicated(), "one version and one delete marker")
 }
