@@ -13,7 +13,7 @@ module "region" {
   transcoder = {
     zip_path            = var.transcoder_zip_path
     timeout             = var.transcoder_timeout
-    maximum_concurrency = 5
+    maximum_concurrency = var.transcoder_maximum_concurrency
     chunking            = var.chunking
     reconcile           = var.reconcile
   }

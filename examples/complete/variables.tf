@@ -36,6 +36,12 @@ variable "transcoder_timeout" {
   default     = 300
 }
 
+variable "transcoder_maximum_concurrency" {
+  description = "How many transcodes run at once at most (the event source mapping's maximum concurrency, 2 to 1000); more queue in SQS until one ends, which keeps each within transcoder_timeout where CPU is scarce."
+  type        = number
+  default     = 5
+}
+
 variable "chunking" {
   description = "Videos longer than above_seconds are transcoded in parallel chunks of about chunk_seconds (a multiple of 4, at most half of transcoder_timeout); enabled = false transcodes every video in one pass."
   type = object({

@@ -961,14 +961,18 @@ func checkStreams(t *testing.T, s *stack, hlsURL, dashURL, cookies string) {
 }
 
 // Size of the run under load and faults: small enough for CI, with one fault of each kind.
+// Each user uploads every loadUploadEvery, which keeps the encodes within what two cores
+// shared with the suite's other deployments finish before the drain ends.
 const (
-	loadUsers    = 8
-	loadDuration = time.Minute
+	loadUsers       = 8
+	loadDuration    = time.Minute
+	loadUploadEvery = 20 * time.Second
 )
 
 // runUnderLoadAndFaults drives the deployment with virtual users once the other flows are
 // over, injecting one fault of each kind the local cloud has (an API instance killed, the
-// database rebooted, S3 throttling, duplicate SQS deliveries, a transcoder sandbox killed):
+// database rebooted, S3 throttling, duplicate SQS deliveries, a transcoder sandbox killed,
+// the function's storage filled, whose jobs go on to the worker fleet):
 // no acknowledged upload is lost, the stack answers no 5xx outside the faults' windows, and
 // every media that became ready was announced once. `make load` runs the same at any size.
 func runUnderLoadAndFaults(t *testing.T, s *stack) {
@@ -977,11 +981,7 @@ func runUnderLoadAndFaults(t *testing.T, s *stack) {
 	}
 	ctx := context.Background()
 	local := load.LocalStack{Cloud: s.cloud, Emulator: s.emu, Region: s.tg.AWSConfig().Region, TranscoderFunction: s.output(t, "transcoder_function_name")}
-	// fill-storage runs in make load only, for now: the jobs it sends to the worker fleet
-	// meet a scale-in race there (a worker stopped with a job just received, which stays in
-	// flight for the worker queue's visibility timeout), seen once as a late upload.
-	names := slices.DeleteFunc(slices.Clone(load.LocalFaultNames), func(n string) bool { return n == load.FaultFillStorage })
-	faults, err := local.Faults(names)
+	faults, err := local.Faults(load.LocalFaultNames)
 	require.NoError(t, err)
 	f, ok := s.cloud.Fleet(local.Region)
 	require.True(t, ok, "the local cloud serves the fleet")
@@ -996,7 +996,7 @@ func runUnderLoadAndFaults(t *testing.T, s *stack) {
 	// Clips of the suite's short ones: the function's own, not the worker fleet's.
 	clips := []string{makeVideo(t, 2), makeVideo(t, 3)}
 	score, err := load.Run(ctx, load.Options{
-		Users: loadUsers, Duration: loadDuration, Clips: clips, UploadEvery: 15 * time.Second,
+		Users: loadUsers, Duration: loadDuration, Clips: clips, UploadEvery: loadUploadEvery,
 		// A killed job comes back after the queue's visibility timeout.
 		Drain:   6*s.transcoderTimeout + 2*time.Minute,
 		FeedURL: s.output(t, "api_via_cdn_url"),
@@ -1020,7 +1020,7 @@ func runUnderLoadAndFaults(t *testing.T, s *stack) {
 	assert.Positive(t, dns.Lookups(), "the API was found through DNS")
 	assert.Positive(t, score.Uploads.Ready)
 	assert.Zero(t, score.Uploads.Failed, "valid clips: every fault's job is retried, here or on the worker fleet, until it is ready")
-	assert.Len(t, score.Faults, len(names), "one fault of each kind")
+	assert.Len(t, score.Faults, len(load.LocalFaultNames), "one fault of each kind")
 	time.Sleep(5 * time.Second) // room for a duplicate announcement to show up
 	for _, id := range score.ReadyMedia {
 		assert.Len(t, s.events.of(id), 1, "media %s is announced once, whatever its deliveries", id)

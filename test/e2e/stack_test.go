@@ -33,6 +33,7 @@ import (
 	"github.com/mediastack/terraform-aws-mediastack/test/localdeploy"
 	"github.com/mediastack/terraform-aws-mediastack/test/mediaclient"
 	"github.com/mediastack/terraform-aws-mediastack/test/target"
+	"github.com/mediastack/terraform-aws-mediastack/test/target/targettest"
 )
 
 func TestMain(m *testing.M) { os.Exit(emulator.RunMain(m)) }
@@ -72,6 +73,10 @@ const (
 	shortTranscoderTimeout = 25 * time.Second
 	longTranscoderTimeout  = 10 * time.Minute
 )
+
+// transcodeConcurrency is the transcode function's maximum concurrency in the suite, the
+// lowest an event source mapping takes.
+const transcodeConcurrency = 2
 
 // reconcileEvery is how often the suite's deployments look for lost derivatives.
 const reconcileEvery = time.Minute
@@ -114,18 +119,22 @@ func deployStack(t *testing.T, opts stackOptions) *stack {
 		s.tg, err = target.NewLocal(ctx, ns)
 		require.NoError(t, err)
 	} else {
-		s.tg = target.New(t)
+		s.tg = targettest.New(t)
 	}
 
 	vars := map[string]any{
-		"upload_api_zip_path":       filepath.Join(root, "build", "upload-api.zip"),
-		"transcoder_zip_path":       filepath.Join(root, "build", "transcoder.zip"),
-		"zone_name":                 s.tg.RunID + ".media.example.com",
-		"transcoder_timeout":        int(opts.transcoderTimeout.Seconds()),
-		"multipart_threshold_bytes": multipartThreshold,
-		"notification_email_from":   notificationSender,
-		"allowed_countries":         []string{homeCountry},
-		"reconcile":                 map[string]any{"schedule": "rate(1 minute)"},
+		"upload_api_zip_path": filepath.Join(root, "build", "upload-api.zip"),
+		"transcoder_zip_path": filepath.Join(root, "build", "transcoder.zip"),
+		"zone_name":           s.tg.RunID + ".media.example.com",
+		"transcoder_timeout":  int(opts.transcoderTimeout.Seconds()),
+		// Two encodes at a time per deployment: on 2 cores shared with the suite's other
+		// deployments, more at once only slow one another past the short timeout, where
+		// jobs that wait in the queue start later and end in time.
+		"transcoder_maximum_concurrency": transcodeConcurrency,
+		"multipart_threshold_bytes":      multipartThreshold,
+		"notification_email_from":        notificationSender,
+		"allowed_countries":              []string{homeCountry},
+		"reconcile":                      map[string]any{"schedule": "rate(1 minute)"},
 	}
 	if opts.signedCDN {
 		vars["cdn_signing"] = signingKey(t, s.tg)
@@ -147,7 +156,7 @@ func deployStack(t *testing.T, opts stackOptions) *stack {
 	}
 	// TestComplete proves examples/complete's destroy, with the worker fleet: the minutes of its
 	// waiters are not spent again here.
-	deployed := s.tg.DeployLeftToEmulator(t, "examples/complete", vars)
+	deployed := targettest.DeployLeftToEmulator(t, s.tg, "examples/complete", vars)
 	s.out = terraform.OutputAllContext(t, context.Background(), deployed)
 
 	if emu != nil {
