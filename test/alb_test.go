@@ -21,7 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mediastack/terraform-aws-mediastack/test/target"
+	"github.com/mediastack/terraform-aws-mediastack/test/target/targettest"
 )
 
 // TestALB deploys examples/alb with an imported self-signed certificate and checks through
@@ -30,12 +30,12 @@ import (
 // security group open on 80 and 443 only.
 func TestALB(t *testing.T) {
 	t.Parallel()
-	tg := target.New(t)
+	tg := targettest.New(t)
 	ctx := context.Background()
 	cfg := tg.AWSConfig()
 	certARN := importSelfSignedCertificate(t, acm.NewFromConfig(cfg), "api.mediastack.test")
 
-	opts := tg.Deploy(t, "examples/alb", map[string]any{"certificate_arn": certARN})
+	opts := targettest.Deploy(t, tg, "examples/alb", map[string]any{"certificate_arn": certARN})
 	client := elb.NewFromConfig(cfg)
 	tgARN := terraform.OutputContext(t, context.Background(), opts, "target_group_arn")
 	httpsARN := terraform.OutputContext(t, context.Background(), opts, "https_listener_arn")

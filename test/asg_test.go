@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mediastack/terraform-aws-mediastack/test/target"
+	"github.com/mediastack/terraform-aws-mediastack/test/target/targettest"
 )
 
 // TestFleets deploys examples/asg, which composes the network, alb, private-bucket, queue and
@@ -31,8 +32,8 @@ func TestFleets(t *testing.T) {
 	require.NoError(t, err)
 	artifact := standInZip(root)
 
-	tg := target.New(t)
-	opts := tg.Deploy(t, "examples/asg", map[string]any{"artifact_path": artifact})
+	tg := targettest.New(t)
+	opts := targettest.Deploy(t, tg, "examples/asg", map[string]any{"artifact_path": artifact})
 	ctx := context.Background()
 	cfg := tg.AWSConfig()
 	templateID := terraform.OutputContext(t, context.Background(), opts, "launch_template_id")

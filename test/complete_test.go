@@ -34,6 +34,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mediastack/terraform-aws-mediastack/test/target"
+	"github.com/mediastack/terraform-aws-mediastack/test/target/targettest"
 )
 
 // TestComplete deploys examples/complete (one region with everything, its distribution,
@@ -47,8 +48,8 @@ func TestComplete(t *testing.T) {
 	require.NoError(t, err)
 	zip := standInZip(root)
 
-	tg := target.New(t)
-	opts := tg.Deploy(t, "examples/complete", map[string]any{
+	tg := targettest.New(t)
+	opts := targettest.Deploy(t, tg, "examples/complete", map[string]any{
 		"upload_api_zip_path": zip,
 		"transcoder_zip_path": zip,
 		"zone_name":           tg.RunID + ".media.example.com",

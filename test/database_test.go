@@ -15,14 +15,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mediastack/terraform-aws-mediastack/test/target"
+	"github.com/mediastack/terraform-aws-mediastack/test/target/targettest"
 )
 
 // TestDatabase deploys examples/database and checks the instance, its managed secret and
 // its security group through the AWS APIs.
 func TestDatabase(t *testing.T) {
 	t.Parallel()
-	tg := target.New(t)
-	opts := tg.Deploy(t, "examples/database", nil)
+	tg := targettest.New(t)
+	opts := targettest.Deploy(t, tg, "examples/database", nil)
 	ctx := context.Background()
 	cfg := tg.AWSConfig()
 

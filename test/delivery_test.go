@@ -13,15 +13,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mediastack/terraform-aws-mediastack/test/target"
+	"github.com/mediastack/terraform-aws-mediastack/test/target/targettest"
 )
 
 // TestCDN deploys examples/cdn and checks the distribution through the CloudFront API:
 // the derivatives bucket as origin, HTTPS for viewers, and per-path TTLs.
 func TestCDN(t *testing.T) {
 	t.Parallel()
-	tg := target.New(t)
-	opts := tg.Deploy(t, "examples/cdn", nil)
+	tg := targettest.New(t)
+	opts := targettest.Deploy(t, tg, "examples/cdn", nil)
 	ctx := context.Background()
 	client := cloudfront.NewFromConfig(tg.AWSConfig())
 	id := terraform.OutputContext(t, context.Background(), opts, "distribution_id")
@@ -61,8 +61,8 @@ func TestCDN(t *testing.T) {
 // Route 53 API: one alias per region, each with its set identifier and region.
 func TestLatencyDNS(t *testing.T) {
 	t.Parallel()
-	tg := target.New(t)
-	opts := tg.Deploy(t, "examples/latency-dns", map[string]any{"zone_name": tg.RunID + ".media.example.com"})
+	tg := targettest.New(t)
+	opts := targettest.Deploy(t, tg, "examples/latency-dns", map[string]any{"zone_name": tg.RunID + ".media.example.com"})
 	ctx := context.Background()
 	zoneID := terraform.OutputContext(t, context.Background(), opts, "zone_id")
 	fqdn := terraform.OutputContext(t, context.Background(), opts, "fqdn")

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mediastack/terraform-aws-mediastack/test/target"
+	"github.com/mediastack/terraform-aws-mediastack/test/target/targettest"
 )
 
 // TestIdentity deploys examples/identity, signs a user in and checks that the token is one
@@ -23,8 +24,8 @@ import (
 // pool's JWKS publishes.
 func TestIdentity(t *testing.T) {
 	t.Parallel()
-	tg := target.New(t)
-	opts := tg.Deploy(t, "examples/identity", map[string]any{"allow_password_auth": true})
+	tg := targettest.New(t)
+	opts := targettest.Deploy(t, tg, "examples/identity", map[string]any{"allow_password_auth": true})
 	ctx := context.Background()
 	client := cip.NewFromConfig(tg.AWSConfig())
 	poolID := terraform.OutputContext(t, context.Background(), opts, "user_pool_id")

@@ -19,7 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mediastack/terraform-aws-mediastack/test/target"
+	"github.com/mediastack/terraform-aws-mediastack/test/target/targettest"
 )
 
 // TestMediaBuckets deploys examples/media-buckets to the selected target and checks through
@@ -27,8 +27,8 @@ import (
 // that the buckets are gone.
 func TestMediaBuckets(t *testing.T) {
 	t.Parallel()
-	tg := target.New(t)
-	opts := tg.Deploy(t, "examples/media-buckets", nil)
+	tg := targettest.New(t)
+	opts := targettest.Deploy(t, tg, "examples/media-buckets", nil)
 
 	ctx := context.Background()
 	s3c := tg.S3Client()

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mediastack/terraform-aws-mediastack/test/target"
+	"github.com/mediastack/terraform-aws-mediastack/test/target/targettest"
 )
 
 // TestNetwork deploys examples/network and checks through the EC2 API: subnets in two zones,
@@ -20,8 +20,8 @@ import (
 // that allows nothing, and flow logs.
 func TestNetwork(t *testing.T) {
 	t.Parallel()
-	tg := target.New(t)
-	opts := tg.Deploy(t, "examples/network", nil)
+	tg := targettest.New(t)
+	opts := targettest.Deploy(t, tg, "examples/network", nil)
 	ctx := context.Background()
 	client := ec2.NewFromConfig(tg.AWSConfig())
 	vpcID := terraform.OutputContext(t, context.Background(), opts, "vpc_id")

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mediastack/terraform-aws-mediastack/test/target"
+	"github.com/mediastack/terraform-aws-mediastack/test/target/targettest"
 )
 
 // planFolders are the compositions whose plans must pass the policies in policies/, with
@@ -84,7 +85,7 @@ func TestPlansPassPolicies(t *testing.T) {
 		t.Run(folder, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			tg := target.New(t)
+			tg := targettest.New(t)
 			tf := tg.Tfexec(t, folder)
 			require.NoError(t, tf.Init(ctx, tfexec.Backend(false)))
 

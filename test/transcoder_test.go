@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mediastack/terraform-aws-mediastack/test/target"
+	"github.com/mediastack/terraform-aws-mediastack/test/target/targettest"
 )
 
 // TestTranscoderPipeline deploys examples/transcoder (buckets, queue, topic, function) and
@@ -33,8 +34,8 @@ func TestTranscoderPipeline(t *testing.T) {
 	require.NoError(t, err)
 	zipPath := standInZip(root)
 
-	tg := target.New(t)
-	opts := tg.Deploy(t, "examples/transcoder", map[string]any{"function_zip_path": zipPath})
+	tg := targettest.New(t)
+	opts := targettest.Deploy(t, tg, "examples/transcoder", map[string]any{"function_zip_path": zipPath})
 	ctx := context.Background()
 	cfg := tg.AWSConfig()
 	functionName := terraform.OutputContext(t, context.Background(), opts, "function_name")

@@ -23,8 +23,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/gruntwork-io/terratest/modules/terraform"
-	teststructure "github.com/gruntwork-io/terratest/modules/test-structure"
 	"github.com/hashicorp/terraform-exec/tfexec"
 
 	"github.com/mediastack/terraform-aws-mediastack/stamp"
@@ -89,35 +87,6 @@ type Target struct {
 	httpClient *http.Client
 }
 
-// New resolves the target for a test from the environment. The local target starts (or
-// reuses) the test binary's emulator and gives the test a namespace of its own; LocalStack
-// is skipped, saying why, when it cannot run; AWS refuses to run without an explicit opt-in.
-func New(t testing.TB) *Target {
-	t.Helper()
-	name, err := FromEnv()
-	if err != nil {
-		t.Fatalf("%v", err)
-	}
-	ctx := context.Background()
-	var tg *Target
-	switch name {
-	case Local:
-		tg, err = newLocal(ctx, t)
-	case LocalStack:
-		tg, err = newLocalStack(ctx, t)
-	case AWS:
-		tg, err = newAWS(ctx)
-	}
-	if err != nil {
-		t.Fatalf("target %s: %v", name, err)
-	}
-	return tg
-}
-
-func newLocal(ctx context.Context, t testing.TB) (*Target, error) {
-	return NewLocal(ctx, emulator.Shared(t).NamespaceT(t))
-}
-
 // NewLocal returns the local target for an emulator namespace.
 func NewLocal(ctx context.Context, ns *emulator.Namespace) (*Target, error) {
 	cfg, err := ns.AWSConfig(ctx)
@@ -156,7 +125,9 @@ func newEndpointTarget(name Name, runID, region, endpoint string, creds aws.Cred
 	}
 }
 
-func newAWS(ctx context.Context) (*Target, error) {
+// NewAWS returns the target of the AWS account the SDK's default chain finds credentials
+// for, once AWSOptInEnv confirms that real, billed resources may be made there.
+func NewAWS(ctx context.Context) (*Target, error) {
 	cfg, err := config.LoadDefaultConfig(ctx)
 	var creds aws.Credentials
 	if err == nil {
@@ -363,9 +334,9 @@ func (tg *Target) PrepareFolder(root, tmp, folder string) (string, error) {
 	return dir, nil
 }
 
-// prepare is PrepareFolder for a test, in a temp dir removed at cleanup (or by the process
-// guardian if the test binary dies).
-func (tg *Target) prepare(t testing.TB, folder string) (dir, cliConfig string) {
+// PrepareFolderT is PrepareFolder for a test, in a temp dir removed at cleanup (or by the
+// process guardian if the test binary dies); it also returns the CLI configuration file.
+func (tg *Target) PrepareFolderT(t testing.TB, folder string) (dir, cliConfig string) {
 	t.Helper()
 	root, err := RepoRoot()
 	if err != nil {
@@ -390,51 +361,10 @@ func (tg *Target) TerraformEnv(cliConfig string) map[string]string {
 	return env
 }
 
-// VarFile is the variables file TerraformOptions writes into the copy of the folder.
-const VarFile = "mediastack-test.tfvars.json"
-
-// TerraformOptions returns terratest options for a private copy of folder (relative to the
-// repository root) on this target. vars are added to Vars' defaults.
-func (tg *Target) TerraformOptions(t testing.TB, folder string, vars map[string]any) *terraform.Options {
-	t.Helper()
-	dir, cliConfig := tg.prepare(t, folder)
-	allVars, err := tg.Vars(dir, vars)
-	if err != nil {
-		t.Fatalf("%v", err)
-	}
-	// A JSON variables file rather than terratest's -var flags, whose HCL rendering breaks
-	// multi-line strings such as a PEM key.
-	varFile := filepath.Join(dir, VarFile)
-	data, err := json.MarshalIndent(allVars, "", "  ")
-	if err == nil {
-		err = os.WriteFile(varFile, data, 0o600)
-	}
-	if err != nil {
-		t.Fatalf("write %s: %v", varFile, err)
-	}
-	return &terraform.Options{
-		TerraformBinary: Binary(),
-		TerraformDir:    dir,
-		VarFiles:        []string{varFile},
-		EnvVars:         tg.TerraformEnv(cliConfig),
-		NoColor:         true,
-		// The AWS provider's waiters dominate apply time against an emulator; resources
-		// that do not depend on each other wait side by side.
-		Parallelism: 20,
-		RetryableTerraformErrors: map[string]string{
-			"RequestError: send request failed":   "a request to the endpoint failed in transit",
-			"connection reset by peer":            "the endpoint reset a connection",
-			"Throttling|TooManyRequestsException": "the API throttled the request",
-		},
-		MaxRetries:         3,
-		TimeBetweenRetries: 5 * time.Second,
-	}
-}
-
 // Tfexec returns a terraform-exec handle on a private copy of folder on this target.
 func (tg *Target) Tfexec(t testing.TB, folder string) *tfexec.Terraform {
 	t.Helper()
-	dir, cliConfig := tg.prepare(t, folder)
+	dir, cliConfig := tg.PrepareFolderT(t, folder)
 	tf, err := tg.TfexecIn(dir, cliConfig)
 	if err != nil {
 		t.Fatalf("%v", err)
@@ -468,44 +398,6 @@ func (tg *Target) TfexecIn(dir, cliConfig string) (*tfexec.Terraform, error) {
 		return nil, fmt.Errorf("terraform-exec environment: %w", err)
 	}
 	return tf, nil
-}
-
-// Deploy applies folder on this target and registers its destruction first, so that
-// destroy is attempted even when apply fails half-way. The stages honour terratest's
-// SKIP_deploy and SKIP_teardown.
-func (tg *Target) Deploy(t testing.TB, folder string, vars map[string]any) *terraform.Options {
-	t.Helper()
-	opts := tg.TerraformOptions(t, folder, vars)
-	t.Cleanup(func() {
-		teststructure.RunTestStage(t, "teardown", func() {
-			start := time.Now()
-			terraform.DestroyContext(t, context.Background(), opts)
-			t.Logf("measured: destroy of %s %.0f s", folder, time.Since(start).Seconds())
-		})
-	})
-	return tg.apply(t, folder, opts)
-}
-
-// DeployLeftToEmulator is Deploy for a folder whose destroy another test proves: on the
-// local target the deployment is not destroyed but ends with the test binary's emulator,
-// which saves the minutes of the provider's destroy waiters; elsewhere (LocalStack, AWS) it
-// is destroyed at the test's end, as Deploy does.
-func (tg *Target) DeployLeftToEmulator(t testing.TB, folder string, vars map[string]any) *terraform.Options {
-	t.Helper()
-	if tg.Name != Local {
-		return tg.Deploy(t, folder, vars)
-	}
-	return tg.apply(t, folder, tg.TerraformOptions(t, folder, vars))
-}
-
-func (tg *Target) apply(t testing.TB, folder string, opts *terraform.Options) *terraform.Options {
-	t.Helper()
-	teststructure.RunTestStage(t, "deploy", func() {
-		start := time.Now()
-		terraform.InitAndApplyContext(t, context.Background(), opts)
-		t.Logf("measured: apply of %s %.0f s", folder, time.Since(start).Seconds())
-	})
-	return opts
 }
 
 // MultiRegionFolder is the stamped multi-region example: a configuration per region and one

@@ -232,14 +232,6 @@ func TestAWSTargetNeedsOptInAndCredentials(t *testing.T) {
 	assert.NoError(t, checkAWSOptIn(env(map[string]string{AWSOptInEnv: "1"}), nil))
 }
 
-func TestLocalStackSkipsWithoutDockerEngine(t *testing.T) {
-	reason := localStackSkipReason("http://localhost:4566", errors.New("Cannot connect to the Docker daemon"))
-	assert.Contains(t, reason, "no Docker engine")
-	assert.Contains(t, reason, "http://localhost:4566")
-	assert.Contains(t, reason, LocalStackEndpointEnv)
-	assert.Empty(t, localStackSkipReason("http://localhost:4566", nil), "with an engine, LocalStack is started instead")
-}
-
 func TestRunIDs(t *testing.T) {
 	a, err := NewRunID()
 	require.NoError(t, err)
