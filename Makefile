@@ -143,10 +143,12 @@ tf-validate/%:
 tf-test/%:
 	@echo "== terraform test $*"; $(call tf_run,terraform,$*,test -no-color)
 
-# OpenTofu (pinned in tools/tofu.mod) validates and tests the same folders, copied to
+# OpenTofu (pinned in tools/optional/tofu.mod) validates and tests the same folders, copied to
 # build/tofu: its working files and lock files, which name its own registry's host, never
 # meet Terraform's. Its .terraform folders stay there between runs.
 TOFU_TREE := build/tofu
+# Not in tools/, whose tools setup builds for make test: its first build takes minutes.
+TOFU = go tool -modfile=tools/optional/tofu.mod tofu
 
 .PHONY: tofu-tree
 tofu-tree:
@@ -168,13 +170,13 @@ tofu-test: tofu-init ## tofu test (mock provider) in every module
 	@$(MAKE) --no-print-directory -j$(TF_JOBS) $(addprefix tofu-test/,$(TF_MODULES))
 
 tofu-init/%:
-	@$(call tf_run,$(call tool,tofu),$(TOFU_TREE)/$*,init -backend=false -input=false -no-color)
+	@$(call tf_run,$(TOFU),$(TOFU_TREE)/$*,init -backend=false -input=false -no-color)
 
 tofu-validate/%:
-	@echo "== tofu validate $*"; $(call tf_run,$(call tool,tofu),$(TOFU_TREE)/$*,validate -no-color)
+	@echo "== tofu validate $*"; $(call tf_run,$(TOFU),$(TOFU_TREE)/$*,validate -no-color)
 
 tofu-test/%:
-	@echo "== tofu test $*"; $(call tf_run,$(call tool,tofu),$(TOFU_TREE)/$*,test -no-color)
+	@echo "== tofu test $*"; $(call tf_run,$(TOFU),$(TOFU_TREE)/$*,test -no-color)
 
 .PHONY: tflint
 tflint: ## tflint over every Terraform folder
