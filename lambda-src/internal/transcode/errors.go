@@ -46,6 +46,31 @@ func IsNoSpace(err error) bool {
 	return errors.Is(err, ErrNoSpace) || errors.Is(err, syscall.ENOSPC)
 }
 
+// minFreeBytes is the room below which a working folder counts as full.
+const minFreeBytes = 1 << 20
+
+// freeBytes is how much room the file system of dir has left for this process.
+var freeBytes = func(dir string) (uint64, error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return 0, err
+	}
+	return st.Bavail * uint64(st.Bsize), nil //nolint:gosec // a block size is positive
+}
+
+// inFullFolder returns err as an ErrNoSpace when dir's file system is full. ffmpeg's segment
+// muxers may drop what they cannot write and still exit 0, so that a full folder shows only as
+// missing output ("ffmpeg wrote no segment"); the room left says what the failure was.
+func inFullFolder(dir string, err error) error {
+	if err == nil || IsNoSpace(err) {
+		return err
+	}
+	if free, serr := freeBytes(dir); serr != nil || free >= minFreeBytes {
+		return err
+	}
+	return transient(fmt.Errorf("%w (%s has less than %d bytes left): %w", ErrNoSpace, dir, minFreeBytes, err))
+}
+
 func permanent(reason string, err error) error { return &PermanentError{Reason: reason, Err: err} }
 
 func permanentf(format string, args ...any) error {

@@ -119,13 +119,13 @@ func (t *Transcoder) Encode(ctx context.Context, job Job, orig *Original) (Resul
 	outDir := filepath.Join(orig.Dir, "out")
 	part, err := t.Options.EncodeSpan(ctx, orig.Path, outDir, orig.Plan, orig.Plan.Whole(), true)
 	if err != nil {
-		return Result{}, err
+		return Result{}, inFullFolder(orig.Dir, err)
 	}
 	// The original is no longer needed; free its space before the uploads.
 	os.Remove(orig.Path)
 	out, err := t.Options.Assemble(ctx, outDir, orig.Plan, []Part{part})
 	if err != nil {
-		return Result{}, err
+		return Result{}, inFullFolder(orig.Dir, err)
 	}
 	prefix := job.MediaID + "/"
 	if err := t.Upload(ctx, outDir, prefix, out.Files); err != nil {
@@ -141,7 +141,7 @@ func (t *Transcoder) EncodeChunk(ctx context.Context, job Job, orig *Original, s
 	outDir := filepath.Join(orig.Dir, "out")
 	part, err := t.Options.EncodeSpan(ctx, orig.Path, outDir, orig.Plan, span, span.Index == 0)
 	if err != nil {
-		return Part{}, err
+		return Part{}, inFullFolder(orig.Dir, err)
 	}
 	os.Remove(orig.Path)
 	files := part.Files()
@@ -189,7 +189,7 @@ func (t *Transcoder) AssembleChunks(ctx context.Context, job Job, parts []Part) 
 	}
 	out, err := t.Options.Assemble(ctx, dir, plan, parts)
 	if err != nil {
-		return Result{}, err
+		return Result{}, inFullFolder(dir, err)
 	}
 	uploaded := map[string]bool{}
 	for _, f := range chunkFiles {

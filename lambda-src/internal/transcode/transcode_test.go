@@ -253,3 +253,25 @@ func TestStoppedFFmpegIsRetried(t *testing.T) {
 	assert.True(t, IsNoSpace(full), "and says so, for the job to go where there is room: %v", full)
 	assert.True(t, IsNoSpace(fmt.Errorf("download: %w", &os.PathError{Op: "write", Path: "original", Err: syscall.ENOSPC})), "a write of the transcoder's own")
 }
+
+// TestMissingOutputInAFullFolderIsNoSpace: ffmpeg's segment muxers may drop what a full
+// folder refuses and exit 0; the encode then fails on missing output, which counts as the
+// folder's lack of room only when the folder has none left.
+func TestMissingOutputInAFullFolderIsNoSpace(t *testing.T) {
+	missing := errors.New("ffmpeg wrote no segment of 480p")
+	room := map[string]uint64{"/full": 4096, "/roomy": 1 << 30}
+	statfs := freeBytes
+	defer func() { freeBytes = statfs }()
+	free, err := statfs(t.TempDir())
+	require.NoError(t, err)
+	assert.Positive(t, free, "the file system's own figure")
+	freeBytes = func(dir string) (uint64, error) { return room[dir], nil }
+
+	err = inFullFolder("/full", missing)
+	assert.True(t, IsNoSpace(err), "a full folder says so, for the job to go where there is room: %v", err)
+	assert.False(t, IsPermanent(err), "not the video's fault")
+	assert.ErrorIs(t, err, missing, "and keeps what was seen")
+
+	assert.Same(t, missing, inFullFolder("/roomy", missing), "with room left, the failure is what it was")
+	assert.NoError(t, inFullFolder("/full", nil))
+}
