@@ -47,10 +47,18 @@ help: ## List the tasks
 setup: ## Install and build what the project needs (idempotent)
 	@scripts/setup
 
+# timed_build NAME: builds test/cmd/NAME into build/bin, saying how long it took when it
+# compiled for more than a few seconds (minutes on a cold build cache).
+define timed_build
+echo "demo: compiling test/cmd/$(1)"; start=$$(date +%s); go build -o build/bin/$(1) ./test/cmd/$(1) || exit 1; \
+took=$$(( $$(date +%s) - start )); [ $$took -lt 3 ] || echo "demo: compiled test/cmd/$(1) in $$took s"
+endef
+
 .PHONY: demo
 demo: ## Deploy the stack on the local emulator and follow an upload (DEMO_FLAGS=-keep to keep it up)
 	@MEDIASTACK_SKIP_TOOLS=1 scripts/setup
-	@go run ./test/cmd/demo $(DEMO_FLAGS)
+	@$(call timed_build,demo)
+	@build/bin/demo $(DEMO_FLAGS)
 
 .PHONY: up
 up: ## Keep the stack running locally for manual use (REGIONS=us-east-1,eu-west-1,...); writes .local/endpoints.json
